@@ -1,0 +1,53 @@
+# Two commands: `make run` and `make test`. Both create the virtual environment if it is missing.
+# The Python used must be 3.12 or newer (Mesa 3.5). It is found by itself: python3.13,
+# python3.12, python3, then pyenv's versions; `make PYTHON=/path/to/python3.12` overrides.
+
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+define find_python
+for c in python3.13 python3.12 python3 $$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+  if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then command -v $$c; exit 0; fi; \
+done; exit 1
+endef
+
+PYTHON ?= $(shell $(find_python))
+
+.PHONY: run test venv dev clean benchmark lint
+
+$(BIN)/python:
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "make: no Python 3.12 or newer found (tried python3.13, python3.12, python3 and pyenv's versions)."; \
+	  echo "      Install Python 3.12+ (for instance 'pyenv install 3.12') or run 'make PYTHON=/path/to/python3.12 ...'."; \
+	  exit 1; fi
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { echo "make: $(PYTHON) is older than 3.12; Mesa 3.5 needs 3.12+"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+venv: $(VENV)/.installed
+dev: $(VENV)/.installed-dev
+
+## run the shipped scenarios and write results/
+run: $(VENV)/.installed
+	$(BIN)/mutuals run scenarios/*.toml scenarios/validation/bass.toml --out results
+
+## run the whole test suite
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q
+
+benchmark: $(VENV)/.installed
+	$(BIN)/python benchmarks/engines.py
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check sim tests benchmarks
+
+clean:
+	rm -rf $(VENV) results/*/ .pytest_cache

@@ -1,0 +1,83 @@
+"""Measures computed from tidy results: summaries, critical mass and confidence intervals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from .scenario import Scenario
+
+KEY_MEASURES = ("share_with_mutual", "authorities_with_mutual", "live_mutuals",
+                "cumulative_spinouts", "failures", "abandoned", "savings",
+                "cumulative_support_spent")
+
+
+def wilson_interval(successes, trials, confidence: float = 0.95):
+    """Wilson score interval for a binomial proportion: (low, high).
+
+    Wilson (1927); for 0 successes out of n the lower bound is 0, and the interval never leaves
+    [0, 1]."""
+    successes = np.asarray(successes, dtype=float)
+    trials = np.asarray(trials, dtype=float)
+    z = norm.ppf(0.5 + confidence / 2.0)
+    p = successes / trials
+    denom = 1.0 + z * z / trials
+    centre = (p + z * z / (2.0 * trials)) / denom
+    half = z * np.sqrt(p * (1.0 - p) / trials + z * z / (4.0 * trials * trials)) / denom
+    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+
+
+def year_reached(frame: pd.DataFrame, threshold: float) -> pd.Series:
+    """Per scenario and replicate: the first year the share with a mutual reaches ``threshold``
+    (NaN if never)."""
+    hit = frame[frame["share_with_mutual"] >= threshold - 1e-12]
+    first = hit.groupby(["scenario", "replicate"], observed=True)["year"].min()
+    index = frame.groupby(["scenario", "replicate"], observed=True).size().index
+    return first.reindex(index).astype(float)
+
+
+def critical_mass_by_year(frame: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Probability (share of replicates) that the threshold has been reached by each year."""
+    reached = year_reached(frame, threshold).rename("reached").reset_index()
+    rows = []
+    for scenario, group in reached.groupby("scenario", observed=True):
+        years = np.sort(frame.loc[frame["scenario"] == scenario, "year"].unique())
+        n = len(group)
+        for year in years:
+            k = int((group["reached"] <= year).sum())
+            low, high = wilson_interval(k, n)
+            rows.append(dict(scenario=scenario, year=int(year), replicates=n, reached=k,
+                             probability=k / n, low=float(low), high=float(high)))
+    return pd.DataFrame(rows)
+
+
+def summary(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Median and 10-90% range of the key measures at the horizon, and the probability of
+    critical mass by the scenario's critical-mass year, with its Wilson 95% interval."""
+    run = scenario.run
+    rows = []
+    for name, group in frame.groupby("scenario", observed=True):
+        last = group[group["year"] == group["year"].max()]
+        row: dict = {"scenario": name, "horizon": int(last["year"].iloc[0]),
+                     "replicates": int(last["replicate"].nunique())}
+        for m in KEY_MEASURES:
+            q = last[m].quantile([0.5, 0.1, 0.9])
+            row[f"{m}_median"], row[f"{m}_p10"], row[f"{m}_p90"] = (float(v) for v in q)
+        reached = year_reached(group, run.critical_mass_threshold)
+        k, n = int((reached <= run.critical_mass_year).sum()), len(reached)
+        low, high = wilson_interval(k, n)
+        row.update(critical_mass_threshold=run.critical_mass_threshold,
+                   critical_mass_year=run.critical_mass_year,
+                   p_critical_mass=k / n, p_critical_mass_low=float(low),
+                   p_critical_mass_high=float(high),
+                   median_year_reached=float(reached.median()) if reached.notna().any() else np.nan)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def bands(frame: pd.DataFrame, measure: str, low: float = 0.1, high: float = 0.9) -> pd.DataFrame:
+    """Median and quantile band of a measure by scenario and year."""
+    g = frame.groupby(["scenario", "year"], observed=True)[measure]
+    out = pd.DataFrame({"median": g.median(), "low": g.quantile(low), "high": g.quantile(high)})
+    return out.reset_index()

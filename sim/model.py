@@ -1,0 +1,96 @@
+"""The Mesa model: the world, its set-up and its yearly step.
+
+One model is one replicate. Its random numbers come only from ``self.rng``, seeded with the
+replicate's seed, and are drawn in the same layout as the ensemble engine draws them (see
+:mod:`sim.dynamics`), so that both engines give the same numbers for the same seed.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from . import dynamics as dyn
+from .agents import LocalAuthority, Mutual
+from .population import POPULATION_DRAWS, build_structure, draw_attributes, peer_network
+from .scenario import Scenario
+
+
+class MutualsModel(mesa.Model):
+    """English local authorities deciding, year by year, whether to spin services out as mutuals."""
+
+    def __init__(self, scenario: Scenario | None = None, rng: int | None = None):
+        super().__init__(rng=rng)
+        self.settings = scenario if scenario is not None else Scenario()
+        s = self.settings
+        self.structure = st = build_structure(s)
+        self.year = s.run.start_year
+        attrs = draw_attributes(st, s, self.rng.random((POPULATION_DRAWS, st.n_authorities)))
+        self.slot_state, self.slot_viability = dyn.initial_state(st, s, attrs["initial_adopter"])
+        self.slot_state = self.slot_state.copy()
+        self.slot_viability = self.slot_viability.copy()
+        alpha, beta = dyn.prior(s)
+        slots = np.split(np.arange(st.n_slots), st.authority_starts[1:])
+        self.authorities = LocalAuthority.create_agents(
+            self, st.n_authorities, np.arange(st.n_authorities), st.kind, st.region, st.group,
+            slots, attrs["deprivation"], attrs["risk_aversion"], attrs["capacity"],
+            attrs["reserves"], alpha, beta,
+        )
+        self.network = peer_network(st)
+        for a in self.authorities:
+            for j in a.slots:
+                if self.slot_state[j] == dyn.SPUN_OUT:
+                    a.mutuals[j] = Mutual(self, a, j, float(self.slot_viability[j]))
+        self.grant_share = 1.0
+        self.counters = dyn.first_tally(float(attrs["initial_adopter"].sum()))
+        self.measures = self._observe()
+        reporters = {name: (lambda m, name=name: m.measures[name]) for name in dyn.MEASURES}
+        reporters["year"] = "year"
+        self.datacollector = mesa.DataCollector(model_reporters=reporters)
+        self.datacollector.collect(self)
+
+    @property
+    def mutuals(self) -> mesa.agent.AgentSet:
+        return self.agents_by_type.get(Mutual, mesa.agent.AgentSet([], random=self.random))
+
+    def _gather(self, attr: str) -> np.ndarray:
+        return np.array([getattr(a, attr) for a in self.authorities], dtype=float)
+
+    def _observe(self) -> dict:
+        obs = dyn.observe(self.structure, self.settings, self.slot_state[None],
+                          self._gather("spending_power")[None], self._gather("belief")[None],
+                          self.counters)
+        return {k: float(np.asarray(v).reshape(-1)[0]) for k, v in obs.items()}
+
+    @property
+    def running(self) -> bool:  # noqa: D102 (Mesa reads it)
+        return self.year < self.settings.run.end_year
+
+    @running.setter
+    def running(self, value: bool) -> None:
+        pass
+
+    def step(self) -> None:
+        """One year: context from last year's state, every authority's year, then the books."""
+        if self.year >= self.settings.run.end_year:
+            return
+        s, st = self.settings, self.structure
+        self.year += 1
+        z, u_a, u_b = dyn.split_tape(self.rng.random(dyn.tape_width(st)), st)
+        ctx = dyn.year_context(s, self.year, self.measures["share_with_mutual"],
+                               self.measures["in_preparation"], self.grant_share)
+        pools = {}
+        for kind in ("good", "bad"):
+            own = self._gather(f"last_{kind}")
+            group, national = dyn.pooled(st, own)
+            pools[f"group_{kind}"], pools[f"national_{kind}"] = group, national[0]
+        events = dict(accepted=0, launched=0, abandoned=0, failed=0, challenged=0)
+        for authority in self.authorities:
+            for key, n in authority.step_year(ctx, z[authority.index], pools, u_a, u_b).items():
+                events[key] += n
+        paid, self.grant_share = dyn.grants_paid(s, ctx, float(events["accepted"]))
+        self.counters = dyn.tally(self.counters, float(events["launched"]),
+                                  float(events["abandoned"]), float(events["failed"]),
+                                  float(events["challenged"]), dyn.spending(ctx, paid))
+        self.measures = self._observe()
+        self.datacollector.collect(self)

@@ -1,0 +1,458 @@
+"""Scenario files: one pydantic schema holding every default, unit and allowed range.
+
+A scenario file is TOML. It may name one or more parents with ``extends`` (paths relative to the
+file) and list only what it changes; parents are merged first, in order, then the file itself.
+Every field's description says its unit and whether its default rests on a source (see
+``docs/ODD.md``) or is an assumption with a plausible range.
+
+Errors are raised as :class:`ScenarioError`, whose message names the file, the key, what is
+allowed and what was given. The command line prints it and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "load_scenario",
+    "scenario_from_dict",
+    "parameter_paths",
+    "with_overrides",
+]
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used; the message is meant for the user as it stands."""
+
+
+def _f(default: float, ge: float, le: float, unit: str, basis: str) -> Any:
+    """A float field with its allowed range, unit and basis (source or assumption)."""
+    return Field(default, ge=ge, le=le, description=f"{unit}; {basis}")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+class Run(_Section):
+    start_year: int = Field(2010, ge=1990, le=2100, description="year; state at t=0 (2010-11)")
+    end_year: int = Field(2030, ge=1991, le=2150, description="year; horizon")
+    critical_mass_threshold: float = _f(
+        0.16, 0.01, 1.0, "share of authorities", "Rogers: innovators + early adopters = 16%"
+    )
+    critical_mass_year: int = Field(
+        2020, ge=1990, le=2150,
+        description="year by which the threshold must be reached (the decade after HC 112)",
+    )
+    replicates: int = Field(100, ge=1, le=10_000_000, description="default number of replicates")
+    seed: int = Field(20121206, ge=0, le=2**63 - 1, description="default root seed (HC 112's date)")
+
+    @model_validator(mode="after")
+    def _years(self) -> Run:
+        if self.end_year <= self.start_year:
+            raise ValueError(
+                f"end_year must be after start_year; given start_year={self.start_year}, "
+                f"end_year={self.end_year}"
+            )
+        if not self.start_year <= self.critical_mass_year <= self.end_year:
+            raise ValueError(
+                f"critical_mass_year must lie in [{self.start_year}, {self.end_year}]; "
+                f"given {self.critical_mass_year}"
+            )
+        return self
+
+
+class Population(_Section):
+    structure: Literal["2012", "today"] = Field(
+        "2012", description="353 principal councils of 2009-12 (DCLG) or the 317 of today"
+    )
+    services: Literal["by_kind", "single"] = Field(
+        "by_kind",
+        description="services each authority could spin out: by its kind, or one generic "
+        "service each (the Bass docking case)",
+    )
+    initial_adopters: float = _f(
+        0.02, 0.0, 1.0, "share of authorities running a mutual at t=0",
+        "assumption, range 0-0.04 (9 public service mutuals of all kinds in 2010)",
+    )
+    deprivation_spread: float = _f(
+        0.15, 0.0, 0.5, "sd of deprivation score around its regional mean", "assumption 0.05-0.25"
+    )
+    risk_aversion: float = _f(0.5, 0.0, 1.0, "mean risk aversion, 0-1", "assumption 0.2-0.8")
+    risk_aversion_spread: float = _f(
+        0.3, 0.0, 1.0, "half-width of the uniform spread", "assumption 0-0.5"
+    )
+    capacity: float = _f(
+        0.6, 0.0, 1.0, "mean organisational capacity, 0-1", "assumption 0.3-0.9"
+    )
+    capacity_spread: float = _f(0.3, 0.0, 1.0, "half-width of the uniform spread", "assumption")
+    reserves: float = _f(
+        1.0, 0.0, 100.0, "mean reserves free for up-front investment, GBP m",
+        "assumption 0.25-4 (Oldham, Staffordshire: set-up finance is a barrier; HC 112 paras 50-51)",
+    )
+    reserves_spread: float = _f(0.5, 0.0, 1.0, "half-width, as a share of the mean", "assumption")
+
+
+def _actual_trajectory() -> dict[int, float]:
+    # Real-terms change in spending power, by year; compounds to -28.6% from 2010-11 to
+    # 2017-18 (NAO 2018). The split between years is an assumption shaped by the 2010 spending
+    # review's front-loading; after 2019 spending power is held flat (assumption).
+    return {2011: -0.075, 2012: -0.065, 2013: -0.053, 2014: -0.053, 2015: -0.053,
+            2016: -0.04, 2017: -0.03, 2018: -0.005, 2019: -0.005}
+
+
+class Fiscal(_Section):
+    trajectory: dict[int, float] = Field(
+        default_factory=_actual_trajectory,
+        description="year -> national real-terms change in spending power over the year "
+        "ending then (fraction; -0.05 is a 5% cut); NAO 2018: -28.6% 2010-11 to 2017-18",
+    )
+    later_change: float = _f(
+        0.0, -0.5, 0.5, "change per year for years not in the trajectory", "assumption -0.02-0.02"
+    )
+    severity: float = _f(
+        1.0, 0.0, 3.0, "multiplier on every cut in the trajectory", "1 = actual; lever for the phase diagram"
+    )
+    deprivation_gradient: float = _f(
+        1.2, 0.0, 3.0, "extra cut per unit of deprivation above the mean (relative)",
+        "IFS 2019: most deprived about -31%, least about -16% per person, so about 1.2",
+    )
+    noise_sd: float = _f(
+        0.25, 0.0, 1.0, "sd of each authority's yearly cut, relative",
+        "PAC 2014: 37% cut ranged 5%-40% across authorities; assumption 0.1-0.4",
+    )
+
+    @model_validator(mode="after")
+    def _changes(self) -> Fiscal:
+        for year, change in self.trajectory.items():
+            if not -0.5 <= change <= 0.5:
+                raise ValueError(
+                    f"trajectory.{year} must be a fraction in [-0.5, 0.5]; given {change}"
+                )
+        return self
+
+
+class Behaviour(_Section):
+    capacity_erosion: float = _f(
+        1.5, 0.0, 5.0, "capacity and reserves lost per unit of cumulative cut",
+        "assumption 0.5-2.5 (HC 112 para 93: the double edge)",
+    )
+    pressure_motivation: float = _f(
+        3.0, 0.0, 10.0, "relative rise in valued savings per unit of cumulative cut",
+        "assumption 1-5 (HC 112 para 93)",
+    )
+    review_rate: float = _f(
+        0.08, 0.0, 1.0, "chance a service comes up for review in a year", "assumption 0.04-0.15"
+    )
+    pressure_review: float = _f(
+        3.0, 0.0, 10.0, "relative rise in review rate per unit of cumulative cut", "assumption 1-5"
+    )
+    prior_mean: float = _f(
+        0.5, 0.01, 0.99, "prior belief that a mutual succeeds in a year",
+        "assumption 0.3-0.7 (HC 112: evidence 'not sufficient', 'chicken and egg')",
+    )
+    prior_strength: float = _f(
+        4.0, 0.1, 100.0, "pseudo-observations behind the prior", "assumption 2-10"
+    )
+    memory: float = _f(
+        0.85, 0.0, 1.0, "share of last year's accumulated evidence kept", "assumption 0.7-0.95"
+    )
+    peer_weight: float = _f(
+        0.3, 0.0, 1.0, "weight of a peer's outcome against one's own", "assumption 0.1-0.5"
+    )
+    national_weight: float = _f(
+        0.02, 0.0, 1.0, "weight of a non-peer's outcome without the evidence programme",
+        "assumption 0-0.05",
+    )
+    temperature: float = _f(
+        0.7, 0.01, 100.0, "GBP m; scale of the bounded-rational choice",
+        "assumption 0.3-2, calibrated loosely to early uptake (see ODD)"
+    )
+    savings_rate: float = _f(
+        0.08, 0.0, 0.5, "share of a service's cost saved each year by a live mutual",
+        "assumption 0.03-0.15",
+    )
+    payback_years: float = _f(
+        5.0, 0.0, 30.0, "years of savings an authority counts", "assumption 3-10 (contracts of up to 3 years, Anthony Collins)",
+    )
+    failure_cost_share: float = _f(
+        0.3, 0.0, 3.0, "cost of a failure, as a share of the service's annual cost",
+        "assumption 0.1-0.6 (LGPS admitted-body deficit and bond risk, re-integration)",
+    )
+    challenge_capacity: float = _f(
+        0.8, 0.0, 1.0, "capacity a staff or community bid brings", "assumption 0.5-1"
+    )
+    p: float = _f(0.0, 0.0, 1.0, "Bass innovation: yearly adoption hazard from outside", "0 unless docking")
+    q: float = _f(0.0, 0.0, 1.0, "Bass imitation: hazard per share of authorities adopted", "0 unless docking")
+
+
+class Mutuals(_Section):
+    transition_cost: float = _f(
+        0.5, 0.0, 20.0, "GBP m per spin-out, before support",
+        "assumption 0.2-1.0 (HC 112 paras 50-51: 'significant time, effort and resource')",
+    )
+    preparation_years: float = _f(
+        2.0, 0.0, 10.0, "mean years from approval to launch; 0 launches at once",
+        "assumption 1-3 (Dec 2011: 8 of 21 pathfinders due to launch)",
+    )
+    abandon_rate: float = _f(
+        0.15, 0.0, 1.0, "yearly chance a project in preparation is dropped",
+        "Dec 2011: 4 of 21 pathfinders dropped; assumption 0.05-0.3",
+    )
+    viability: float = _f(
+        0.92, 0.0, 1.0, "mean chance a live mutual has a good year",
+        "2018 survey: 92% made a profit",
+    )
+    viability_spread: float = _f(0.06, 0.0, 0.5, "half-width of the uniform spread", "assumption")
+    failure_given_struggle: float = _f(
+        0.3, 0.0, 1.0, "chance a struggling mutual fails and returns in house",
+        "assumption 0.1-0.5",
+    )
+
+
+class Window(_Section):
+    """A period in which an instrument runs, with its budget spread evenly over the period."""
+
+    start: float = Field(2013.0, ge=1990, le=2150, description="decimal year it starts")
+    end: float = Field(2020.0, ge=1990, le=2150, description="decimal year it ends")
+    budget: float = Field(0.0, ge=0, le=10_000, description="GBP m over the whole period; 0 = off")
+
+    @model_validator(mode="after")
+    def _order(self) -> Window:
+        if self.end <= self.start:
+            raise ValueError(f"end must be after start; given start={self.start}, end={self.end}")
+        return self
+
+
+class _Instrument(Window):
+    also: list[Window] = Field(
+        default_factory=list, description="further periods (e.g. a second programme)"
+    )
+
+    def windows(self) -> list[Window]:
+        return [self, *self.also]
+
+
+class Grants(_Instrument):
+    per_spinout: float = _f(
+        0.1, 0.0, 10.0, "GBP m towards one spin-out's transition cost", "assumption 0.02-0.5"
+    )
+
+
+class Advice(_Instrument):
+    per_project: float = _f(
+        0.05, 0.0, 5.0, "GBP m of advice per project per year",
+        "Feb 2013: GBP 1m bought advice for 21 prospective mutuals",
+    )
+    cost_reduction: float = _f(0.3, 0.0, 1.0, "share of transition cost saved", "assumption 0.1-0.5")
+    time_reduction: float = _f(0.3, 0.0, 1.0, "share of preparation time saved", "assumption 0.1-0.5")
+    abandon_reduction: float = _f(
+        0.5, 0.0, 1.0, "share of abandonment avoided", "assumption 0.2-0.7"
+    )
+
+
+class Evidence(_Instrument):
+    visibility: float = _f(
+        0.3, 0.0, 1.0, "weight added to every non-peer's outcome", "assumption 0.1-0.5"
+    )
+
+
+class TestedModels(_Instrument):
+    cost_reduction: float = _f(0.2, 0.0, 1.0, "share of transition cost saved", "assumption 0.1-0.4")
+    time_reduction: float = _f(0.25, 0.0, 1.0, "share of preparation time saved", "assumption 0.1-0.4")
+
+
+class Barriers(_Instrument):
+    cost_reduction: float = _f(0.2, 0.0, 1.0, "share of transition cost saved", "assumption 0.1-0.4")
+    risk_reduction: float = _f(
+        0.3, 0.0, 1.0, "share of the cost of failure removed (pensions, TUPE, working capital)",
+        "assumption 0.1-0.5",
+    )
+
+
+class RightToChallenge(_Instrument):
+    start: float = Field(2012.49, ge=1990, le=2150, description="27 June 2012 (Localism Act 2011)")
+    end: float = Field(2150.0, ge=1990, le=2150, description="still in force")
+    rate: float = _f(
+        0.0, 0.0, 1.0, "bids per eligible service per year; 0 = off", "assumption 0.005-0.03"
+    )
+
+
+class Support(_Section):
+    grants: Grants = Field(default_factory=Grants)
+    advice: Advice = Field(default_factory=Advice)
+    evidence: Evidence = Field(default_factory=Evidence)
+    tested_models: TestedModels = Field(default_factory=TestedModels)
+    barriers: Barriers = Field(default_factory=Barriers)
+    right_to_challenge: RightToChallenge = Field(default_factory=RightToChallenge)
+
+
+INSTRUMENTS = ("grants", "advice", "evidence", "tested_models", "barriers", "right_to_challenge")
+
+
+class Scenario(_Section):
+    """A whole scenario: uncertainties (fiscal, behaviour, mutuals) and levers (support)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")] = "unnamed"
+    description: str = ""
+    run: Run = Field(default_factory=Run)
+    population: Population = Field(default_factory=Population)
+    fiscal: Fiscal = Field(default_factory=Fiscal)
+    behaviour: Behaviour = Field(default_factory=Behaviour)
+    mutuals: Mutuals = Field(default_factory=Mutuals)
+    support: Support = Field(default_factory=Support)
+
+
+# --------------------------------------------------------------------------------------------
+# Loading, merging and error messages
+
+
+def _deep_merge(base: dict, top: dict) -> dict:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "trajectory":
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict:
+    if path in chain:
+        loop = " -> ".join(str(p) for p in (*chain, path))
+        raise ScenarioError(f"{chain[-1]}: key 'extends': the files extend each other in a loop: {loop}")
+    if not path.is_file():
+        where = f"{chain[-1]}: key 'extends': parent" if chain else "scenario file"
+        raise ScenarioError(f"{where} {path} does not exist")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a UTF-8 text file") from None
+    parents = data.pop("extends", [])
+    if isinstance(parents, str):
+        parents = [parents]
+    if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
+        raise ScenarioError(
+            f"{path}: key 'extends': allowed a file name or a list of file names; given {parents!r}"
+        )
+    merged: dict = {}
+    for parent in parents:
+        parent_data = _read_toml((path.parent / parent).resolve(), (*chain, path))
+        parent_data.pop("name", None)
+        parent_data.pop("description", None)
+        merged = _deep_merge(merged, parent_data)
+    return _deep_merge(merged, data)
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    model: Any = Scenario
+    for part in loc[:-1]:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        if field is None:
+            return None
+        model = field.annotation
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+    return model
+
+
+def _describe(source: str, err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        loc = tuple(e["loc"])
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        given = e.get("input")
+        if e["type"] == "extra_forbidden":
+            model = _model_at(loc)
+            valid = sorted(model.model_fields) if model else []
+            close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+            if not close:  # perhaps it belongs to another table
+                names = {p.rsplit(".", 1)[-1]: p for p in parameter_paths()}
+                near = difflib.get_close_matches(str(loc[-1]), list(names), n=1)
+                close = [names[near[0]]] if near else []
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            lines.append(
+                f"{source}: unknown key '{key}'{hint} allowed here: {', '.join(valid)}"
+            )
+            continue
+        model = _model_at(loc)
+        field = model.model_fields.get(loc[-1]) if model and isinstance(loc[-1], str) else None
+        allowed = e["msg"]
+        if field is not None:
+            bounds = [m for m in field.metadata if hasattr(m, "ge") or hasattr(m, "le")]
+            rng = [f"{type(b).__name__.lower()} {getattr(b, 'ge', getattr(b, 'le', ''))}" for b in bounds]
+            unit = f" ({field.description})" if field.description else ""
+            allowed = f"{e['msg']}" + (f"; range {', '.join(rng)}" if rng else "") + unit
+        lines.append(f"{source}: key '{key}': {allowed}; given {given!r}")
+    return "\n".join(lines)
+
+
+def scenario_from_dict(data: dict, source: str = "<scenario>") -> Scenario:
+    """Validate a dictionary (as read from TOML) into a :class:`Scenario`."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(_describe(source, err)) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, merge (``extends``) and validate a scenario file.
+
+    A file without ``name`` takes its file name (without ``.toml``)."""
+    path = Path(path).resolve()
+    data = _read_toml(path, ())
+    data.setdefault("name", path.stem)
+    return scenario_from_dict(data, str(path))
+
+
+# --------------------------------------------------------------------------------------------
+# Dotted parameter paths (for sweeps, sliders and the verdict's uncertainties)
+
+
+def parameter_paths() -> dict[str, tuple[float | None, float | None, Any]]:
+    """Every numeric parameter: dotted path -> (lowest allowed, highest allowed, default)."""
+    out: dict[str, tuple[float | None, float | None, Any]] = {}
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        defaults = model()
+        for name, field in model.model_fields.items():
+            ann = field.annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                walk(ann, f"{prefix}{name}.")
+            elif ann in (int, float):
+                ge = next((m.ge for m in field.metadata if hasattr(m, "ge")), None)
+                le = next((m.le for m in field.metadata if hasattr(m, "le")), None)
+                out[f"{prefix}{name}"] = (ge, le, getattr(defaults, name))
+
+    walk(Scenario, "")
+    return out
+
+
+def with_overrides(scenario: Scenario, overrides: dict[str, Any], source: str = "overrides") -> Scenario:
+    """A copy of ``scenario`` with dotted-path values replaced, validated again."""
+    data = scenario.model_dump()
+    for path, value in overrides.items():
+        node = data
+        parts = path.split(".")
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                valid = sorted(parameter_paths())
+                close = difflib.get_close_matches(path, valid, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                raise ScenarioError(f"{source}: unknown parameter '{path}'{hint}")
+            node = node[part]
+        if parts[-1] not in node:
+            close = difflib.get_close_matches(path, sorted(parameter_paths()), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ScenarioError(f"{source}: unknown parameter '{path}'{hint}")
+        node[parts[-1]] = value
+    return scenario_from_dict(data, source)

@@ -1,0 +1,88 @@
+"""Run a scenario on either engine and return one tidy table.
+
+Replicate ``r`` of every scenario uses the same seed, derived from the root seed and ``r`` alone
+(``numpy.random.SeedSequence(seed, spawn_key=(r,))``), so that policies are compared on common
+random numbers and a replicate's numbers do not depend on how replicates are grouped.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from . import dynamics as dyn
+from .ensemble import run_ensemble
+from .scenario import Scenario
+
+Engine = Literal["auto", "mesa", "ensemble"]
+
+COUNT_MEASURES = ("authorities_with_mutual", "live_mutuals", "cumulative_spinouts",
+                  "in_preparation", "abandoned", "failures", "returned_in_house", "challenges")
+
+
+def replicate_seed(seed: int, replicate: int) -> int:
+    """The 128-bit seed of one replicate, from the root seed and the replicate's number."""
+    words = np.random.SeedSequence(seed, spawn_key=(replicate,)).generate_state(4, np.uint32)
+    return int.from_bytes(words.astype("<u4").tobytes(), "little")
+
+
+def replicate_seeds(seed: int, replicates: int, first: int = 0) -> list[int]:
+    return [replicate_seed(seed, r) for r in range(first, first + replicates)]
+
+
+def run_mesa(scenario: Scenario, seeds: list[int]) -> np.ndarray:
+    """Measures (R, years, M) from one Mesa model per replicate."""
+    from .model import MutualsModel
+
+    out = []
+    for seed in seeds:
+        model = MutualsModel(scenario, rng=seed)
+        while model.running:
+            model.step()
+        table = model.datacollector.get_model_vars_dataframe()
+        out.append(table[list(dyn.MEASURES)].to_numpy(dtype=float))
+    return np.stack(out)
+
+
+def measures_array(scenario: Scenario, seeds: list[int], engine: str = "ensemble",
+                   chunk_size: int = 256) -> np.ndarray:
+    """(R, years, M) measures for the given replicate seeds, chunk by chunk."""
+    if engine == "mesa":
+        return run_mesa(scenario, seeds)
+    if engine != "ensemble":
+        raise ValueError(f"engine must be 'mesa', 'ensemble' or 'auto'; given {engine!r}")
+    parts = [run_ensemble(scenario, seeds[i:i + chunk_size]) for i in range(0, len(seeds), chunk_size)]
+    return np.concatenate(parts) if parts else np.empty((0, 0, len(dyn.MEASURES)))
+
+
+def tidy(scenario: Scenario, values: np.ndarray, first_replicate: int = 0) -> pd.DataFrame:
+    """One row per scenario, replicate and year."""
+    R, T, _ = values.shape
+    years = np.arange(scenario.run.start_year, scenario.run.start_year + T)
+    frame = pd.DataFrame(values.reshape(R * T, -1), columns=list(dyn.MEASURES))
+    for name in COUNT_MEASURES:
+        frame[name] = np.rint(frame[name]).astype("int64")
+    frame.insert(0, "year", np.tile(years, R))
+    frame.insert(0, "replicate", np.repeat(np.arange(first_replicate, first_replicate + R), T))
+    frame.insert(0, "scenario", pd.Categorical([scenario.name] * (R * T)))
+    return frame
+
+
+def choose_engine(engine: Engine, replicates: int) -> str:
+    """``auto``: the Mesa engine for a handful of replicates (up to 3), else the ensemble."""
+    if engine == "auto":
+        return "mesa" if replicates <= 3 else "ensemble"
+    return engine
+
+
+def simulate(scenario: Scenario, replicates: int | None = None, seed: int | None = None,
+             engine: Engine = "auto", chunk_size: int = 256) -> pd.DataFrame:
+    """Run ``scenario`` and return the tidy table (columns: scenario, replicate, year, then
+    :data:`sim.dynamics.MEASURES`). Defaults come from the scenario's ``[run]`` table."""
+    replicates = scenario.run.replicates if replicates is None else replicates
+    seed = scenario.run.seed if seed is None else seed
+    seeds = replicate_seeds(seed, replicates)
+    values = measures_array(scenario, seeds, choose_engine(engine, replicates), chunk_size)
+    return tidy(scenario, values)

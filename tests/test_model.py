@@ -1,0 +1,219 @@
+"""The model's mechanisms, the Bass docking, reproducibility, the shipped scenarios and invariants."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sim
+from sim.scenario import INSTRUMENTS, load_scenario, with_overrides
+
+from .conftest import SCENARIOS, SHIPPED
+
+BASELINE = load_scenario(SCENARIOS / "baseline.toml")
+
+
+def mean_by_year(frame: pd.DataFrame, measure: str = "authorities_with_mutual") -> np.ndarray:
+    return frame.groupby("year")[measure].mean().to_numpy()
+
+
+# --- mechanism tests (MODEL.md section 7) -------------------------------------------------
+
+
+def test_no_support_and_maximal_risk_aversion_means_nobody_adopts():
+    s = with_overrides(BASELINE, {"population.risk_aversion": 1.0,
+                                  "population.risk_aversion_spread": 0.0,
+                                  "population.initial_adopters": 0.0})
+    frame = sim.simulate(s, replicates=200, seed=1, engine="ensemble")
+    assert frame["cumulative_spinouts"].max() == 0
+    assert frame["in_preparation"].max() == 0
+    # and the same population with ordinary risk aversion does adopt
+    s2 = with_overrides(s, {"population.risk_aversion": 0.5, "population.risk_aversion_spread": 0.3})
+    assert sim.simulate(s2, replicates=20, seed=1, engine="ensemble")["cumulative_spinouts"].max() > 0
+
+
+@pytest.mark.parametrize("lever", [
+    {"mutuals.transition_cost": 0.25},
+    {"support.grants.budget": 50.0, "support.grants.start": 2011.0},
+    {"support.barriers.budget": 5.0, "support.barriers.start": 2011.0},
+])
+def test_lowering_transition_cost_never_lowers_expected_uptake(lever):
+    base = sim.simulate(BASELINE, replicates=400, seed=7, engine="ensemble")
+    cheaper = sim.simulate(with_overrides(BASELINE, lever), replicates=400, seed=7, engine="ensemble")
+    diff = mean_by_year(cheaper) - mean_by_year(base)
+    # allow for Monte Carlo error only: about a tenth of an authority on 400 common draws
+    assert diff.min() > -0.1, diff
+    assert diff[-1] > 1.0  # and the effect is real, not nil
+
+
+def _uptake_at_severity(overrides: dict, severity: float) -> float:
+    s = with_overrides(BASELINE, {**overrides, "fiscal.severity": severity})
+    return mean_by_year(sim.simulate(s, replicates=300, seed=3, engine="ensemble"))[-1]
+
+
+def test_cuts_are_a_double_edged_sword():
+    # with capacity erosion off, deeper cuts raise uptake (motivation, more reviews)
+    no_erosion = {"behaviour.capacity_erosion": 0.0}
+    assert _uptake_at_severity(no_erosion, 1.5) > _uptake_at_severity(no_erosion, 0.5) + 5
+    # with the motivation effect off, deeper cuts lower it (capacity and reserves eroded)
+    no_motivation = {"behaviour.pressure_motivation": 0.0, "behaviour.pressure_review": 0.0}
+    assert _uptake_at_severity(no_motivation, 1.5) < _uptake_at_severity(no_motivation, 0.5) - 5
+
+
+# --- docking with the Bass model -----------------------------------------------------------
+
+
+def test_bass_docking_ensemble_mean_follows_the_discrete_bass_recursion():
+    s = load_scenario(SCENARIOS / "validation" / "bass.toml")
+    p, q = s.behaviour.p, s.behaviour.q
+    frame = sim.simulate(s, replicates=2000, seed=11, engine="ensemble")
+    simulated = mean_by_year(frame, "share_with_mutual")
+    expected = [0.0]
+    for _ in range(len(simulated) - 1):
+        f = expected[-1]
+        expected.append(f + (p + q * f) * (1 - f))
+    # The ensemble mean lags the deterministic recursion by q Var(F(t)) (Jensen), a few
+    # thousandths with 353 authorities; the tolerance allows that and no more.
+    np.testing.assert_allclose(simulated, expected, atol=0.008)
+    assert simulated[6] > 0.3  # it did diffuse
+    # Exactly: conditional on each replicate's F(t), E[F(t+1)] = F + (p + q F)(1 - F).
+    shares = frame.pivot(index="replicate", columns="year", values="share_with_mutual").to_numpy()
+    f, g = shares[:, :-1], shares[:, 1:]
+    residual = g - (f + (p + q * f) * (1 - f))
+    for t in range(residual.shape[1]):
+        se = residual[:, t].std(ddof=1) / np.sqrt(len(residual)) + 1e-12
+        assert abs(residual[:, t].mean()) < 4.5 * se + 1e-12, (t, residual[:, t].mean(), se)
+
+
+# --- reproducibility -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ["ensemble", "mesa"])
+def test_same_seed_same_table_different_seed_different_table(engine):
+    s = load_scenario(SCENARIOS / "historical.toml")
+    n = 2 if engine == "mesa" else 20
+    a = sim.simulate(s, replicates=n, seed=5, engine=engine)
+    b = sim.simulate(s, replicates=n, seed=5, engine=engine)
+    c = sim.simulate(s, replicates=n, seed=6, engine=engine)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.drop(columns="scenario").equals(c.drop(columns="scenario"))
+
+
+def test_replicate_r_uses_the_same_seed_in_every_scenario_and_any_grouping():
+    from sim.simulate import replicate_seeds
+
+    assert replicate_seeds(9, 5)[3] == replicate_seeds(9, 2, first=3)[0]
+    # common random numbers: the population draws are shared, so t=0 is identical
+    a = sim.simulate(BASELINE, replicates=10, seed=2, engine="ensemble")
+    b = sim.simulate(load_scenario(SCENARIOS / "joined_up.toml"), replicates=10, seed=2,
+                     engine="ensemble")
+    first = a["year"] == a["year"].min()
+    np.testing.assert_array_equal(a.loc[first, "authorities_with_mutual"],
+                                  b.loc[first, "authorities_with_mutual"])
+    # and the fiscal draws too: spending power is the same every year
+    np.testing.assert_array_equal(a["mean_spending_power"], b["mean_spending_power"])
+
+
+def test_the_mesa_model_is_made_of_agents():
+    from sim.agents import LocalAuthority, Mutual, MutualStatus
+    from sim.model import MutualsModel
+
+    model = MutualsModel(load_scenario(SCENARIOS / "historical.toml"), rng=4)
+    for _ in range(10):
+        model.step()
+    authorities = model.agents_by_type[LocalAuthority]
+    assert len(authorities) == 353
+    kinds = pd.Series([a.kind for a in authorities]).value_counts().to_dict()
+    assert kinds == {"district": 201, "unitary": 55, "metropolitan": 36, "london": 33,
+                     "county": 27, "scilly": 1}
+    mutuals = model.agents_by_type[Mutual]
+    live = [m for m in mutuals if m.status is MutualStatus.LIVE]
+    assert len(live) == model.measures["live_mutuals"]
+    assert sum(a.has_live_mutual for a in authorities) == model.measures["authorities_with_mutual"]
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert list(frame["year"]) == list(range(2010, 2021))
+
+
+def test_today_population_has_317_authorities():
+    s = with_overrides(BASELINE, {"population.structure": "today"})
+    frame = sim.simulate(s, replicates=3, seed=1, engine="ensemble")
+    share = frame["authorities_with_mutual"] / frame["share_with_mutual"]
+    assert np.allclose(share[frame["share_with_mutual"] > 0], 317)
+
+
+# --- every shipped scenario ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shipped_runs():
+    return {p.stem: sim.simulate(load_scenario(p), replicates=100, seed=8, engine="ensemble")
+            for p in SHIPPED}
+
+
+def _at(frame, year, measure="share_with_mutual"):
+    return frame.loc[frame["year"] == year, measure].median()
+
+
+def test_shipped_scenarios_tables(shipped_runs):
+    for name, frame in shipped_runs.items():
+        assert len(frame) == 100 * 21, name
+        assert set(frame["year"]) == set(range(2010, 2031))
+        assert not frame.isna().any().any(), name
+    base = shipped_runs["baseline"]
+    assert base["support_spent"].max() == 0
+    # every instrument alone and the joined-up policy raise median uptake on common draws
+    for name in ("grants", "advice", "evidence", "tested_models", "barriers",
+                 "right_to_challenge", "joined_up", "historical"):
+        assert _at(shipped_runs[name], 2030) > _at(base, 2030), name
+    assert _at(shipped_runs["joined_up"], 2025) > max(
+        _at(shipped_runs[n], 2025) for n in ("grants", "advice", "evidence", "tested_models", "barriers"))
+    # support money is spent only in the instruments' windows
+    hist = shipped_runs["historical"]
+    assert hist.loc[hist["year"] == 2011, "support_spent"].max() == 0
+    assert hist.loc[hist["year"] == 2013, "spent_advice"].max() > 0
+    assert hist.loc[hist["year"] == 2016, "spent_advice"].max() == 0
+    assert hist["challenges"].max() > 0
+    # the Bass case reaches (almost) everyone; nobody fails
+    bass = shipped_runs["bass"]
+    assert _at(bass, 2030) > 0.95 and bass["failures"].max() == 0
+
+
+# --- invariants (property-based) -----------------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32),
+    severity=st.floats(0.0, 3.0),
+    risk=st.floats(0.0, 1.0),
+    budget=st.floats(0.0, 50.0),
+    per_spinout=st.floats(0.0, 2.0),
+    per_project=st.floats(0.0, 1.0),
+    preparation=st.floats(0.0, 5.0),
+    initial=st.floats(0.0, 0.5),
+)
+def test_invariants(seed, severity, risk, budget, per_spinout, per_project, preparation, initial):
+    overrides = {"fiscal.severity": severity, "population.risk_aversion": risk,
+                 "population.initial_adopters": initial, "mutuals.preparation_years": preparation,
+                 "support.grants.per_spinout": per_spinout, "support.advice.per_project": per_project,
+                 "support.right_to_challenge.rate": 0.02}
+    for name in INSTRUMENTS:
+        if name != "right_to_challenge":
+            overrides[f"support.{name}.budget"] = budget
+    s = with_overrides(BASELINE, overrides)
+    frame = sim.simulate(s, replicates=3, seed=seed, engine="ensemble")
+    assert not frame.isna().any().any()
+    assert frame["authorities_with_mutual"].between(0, 353).all()
+    assert frame["share_with_mutual"].between(0, 1).all()
+    slots = 1434
+    assert (frame["live_mutuals"] + frame["in_preparation"] + frame["returned_in_house"] <= slots).all()
+    assert (frame["live_mutuals"] <= frame["cumulative_spinouts"]).all()
+    assert (frame["authorities_with_mutual"] <= frame["live_mutuals"]).all()
+    for _, rep in frame.groupby("replicate"):
+        for m in ("cumulative_spinouts", "abandoned", "failures", "challenges",
+                  "cumulative_support_spent"):
+            assert (np.diff(rep[m].to_numpy()) >= -1e-9).all(), m
+        for name in INSTRUMENTS:
+            assert rep[f"spent_{name}"].sum() <= getattr(s.support, name).budget + 1e-9, name
+    assert (frame[[f"spent_{n}" for n in INSTRUMENTS]] >= 0).all().all()

@@ -1,0 +1,115 @@
+"""Every rule against values worked out by hand."""
+
+import numpy as np
+from numpy.testing import assert_allclose, assert_array_equal
+
+from sim import rules
+
+
+def test_active_fraction():
+    # Mutuals Support Programme from December 2011 (2011.92): 8% of the year ending 2012
+    assert_allclose(rules.active_fraction(2011.0, 2012.0, 2011.92, 2014.0), 0.08, atol=1e-12)
+    assert_allclose(rules.active_fraction(2012.0, 2013.0, 2011.92, 2014.0), 1.0)
+    assert_allclose(rules.active_fraction(2014.0, 2015.0, 2011.92, 2014.0), 0.0)
+    assert_allclose(rules.active_fraction(2019.0, 2020.0, 2018.0, 2020.25), 1.0)
+    assert_allclose(rules.active_fraction(2020.0, 2021.0, 2018.0, 2020.25), 0.25)
+
+
+def test_authority_change():
+    # -5% nationally; deprivation 0.75, gradient 1.2: 1 + 1.2 * 0.25 = 1.3 -> -6.5%
+    assert_allclose(rules.authority_change(-0.05, 0.75, 0.0, 1.2, 0.25), -0.065)
+    # noise: z = 1, sd 0.2, average deprivation -> 1.2 x
+    assert_allclose(rules.authority_change(-0.05, 0.5, 1.0, 1.2, 0.2), -0.06)
+    # the multiplier never goes below zero: no authority gains from a cut
+    assert_allclose(rules.authority_change(-0.05, 0.0, -10.0, 1.2, 0.2), 0.0)
+
+
+def test_spending_power_pressure_and_erosion():
+    assert_allclose(rules.spending_power_after(0.8, -0.1), 0.72)
+    assert_allclose(rules.spending_power_after(0.8, -1.5), 0.0)
+    assert_allclose(rules.cumulative_pressure(np.array([0.72, 1.1])), [0.28, 0.0])
+    # capacity 0.6, erosion 1.5, pressure 0.2 -> 0.6 * 0.7 = 0.42
+    assert_allclose(rules.eroded(0.6, 0.2, 1.5), 0.42)
+    assert_allclose(rules.eroded(0.6, 0.9, 1.5), 0.0)
+
+
+def test_observed_evidence():
+    # own 1, group 5 (includes own), national 25 (includes group)
+    # 1 + 0.3 * 4 + 0.02 * 20 = 2.6
+    assert_allclose(rules.observed_evidence(1.0, 5.0, 25.0, 0.3, 0.02), 2.6)
+
+
+def test_updated_belief_and_moments():
+    # prior Beta(2, 2); last year Beta(5, 3); memory 0.5; 2 good, 1 bad
+    a, b = rules.updated_belief(5.0, 3.0, 2.0, 2.0, 0.5, 2.0, 1.0)
+    assert_allclose([a, b], [2 + 1.5 + 2, 2 + 0.5 + 1])
+    mean, sd = rules.belief_moments(2.0, 2.0)
+    assert_allclose(mean, 0.5)
+    assert_allclose(sd, np.sqrt(4 / (16 * 5)))
+
+
+def test_review_probability():
+    assert_allclose(rules.review_probability(0.08, 0.25, 3.0), 0.08 * 1.75)
+    assert_allclose(rules.review_probability(0.5, 1.0, 3.0), 1.0)
+
+
+def test_costs():
+    assert_allclose(rules.combined_reduction(0.3, 0.2, 0.0), 1 - 0.7 * 0.8)
+    assert_allclose(rules.net_transition_cost(0.5, 0.44, 0.1), 0.5 * 0.56 - 0.1)
+    assert_allclose(rules.net_transition_cost(0.5, 0.0, 0.9), 0.0)
+    assert_allclose(rules.affordability(1.0, 0.25), 0.8)
+    assert_allclose(rules.affordability(0.0, 0.0), 1.0)
+    assert_allclose(rules.feasibility(0.4, 0.5, False, 0.8), 0.2)
+    assert_allclose(rules.feasibility(0.4, 0.5, True, 0.8), 0.4)
+
+
+def test_decision_utility():
+    # motivation 1.3, mean 0.6, savings 2, failure cost 1, net cost 0.3, ra 0.5 (odds 1), sd 0.1
+    # 1.3*0.6*2 - 0.4*1 - 0.3 - 1*0.1*3 = 1.56 - 0.4 - 0.3 - 0.3 = 0.56
+    assert_allclose(rules.decision_utility(0.6, 0.1, 2.0, 1.0, 0.3, 0.5, 1.3), 0.56)
+    # risk aversion 0.75: odds 3 -> premium 0.9
+    assert_allclose(rules.decision_utility(0.6, 0.1, 2.0, 1.0, 0.3, 0.75, 1.3), -0.04)
+    # maximal risk aversion: no uncertainty accepted at all
+    assert rules.decision_utility(0.99, 0.01, 100.0, 0.0, 0.0, 1.0, 1.0) == -np.inf
+
+
+def test_adoption_probability():
+    assert_allclose(rules.adoption_probability(0.7, 0.7, 1.0, 0.0, 0.0, 0.0), 1 - np.exp(-1))
+    assert_allclose(rules.adoption_probability(0.7, 0.7, 0.5, 0.0, 0.0, 0.0), 0.5 * (1 - np.exp(-1)))
+    assert_allclose(rules.adoption_probability(-3.0, 0.7, 1.0, 0.0, 0.0, 0.5), 0.0)
+    assert_allclose(rules.adoption_probability(-np.inf, 0.7, 1.0, 0.03, 0.38, 0.5), 0.03 + 0.19)
+    assert_allclose(rules.adoption_probability(50.0, 0.7, 1.0, 0.5, 0.5, 1.0), 1.0)
+
+
+def test_pipeline():
+    assert_allclose(rules.preparation_years(2.0, 0.475), 1.05)
+    assert_allclose(rules.launch_probability(np.array([0.0, 1.0, 2.0, 4.0])), [1, 1, 0.5, 0.25])
+    abandoned, launched = rules.pipeline_outcome(np.array([0.05, 0.2, 0.6, 0.9]), 0.1, 0.5)
+    # abandon below 0.1; launch between 0.1 and 0.1 + 0.9 * 0.5 = 0.55
+    assert_array_equal(abandoned, [True, False, False, False])
+    assert_array_equal(launched, [False, True, False, False])
+
+
+def test_viability_and_operation():
+    assert_allclose(rules.viability_from_uniform(np.array([0.0, 0.5, 1.0]), 0.92, 0.06),
+                    [0.86, 0.92, 0.98])
+    assert_allclose(rules.viability_from_uniform(1.0, 0.98, 0.06), 1.0)
+    good, bad, failed = rules.operation_outcome(np.array([0.5, 0.95, 0.95]),
+                                                np.array([0.0, 0.1, 0.5]), 0.9, 0.3)
+    assert_array_equal(good, [True, False, False])
+    assert_array_equal(bad, [False, True, True])
+    assert_array_equal(failed, [False, True, False])
+
+
+def test_ration():
+    paid, share = rules.ration(np.array([0.0, 1.0, 4.0]), 2.0)
+    assert_allclose(paid, [0.0, 1.0, 2.0])
+    assert_allclose(share, [1.0, 1.0, 0.5])
+
+
+def test_rules_give_the_same_bits_for_a_scalar_and_inside_an_array():
+    rng = np.random.default_rng(3)
+    mean, sd, ra = rng.random(50), rng.random(50) * 0.3, rng.random(50)
+    array = rules.decision_utility(mean, sd, 2.0, 1.0, 0.3, ra, 1.3)
+    one = [rules.decision_utility(mean[i], sd[i], 2.0, 1.0, 0.3, ra[i], 1.3) for i in range(50)]
+    assert_array_equal(array, np.array(one))
