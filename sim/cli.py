@@ -64,7 +64,10 @@ def cmd_run(args) -> int:
                   "share_with_mutual_p90", "live_mutuals_median", "p_critical_mass",
                   "cumulative_support_spent_median", "seconds"]]
     show.columns = ["scenario", "reps", "share", "p10", "p90", "live", "P(crit)", "spent GBPm", "s"]
-    print(f"At {int(table['horizon'].iloc[0])} (median and 10-90% of replicates):")
+    first = table.iloc[0]
+    print(f"At {int(first['horizon'])} (median and 10-90% of replicates); P(crit): probability "
+          f"that {first['critical_mass_threshold']:.0%} of authorities ran a mutual by "
+          f"{int(first['critical_mass_year'])}:")
     print(show.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     return 0
 

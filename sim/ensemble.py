@@ -23,7 +23,7 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     """Measures for each replicate seed and year: an array (R, years, len(MEASURES))."""
     s = scenario
     structure = build_structure(s)
-    A, N = structure.n_authorities, structure.n_slots
+    A = structure.n_authorities
     R = len(seeds)
     years = range(s.run.start_year, s.run.end_year + 1)
     out = np.empty((R, len(years), len(dyn.MEASURES)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -32,6 +33,7 @@ def plot_uptake(frame: pd.DataFrame, threshold: float | None = None, ax=None,
         ax.axhline(k * threshold, color="black", ls="--", lw=1)
         ax.annotate(f"critical mass threshold ({threshold:.0%})", (b["year"].min(), k * threshold),
                     xytext=(2, 3), textcoords="offset points", fontsize=8)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_xlabel("year")
     ax.set_ylabel("authorities running a mutual (%)" if percent else measure.replace("_", " "))
     ax.set_title(title or "Uptake: median and 10-90% of replicates")

@@ -42,17 +42,17 @@ class _Section(BaseModel):
 
 
 class Run(_Section):
-    start_year: int = Field(2010, ge=1990, le=2100, description="year; state at t=0 (2010-11)")
-    end_year: int = Field(2030, ge=1991, le=2150, description="year; horizon")
+    start_year: int = Field(2010, ge=1990, le=2100, description="year; setting: state at t=0 (2010-11)")
+    end_year: int = Field(2030, ge=1991, le=2150, description="year; setting: the horizon")
     critical_mass_threshold: float = _f(
         0.16, 0.01, 1.0, "share of authorities", "Rogers: innovators + early adopters = 16%"
     )
     critical_mass_year: int = Field(
         2020, ge=1990, le=2150,
-        description="year by which the threshold must be reached (the decade after HC 112)",
+        description="year by which the threshold must be reached; setting (the decade after HC 112)",
     )
-    replicates: int = Field(100, ge=1, le=10_000_000, description="default number of replicates")
-    seed: int = Field(20121206, ge=0, le=2**63 - 1, description="default root seed (HC 112's date)")
+    replicates: int = Field(100, ge=1, le=10_000_000, description="default number of replicates; setting")
+    seed: int = Field(20121206, ge=0, le=2**63 - 1, description="default root seed; setting (HC 112's date)")
 
     @model_validator(mode="after")
     def _years(self) -> Run:
@@ -80,7 +80,7 @@ class Population(_Section):
     )
     initial_adopters: float = _f(
         0.02, 0.0, 1.0, "share of authorities running a mutual at t=0",
-        "assumption, range 0-0.04 (9 public service mutuals of all kinds in 2010)",
+        "assumption 0-0.04 (9 public service mutuals of all kinds in 2010)",
     )
     deprivation_spread: float = _f(
         0.15, 0.0, 0.5, "sd of deprivation score around its regional mean", "assumption 0.05-0.25"
@@ -92,12 +92,12 @@ class Population(_Section):
     capacity: float = _f(
         0.6, 0.0, 1.0, "mean organisational capacity, 0-1", "assumption 0.3-0.9"
     )
-    capacity_spread: float = _f(0.3, 0.0, 1.0, "half-width of the uniform spread", "assumption")
+    capacity_spread: float = _f(0.3, 0.0, 1.0, "half-width of the uniform spread", "assumption 0.1-0.4")
     reserves: float = _f(
         1.0, 0.0, 100.0, "mean reserves free for up-front investment, GBP m",
         "assumption 0.25-4 (Oldham, Staffordshire: set-up finance is a barrier; HC 112 paras 50-51)",
     )
-    reserves_spread: float = _f(0.5, 0.0, 1.0, "half-width, as a share of the mean", "assumption")
+    reserves_spread: float = _f(0.5, 0.0, 1.0, "half-width, as a share of the mean", "assumption 0.25-0.75")
 
 
 def _actual_trajectory() -> dict[int, float]:
@@ -115,10 +115,10 @@ class Fiscal(_Section):
         "ending then (fraction; -0.05 is a 5% cut); NAO 2018: -28.6% 2010-11 to 2017-18",
     )
     later_change: float = _f(
-        0.0, -0.5, 0.5, "change per year for years not in the trajectory", "assumption -0.02-0.02"
+        0.0, -0.5, 0.5, "change per year for years not in the trajectory", "assumption -0.02 to 0.02"
     )
     severity: float = _f(
-        1.0, 0.0, 3.0, "multiplier on every cut in the trajectory", "1 = actual; lever for the phase diagram"
+        1.0, 0.0, 3.0, "multiplier on every cut in the trajectory", "1 = the actual cuts (NAO 2018); uncertainty, range 0-2"
     )
     deprivation_gradient: float = _f(
         1.2, 0.0, 3.0, "extra cut per unit of deprivation above the mean (relative)",
@@ -189,8 +189,10 @@ class Behaviour(_Section):
     challenge_capacity: float = _f(
         0.8, 0.0, 1.0, "capacity a staff or community bid brings", "assumption 0.5-1"
     )
-    p: float = _f(0.0, 0.0, 1.0, "Bass innovation: yearly adoption hazard from outside", "0 unless docking")
-    q: float = _f(0.0, 0.0, 1.0, "Bass imitation: hazard per share of authorities adopted", "0 unless docking")
+    p: float = _f(0.0, 0.0, 1.0, "Bass innovation: yearly adoption hazard from outside",
+           "setting: 0 unless docking")
+    q: float = _f(0.0, 0.0, 1.0, "Bass imitation: hazard per share of authorities adopted",
+           "setting: 0 unless docking")
 
 
 class Mutuals(_Section):
@@ -210,7 +212,7 @@ class Mutuals(_Section):
         0.92, 0.0, 1.0, "mean chance a live mutual has a good year",
         "2018 survey: 92% made a profit",
     )
-    viability_spread: float = _f(0.06, 0.0, 0.5, "half-width of the uniform spread", "assumption")
+    viability_spread: float = _f(0.06, 0.0, 0.5, "half-width of the uniform spread", "assumption 0.02-0.1")
     failure_given_struggle: float = _f(
         0.3, 0.0, 1.0, "chance a struggling mutual fails and returns in house",
         "assumption 0.1-0.5",
@@ -220,9 +222,11 @@ class Mutuals(_Section):
 class Window(_Section):
     """A period in which an instrument runs, with its budget spread evenly over the period."""
 
-    start: float = Field(2013.0, ge=1990, le=2150, description="decimal year it starts")
-    end: float = Field(2020.0, ge=1990, le=2150, description="decimal year it ends")
-    budget: float = Field(0.0, ge=0, le=10_000, description="GBP m over the whole period; 0 = off")
+    start: float = Field(2013.0, ge=1990, le=2150, description="decimal year it starts; lever")
+    end: float = Field(2020.0, ge=1990, le=2150, description="decimal year it ends; lever")
+    budget: float = Field(
+        0.0, ge=0, le=10_000, description="GBP m over the whole period, 0 = off; lever"
+    )
 
     @model_validator(mode="after")
     def _order(self) -> Window:
@@ -278,8 +282,8 @@ class Barriers(_Instrument):
 
 
 class RightToChallenge(_Instrument):
-    start: float = Field(2012.49, ge=1990, le=2150, description="27 June 2012 (Localism Act 2011)")
-    end: float = Field(2150.0, ge=1990, le=2150, description="still in force")
+    start: float = Field(2012.49, ge=1990, le=2150, description="decimal year; 27 June 2012 (Localism Act 2011)")
+    end: float = Field(2150.0, ge=1990, le=2150, description="decimal year; lever (still in force)")
     rate: float = _f(
         0.0, 0.0, 1.0, "bids per eligible service per year; 0 = off", "assumption 0.005-0.03"
     )
@@ -456,3 +460,25 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any], source: str = 
             raise ScenarioError(f"{source}: unknown parameter '{path}'{hint}")
         node[parts[-1]] = value
     return scenario_from_dict(data, source)
+
+
+def parameter_table() -> str:
+    """The schema's parameters as a Markdown table (path, default, allowed range, unit and
+    basis); ``docs/ODD.md`` carries it and a test keeps the two equal."""
+    descriptions: dict[str, str] = {}
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, field in model.model_fields.items():
+            ann = field.annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                walk(ann, f"{prefix}{name}.")
+            else:
+                descriptions[f"{prefix}{name}"] = field.description or ""
+
+    walk(Scenario, "")
+    lines = ["| parameter | default | allowed | unit; source or assumption |", "|---|---|---|---|"]
+    for path, (low, high, default) in parameter_paths().items():
+        fmt = (lambda v: str(v)) if isinstance(default, int) else (lambda v: f"{v:g}")
+        lines.append(f"| `{path}` | {fmt(default)} | {fmt(low)} to {fmt(high)} | "
+                     f"{descriptions[path]} |")
+    return "\n".join(lines)

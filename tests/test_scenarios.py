@@ -126,3 +126,14 @@ def test_cli_process_prints_no_traceback(tmp_path):
 def test_api_raises_scenario_error(tmp_path):
     with pytest.raises(ScenarioError, match="population.structure"):
         sim.load_scenario(_write(tmp_path, '[population]\nstructure = "1974"\n'))
+
+
+def test_the_odd_carries_the_current_parameter_table():
+    from sim.scenario import parameter_table
+
+    odd = (SCENARIOS.parent / "docs" / "ODD.md").read_text()
+    assert parameter_table() in odd, "regenerate the table: python -c 'from sim.scenario import parameter_table; print(parameter_table())'"
+    for line in parameter_table().splitlines()[2:]:
+        basis = line.rsplit("|", 2)[-2]
+        assert any(w in basis for w in ("assumption", "lever", "setting", "NAO", "IFS", "PAC",
+                                        "survey", "Rogers", "Localism", "Feb 2013", "Dec 2011")), line
