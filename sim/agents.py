@@ -63,7 +63,7 @@ class LocalAuthority(mesa.Agent):
         self.pressure = np.float64(0.0)
         self.alpha = alpha
         self.beta = beta
-        self.belief = alpha / (alpha + beta)
+        self.belief = dyn.rules.belief_mean(alpha, beta)
         self.last_good = 0
         self.last_bad = 0
         self.mutuals: dict[int, Mutual] = {}
@@ -92,14 +92,16 @@ class LocalAuthority(mesa.Agent):
         )
         self.spending_power, self.pressure = auth["spending_power"], auth["pressure"]
         self.capacity, self.reserves = auth["capacity"], auth["reserves"]
-        self.alpha, self.beta, self.belief = auth["alpha"], auth["beta"], auth["mean"]
+        self.alpha, self.beta = auth["alpha"], auth["beta"]
+        self.belief = dyn.rules.belief_mean(self.alpha, self.beta)
         events = dict(accepted=0, launched=0, abandoned=0, failed=0, challenged=0)
         good = bad = 0
+        p_review = dyn.review_probability(m.settings, self.pressure)
         for j in self.slots:
             res = dyn.slot_year(
                 m.settings, ctx, m.slot_state[j], m.slot_viability[j],
-                m.structure.slot_cost[j], u_a[j], u_b[j], self.pressure, self.capacity,
-                self.reserves, auth["mean"], auth["sd"], self.risk_aversion,
+                m.structure.slot_cost[j], u_a[j], u_b[j], p_review, self.pressure,
+                self.capacity, self.reserves, self.alpha, self.beta, self.risk_aversion,
             )
             for key in events:
                 events[key] += int(res[key])

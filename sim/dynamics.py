@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtri
 
 from . import rules
 from .population import ServiceState, Structure
@@ -33,9 +32,9 @@ def tape_width(structure: Structure) -> int:
 
 
 def split_tape(u: np.ndarray, structure: Structure):
-    """(fiscal z per authority, u_a per slot, u_b per slot) from one year's uniforms."""
+    """(fiscal noise per authority, u_a per slot, u_b per slot) from one year's uniforms."""
     a, n = structure.n_authorities, structure.n_slots
-    return ndtri(u[..., :a]), u[..., a:a + n], u[..., a + n:]
+    return rules.unit_logistic(u[..., :a]), u[..., a:a + n], u[..., a + n:]
 
 
 @dataclass(frozen=True)
@@ -57,12 +56,18 @@ class YearContext:
     on: dict[str, float]  # share of the year each instrument is active (0 if unfunded)
     advice_paid: np.ndarray | float
 
+    def take(self, replicate: np.ndarray) -> YearContext:
+        """The context seen by elements belonging to the given replicates (ensemble engine)."""
+        picked = {k: (v[replicate] if isinstance(v, np.ndarray) and v.ndim else v)
+                  for k, v in self.__dict__.items()}
+        return YearContext(**picked)
+
 
 def year_context(s: Scenario, year: int, share, n_preparing, grant_share) -> YearContext:
     """Support on offer and national conditions for the year ending at ``year``.
 
     ``share``, ``n_preparing`` and ``grant_share`` (the share of grant requests met last year)
-    describe last year's state: scalars for one model, arrays of shape (R, 1) for an ensemble.
+    describe last year's state: scalars for one model, arrays of shape (R,) for an ensemble.
     """
     y0, y1 = float(year - 1), float(year)
     sup = s.support
@@ -129,24 +134,28 @@ def authority_year(s: Scenario, ctx: YearContext, spending_power, alpha, beta, d
     bad = rules.observed_evidence(own[1], group[1], national[1], b.peer_weight, ctx.national_weight)
     prior_alpha, prior_beta = prior(s)
     alpha, beta = rules.updated_belief(alpha, beta, prior_alpha, prior_beta, b.memory, good, bad)
-    mean, sd = rules.belief_moments(alpha, beta)
     return dict(spending_power=spending_power, pressure=pressure, capacity=capacity,
-                reserves=reserves, alpha=alpha, beta=beta, mean=mean, sd=sd)
+                reserves=reserves, alpha=alpha, beta=beta)
 
 
-def slot_year(s: Scenario, ctx: YearContext, state, viability, cost, u_a, u_b, pressure,
-              capacity, reserves, mean, sd, risk_aversion):
-    """A service's year (MODEL.md section 3, steps 4-7): proposal and decision if in house,
-    abandonment or launch if in preparation, a good or bad year (and maybe failure) if spun out.
+def review_probability(s: Scenario, pressure):
+    """Chance each of an authority's in-house services comes up for review this year."""
+    return rules.review_probability(s.behaviour.review_rate, pressure, s.behaviour.pressure_review)
 
-    Authority values (pressure ... risk_aversion) are those of the slot's authority."""
-    b, m = s.behaviour, s.mutuals
-    in_house, preparing, live = state == IN_HOUSE, state == PREPARING, state == SPUN_OUT
-    # proposals: a review, else a Right to Challenge bid, from one uniform
-    p_review = rules.review_probability(b.review_rate, pressure, b.pressure_review)
+
+def proposal(ctx: YearContext, u_a, p_review):
+    """(arrival, challenged): a review with chance ``p_review``, else a Right to Challenge bid,
+    both from one uniform."""
     arrival = u_a < p_review + ctx.p_challenge
-    challenged = arrival & (u_a >= p_review)
-    # decision
+    return arrival, arrival & (u_a >= p_review)
+
+
+def approval_probability(s: Scenario, ctx: YearContext, cost, challenged, pressure, capacity,
+                         reserves, alpha, beta, risk_aversion):
+    """Chance a proposal for a service of yearly cost ``cost`` is approved (the decision), by an
+    authority whose belief is Beta(alpha, beta)."""
+    b, m = s.behaviour, s.mutuals
+    mean, sd = rules.belief_moments(alpha, beta)
     net_cost = rules.net_transition_cost(m.transition_cost, ctx.cost_reduction, ctx.expected_grant)
     utility = rules.decision_utility(
         mean, sd, b.savings_rate * b.payback_years * cost,
@@ -155,23 +164,40 @@ def slot_year(s: Scenario, ctx: YearContext, state, viability, cost, u_a, u_b, p
     )
     feasible = rules.feasibility(capacity, rules.affordability(reserves, net_cost), challenged,
                                  b.challenge_capacity)
-    p_adopt = rules.adoption_probability(utility, b.temperature, feasible, b.p, b.q, ctx.share)
+    return rules.adoption_probability(utility, b.temperature, feasible, b.p, b.q, ctx.share)
+
+
+def new_viability(s: Scenario, u_b, p_adopt):
+    """Given approval (u_b < p_adopt), u_b / p_adopt is uniform on [0, 1): the new mutual's
+    latent viability is drawn from it."""
+    return rules.viability_from_uniform(u_b / np.where(p_adopt > 0.0, p_adopt, 1.0),
+                                        s.mutuals.viability, s.mutuals.viability_spread)
+
+
+def slot_year(s: Scenario, ctx: YearContext, state, viability, cost, u_a, u_b, p_review,
+              pressure, capacity, reserves, alpha, beta, risk_aversion):
+    """A service's year (MODEL.md section 3, steps 4-7): proposal and decision if in house,
+    abandonment or launch if in preparation, a good or bad year (and maybe failure) if spun out.
+
+    Authority values (p_review ... risk_aversion) are those of the service's authority. The Mesa
+    agents call this for each service; the ensemble engine calls the same parts on the services
+    in each state."""
+    in_house, preparing, live = state == IN_HOUSE, state == PREPARING, state == SPUN_OUT
+    arrival, challenged = proposal(ctx, u_a, p_review)
+    p_adopt = approval_probability(s, ctx, cost, challenged, pressure, capacity, reserves, alpha,
+                                   beta, risk_aversion)
     accepted = in_house & arrival & (u_b < p_adopt)
-    # given approval, u_b / p_adopt is uniform on [0, 1): the new mutual's latent viability
-    fresh = rules.viability_from_uniform(u_b / np.where(p_adopt > 0.0, p_adopt, 1.0),
-                                         m.viability, m.viability_spread)
     instant = accepted & (ctx.preparation_years <= 0.0)
-    # pipeline
     abandoned, launched = rules.pipeline_outcome(u_a, ctx.abandon, ctx.launch)
     abandoned, launched = abandoned & preparing, launched & preparing
-    # operation
-    good, bad, failed = rules.operation_outcome(u_a, u_b, viability, m.failure_given_struggle)
+    good, bad, failed = rules.operation_outcome(u_a, u_b, viability, s.mutuals.failure_given_struggle)
     good, bad, failed = good & live, bad & live, failed & live
     new_state = np.where(accepted, np.where(instant, SPUN_OUT, PREPARING),
                          np.where(abandoned, IN_HOUSE,
                                   np.where(launched, SPUN_OUT,
                                            np.where(failed, RETURNED, state))))
-    return dict(state=new_state, viability=np.where(accepted, fresh, viability),
+    return dict(state=new_state,
+                viability=np.where(accepted, new_viability(s, u_b, p_adopt), viability),
                 accepted=accepted, launched=launched | instant, abandoned=abandoned,
                 good=good, bad=bad, failed=failed, challenged=challenged & accepted)
 
@@ -195,28 +221,37 @@ means over authorities."""
 
 
 def ordered_sum(x):
-    """Sum over the last axis in a fixed, sequential order, so that a row's total does not
-    depend on how many rows are stacked with it (numpy's pairwise ``sum`` can)."""
-    return np.cumsum(x, axis=-1)[..., -1]
+    """Sum over the last axis of a C-ordered copy, so that a row's total is the same bits
+    whether it stands alone or among many rows (numpy sums each contiguous row with the same
+    pairwise loop; a strided layout would take another path)."""
+    return np.ascontiguousarray(x).sum(axis=-1)
 
 
 def observe(structure: Structure, s: Scenario, state, spending_power, mean_belief,
             counters: dict) -> dict:
-    """The measures of one year from state arrays of shape (R, N) / (R, A) (R may be 1)."""
-    live = state == SPUN_OUT
-    with_mutual = np.maximum.reduceat(live, structure.authority_starts, axis=-1)
-    n_with = with_mutual.sum(axis=-1)
-    sp_slot = spending_power[..., structure.slot_authority]
-    savings = np.where(live, s.behaviour.savings_rate * structure.slot_cost * sp_slot, 0.0)
+    """The measures of one year from state arrays of shape (R, N) / (R, A) (R may be 1);
+    ``mean_belief`` is each authority's belief mean.
+
+    Counts per authority come from ``bincount`` of the live services, so every sum is exact or
+    taken in a fixed order whatever R is."""
+    R, N = state.shape
+    A = structure.n_authorities
+    flat = np.flatnonzero(state == SPUN_OUT)
+    rep, slot = np.divmod(flat, N)
+    key = rep * A + structure.slot_authority[slot]
+    live_per_authority = np.bincount(key, minlength=R * A).reshape(R, A)
+    cost_per_authority = np.bincount(key, weights=structure.slot_cost[slot],
+                                     minlength=R * A).reshape(R, A)
+    n_with = np.count_nonzero(live_per_authority, axis=-1)
     out = {
         "authorities_with_mutual": n_with,
-        "share_with_mutual": n_with / structure.n_authorities,
-        "live_mutuals": live.sum(axis=-1),
-        "in_preparation": (state == PREPARING).sum(axis=-1),
-        "returned_in_house": (state == RETURNED).sum(axis=-1),
-        "savings": ordered_sum(savings),
-        "mean_belief": ordered_sum(mean_belief) / structure.n_authorities,
-        "mean_spending_power": ordered_sum(spending_power) / structure.n_authorities,
+        "share_with_mutual": n_with / A,
+        "live_mutuals": np.bincount(rep, minlength=R),
+        "in_preparation": np.count_nonzero(state == PREPARING, axis=-1),
+        "returned_in_house": np.count_nonzero(state == RETURNED, axis=-1),
+        "savings": ordered_sum(s.behaviour.savings_rate * cost_per_authority * spending_power),
+        "mean_belief": ordered_sum(mean_belief) / A,
+        "mean_spending_power": ordered_sum(spending_power) / A,
     }
     out.update(counters)
     return out

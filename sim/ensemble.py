@@ -1,9 +1,10 @@
 """The ensemble engine: every replicate and authority of a scenario stepped at once as arrays.
 
 It calls exactly the functions the Mesa agents call (:mod:`sim.dynamics`, built from
-:mod:`sim.rules`), on arrays of shape (replicates, authorities) and (replicates, slots), and
-draws each replicate's random numbers from that replicate's own generator in the same order as
-the Mesa model does, so that the two engines give identical tables.
+:mod:`sim.rules`), on arrays of shape (replicates, authorities), and, for services, on the flat
+list of services in each state (a proposal's decision is computed only where a proposal arrived).
+Each replicate draws its random numbers from its own generator in the same layout as the Mesa
+model, so that the two engines give identical tables.
 """
 
 from __future__ import annotations
@@ -15,65 +16,118 @@ from .population import POPULATION_DRAWS, build_structure, draw_attributes
 from .scenario import Scenario
 
 
-def _col(value, n: int) -> np.ndarray:
-    return np.broadcast_to(np.asarray(value, dtype=float), (n, 1)).reshape(n)
+def _per_replicate(value, n: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(value, dtype=float).reshape(-1), (n,)).copy() \
+        if np.ndim(value) else np.full(n, float(value))
 
 
 def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     """Measures for each replicate seed and year: an array (R, years, len(MEASURES))."""
     s = scenario
-    structure = build_structure(s)
-    A = structure.n_authorities
+    st = build_structure(s)
+    A, N = st.n_authorities, st.n_slots
     R = len(seeds)
     years = range(s.run.start_year, s.run.end_year + 1)
     out = np.empty((R, len(years), len(dyn.MEASURES)))
     generators = [np.random.default_rng(seed) for seed in seeds]
 
     u_pop = np.stack([g.random((POPULATION_DRAWS, A)) for g in generators])
-    attrs = draw_attributes(structure, s, u_pop)
-    state, viability = dyn.initial_state(structure, s, attrs["initial_adopter"])
+    attrs = draw_attributes(st, s, u_pop)
+    state, viability = dyn.initial_state(st, s, attrs["initial_adopter"])
+    # C order, so that reshape(-1) below is a view that the updates write through
+    state = np.ascontiguousarray(state, dtype=np.int8)
+    viability = np.ascontiguousarray(viability, dtype=float)
     prior_alpha, prior_beta = dyn.prior(s)
     alpha, beta = np.full((R, A), prior_alpha), np.full((R, A), prior_beta)
     spending_power = np.ones((R, A))
-    mean = alpha / (alpha + beta)
+    mean = dyn.rules.belief_mean(alpha, beta)
     own_good, own_bad = np.zeros((R, A)), np.zeros((R, A))
-    grant_share = np.ones((R, 1))
+    grant_share = np.ones(R)
     counters = dyn.first_tally(attrs["initial_adopter"].sum(axis=-1).astype(float))
+    risk_aversion = attrs["risk_aversion"]
 
     def record(t: int, counters: dict) -> dict:
-        obs = dyn.observe(structure, s, state, spending_power, mean, counters)
+        obs = dyn.observe(st, s, state, spending_power, mean, counters)
         for m, name in enumerate(dyn.MEASURES):
             out[:, t, m] = obs[name]
         return obs
 
+    W = dyn.tape_width(st)
+    tape = np.empty((R, W))
+    flat_tape = tape.reshape(-1)
+    flat_state, flat_viability = state.reshape(-1), viability.reshape(-1)
+
+    def in_state(code: int):
+        """Flat (replicate, slot) indices of the services in a state, and their u_a, u_b."""
+        flat = np.flatnonzero(state == code)
+        rep, slot = np.divmod(flat, N)
+        at = rep * W + A + slot
+        return flat, rep, st.slot_authority[slot], flat_tape[at], flat_tape[at + N]
+
     obs = record(0, counters)
-    tape = np.empty((R, dyn.tape_width(structure)))
-    sa = structure.slot_authority
     for t, year in enumerate(years[1:], start=1):
         for i, g in enumerate(generators):
             g.random(out=tape[i])
-        z, u_a, u_b = dyn.split_tape(tape, structure)
-        ctx = dyn.year_context(s, year, obs["share_with_mutual"][:, None],
-                               obs["in_preparation"][:, None].astype(float), grant_share)
-        group_good, national_good = dyn.pooled(structure, own_good)
-        group_bad, national_bad = dyn.pooled(structure, own_bad)
+        z = dyn.split_tape(tape, st)[0]
+        ctx = dyn.year_context(s, year, obs["share_with_mutual"],
+                               obs["in_preparation"].astype(float), grant_share)
+        group_good, national_good = dyn.pooled(st, own_good)
+        group_bad, national_bad = dyn.pooled(st, own_bad)
         auth = dyn.authority_year(s, ctx, spending_power, alpha, beta, attrs["deprivation"], z,
                                   attrs["capacity"], attrs["reserves"], (own_good, own_bad),
                                   (group_good, group_bad), (national_good, national_bad))
-        res = dyn.slot_year(s, ctx, state, viability, structure.slot_cost, u_a, u_b,
-                            auth["pressure"][:, sa], auth["capacity"][:, sa],
-                            auth["reserves"][:, sa], auth["mean"][:, sa], auth["sd"][:, sa],
-                            attrs["risk_aversion"][:, sa])
-        n = {k: res[k].sum(axis=-1).astype(float) for k in
-             ("accepted", "launched", "abandoned", "failed", "challenged")}
-        paid, grant_share = dyn.grants_paid(s, ctx, n["accepted"][:, None])
-        spend = {k: _col(v, R) for k, v in dyn.spending(ctx, paid).items()}
-        counters = dyn.tally(counters, n["launched"], n["abandoned"], n["failed"],
-                             n["challenged"], spend)
-        state, viability = res["state"], res["viability"]
-        spending_power, alpha, beta, mean = (auth["spending_power"], auth["alpha"],
-                                             auth["beta"], auth["mean"])
-        own_good = np.add.reduceat(res["good"], structure.authority_starts, axis=-1).astype(float)
-        own_bad = np.add.reduceat(res["bad"], structure.authority_starts, axis=-1).astype(float)
+        p_review = dyn.review_probability(s, auth["pressure"])
+
+        # in-house services: proposals (sifted first against the largest chance of one, which
+        # changes nothing but the work), then decisions where a proposal arrived
+        sifted = np.flatnonzero(tape[:, A:A + N] < p_review.max() + ctx.p_challenge)
+        rep, slot = np.divmod(sifted, N)
+        a = st.slot_authority[slot]
+        ua = flat_tape[rep * W + A + slot]
+        arrival, challenged = dyn.proposal(ctx.take(rep), ua, p_review[rep, a])
+        keep = arrival & (flat_state[sifted] == dyn.IN_HOUSE)
+        flat, rep, slot, a, ua = sifted[keep], rep[keep], slot[keep], a[keep], ua[keep]
+        challenged = challenged[keep]
+        ub = flat_tape[rep * W + A + N + slot]
+        sub = ctx.take(rep)
+        p_adopt = dyn.approval_probability(
+            s, sub, st.slot_cost[slot], challenged, auth["pressure"][rep, a],
+            auth["capacity"][rep, a], auth["reserves"][rep, a], auth["alpha"][rep, a],
+            auth["beta"][rep, a], risk_aversion[rep, a])
+        accepted = ub < p_adopt
+        acc_flat, acc_rep = flat[accepted], rep[accepted]
+        new_viability = dyn.new_viability(s, ub[accepted], p_adopt[accepted])
+        instant = np.broadcast_to(sub.preparation_years <= 0.0, accepted.shape)[accepted]
+
+        # services in preparation: abandoned or launched
+        p_flat, p_rep, _, p_ua, _ = in_state(dyn.PREPARING)
+        psub = ctx.take(p_rep)
+        abandoned, launched = dyn.rules.pipeline_outcome(p_ua, psub.abandon, psub.launch)
+        # live mutuals: a good or bad year, and maybe failure
+        l_flat, l_rep, l_a, l_ua, l_ub = in_state(dyn.SPUN_OUT)
+        good, bad, failed = dyn.rules.operation_outcome(l_ua, l_ub, flat_viability[l_flat],
+                                                        s.mutuals.failure_given_struggle)
+
+        # apply (all decisions above used last year's state)
+        flat_state[p_flat[abandoned]] = dyn.IN_HOUSE
+        flat_state[p_flat[launched]] = dyn.SPUN_OUT
+        flat_state[l_flat[failed]] = dyn.RETURNED
+        flat_state[acc_flat] = np.where(instant, dyn.SPUN_OUT, dyn.PREPARING)
+        flat_viability[acc_flat] = new_viability
+
+        def count(rep_index) -> np.ndarray:
+            return np.bincount(rep_index, minlength=R).astype(float)
+
+        n_accepted = count(acc_rep)
+        paid, grant_share = dyn.grants_paid(s, ctx, n_accepted)
+        spend = {k: _per_replicate(v, R) for k, v in dyn.spending(ctx, paid).items()}
+        counters = dyn.tally(counters, count(p_rep[launched]) + count(acc_rep[instant]),
+                             count(p_rep[abandoned]), count(l_rep[failed]),
+                             count(acc_rep[challenged[accepted]]), spend)
+        spending_power, alpha, beta = auth["spending_power"], auth["alpha"], auth["beta"]
+        mean = dyn.rules.belief_mean(alpha, beta)
+        key = l_rep * A + l_a
+        own_good = np.bincount(key[good], minlength=R * A).reshape(R, A).astype(float)
+        own_bad = np.bincount(key[bad], minlength=R * A).reshape(R, A).astype(float)
         obs = record(t, counters)
     return out

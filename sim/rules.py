@@ -12,12 +12,14 @@ import numpy as np
 
 __all__ = [
     "active_fraction",
+    "unit_logistic",
     "authority_change",
     "spending_power_after",
     "cumulative_pressure",
     "eroded",
     "observed_evidence",
     "updated_belief",
+    "belief_mean",
     "belief_moments",
     "review_probability",
     "combined_reduction",
@@ -45,12 +47,19 @@ def active_fraction(year_from, year_to, start, end):
     return np.clip(overlap / (year_to - year_from), 0.0, 1.0)
 
 
+def unit_logistic(u):
+    """Logistic noise of mean 0 and variance 1 from uniforms on [0, 1): bell-shaped like the
+    normal, with heavier tails, and cheap to compute (one log)."""
+    u = np.clip(u, 2.0**-53, 1.0 - 2.0**-53)
+    return np.log(u / (1.0 - u)) * (np.sqrt(3.0) / np.pi)
+
+
 def authority_change(national_change, deprivation, z, gradient, noise_sd):
     """An authority's real-terms change in spending power over one year (fraction).
 
     The national change is scaled by ``1 + gradient (deprivation - 0.5) + noise_sd z``, floored
     at zero: more deprived areas were cut more (IFS 2019), and cuts varied widely between
-    authorities (PAC 2014: 5% to 40%). ``z`` is a standard normal draw.
+    authorities (PAC 2014: 5% to 40%). ``z`` is noise of mean 0 and variance 1.
     """
     multiplier = np.maximum(0.0, 1.0 + gradient * (deprivation - 0.5) + noise_sd * z)
     return national_change * multiplier
@@ -90,10 +99,15 @@ def updated_belief(alpha, beta, prior_alpha, prior_beta, memory, good, bad):
             prior_beta + memory * (beta - prior_beta) + bad)
 
 
+def belief_mean(alpha, beta):
+    """Mean of a Beta(alpha, beta) belief: the expected yearly chance a mutual does well."""
+    return alpha / (alpha + beta)
+
+
 def belief_moments(alpha, beta):
     """Mean and standard deviation of a Beta(alpha, beta) belief."""
     total = alpha + beta
-    mean = alpha / total
+    mean = belief_mean(alpha, beta)
     sd = np.sqrt(alpha * beta / (total * total * (total + 1.0)))
     return mean, sd
 
