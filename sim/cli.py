@@ -72,6 +72,53 @@ def cmd_run(args) -> int:
     return 0
 
 
+def _spec(text: str, parts: int) -> tuple[str, list[float]]:
+    try:
+        path, values = text.split("=", 1)
+        numbers = [float(v) for v in values.split(":")]
+    except ValueError:
+        numbers, path = [], text
+    if len(numbers) != parts:
+        shape = "PATH=LOW:HIGH:STEPS" if parts == 3 else "PATH=LOW:HIGH"
+        raise ScenarioError(f"command line: expected {shape}; given {text!r}")
+    return path, numbers
+
+
+def cmd_sweep(args) -> int:
+    import numpy as np
+
+    from .experiments import check_design, full_factorial, latin_hypercube, run_design
+
+    (scenario,) = _load_all([args.scenario])
+    frames = []
+    if args.vary:
+        levels = {}
+        for text in args.vary:
+            path, (low, high, steps) = _spec(text, 3)
+            if steps < 1 or steps != int(steps):
+                raise ScenarioError(f"command line: --vary {path}: STEPS must be a whole number "
+                                    f">= 1; given {steps:g}")
+            levels[path] = np.linspace(low, high, int(steps))
+        frames.append(full_factorial(levels))
+    if args.lhs:
+        ranges = dict(_spec(text, 2) for text in args.range or [])
+        if not ranges:
+            raise ScenarioError("command line: --lhs needs at least one --range PATH=LOW:HIGH")
+        frames.append(latin_hypercube({k: tuple(v) for k, v in ranges.items()}, args.lhs,
+                                      args.seed if args.seed is not None else scenario.run.seed))
+    if not frames:
+        raise ScenarioError("command line: give --vary PATH=LOW:HIGH:STEPS or --lhs N --range ...")
+    design = frames[0] if len(frames) == 1 else frames[0].merge(frames[1], how="cross")
+    check_design(scenario, design, "command line")
+    seed = scenario.run.seed if args.seed is None else args.seed
+    table = run_design(scenario, design, args.replicates, seed, Path(args.out),
+                       workers=args.workers, chunk=args.chunk, scheduler=args.scheduler,
+                       dask_local=args.dask_local, resume=args.resume)
+    print(f"{len(design)} design rows x {args.replicates} replicates: {len(table)} rows "
+          f"written to {Path(args.out) / 'sweep.parquet'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mutuals",
@@ -85,6 +132,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="results", help="output folder (default: results)")
     p.add_argument("--engine", choices=["auto", "mesa", "ensemble"], default="auto")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("sweep", help="run a design over scenario parameters")
+    p.add_argument("scenario", metavar="SCENARIO")
+    p.add_argument("--vary", action="append", metavar="PATH=LOW:HIGH:STEPS",
+                   help="full factorial levels of a parameter (repeatable)")
+    p.add_argument("--lhs", type=_positive, metavar="N", help="N Latin hypercube rows")
+    p.add_argument("--range", action="append", metavar="PATH=LOW:HIGH",
+                   help="a parameter's range for --lhs (repeatable)")
+    p.add_argument("--replicates", type=_positive, default=100)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--out", required=True)
+    p.add_argument("--workers", type=_positive, default=1, help="local process pool size")
+    p.add_argument("--chunk", type=_positive, default=250, help="replicates per task")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler")
+    p.add_argument("--dask-local", type=_positive, metavar="N",
+                   help="start a local Dask cluster of N workers")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("validate", help="check scenario files and report every error")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO")

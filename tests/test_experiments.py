@@ -1,0 +1,84 @@
+"""Designs, executors and resuming: the same table whatever runs it."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim.experiments as ex
+from sim.scenario import load_scenario
+
+from .conftest import SCENARIOS
+
+BASELINE = load_scenario(SCENARIOS / "baseline.toml")
+DESIGN = ex.full_factorial({"fiscal.severity": [0.5, 1.5], "behaviour.memory": [0.7, 0.9]})
+
+
+def test_designs_have_the_rows_asked_for():
+    grid = ex.full_factorial({"a": np.linspace(0, 1, 3), "b": [1, 2], "c": [5, 6, 7, 8]})
+    assert len(grid) == 24 and len(grid.drop_duplicates()) == 24
+    lhs = ex.latin_hypercube({"fiscal.severity": (0.0, 2.0), "behaviour.memory": (0.7, 0.95)}, 50, 3)
+    assert len(lhs) == 50
+    # one point in each of the 50 strata of every parameter
+    strata = np.floor((lhs["fiscal.severity"] - 0.0) / 2.0 * 50).astype(int)
+    assert sorted(strata) == list(range(50))
+    assert lhs.equals(ex.latin_hypercube({"fiscal.severity": (0.0, 2.0),
+                                          "behaviour.memory": (0.7, 0.95)}, 50, 3))
+
+
+def _run(tmp_path, name, **kw):
+    return ex.run_design(BASELINE, DESIGN, 12, 5, tmp_path / name, progress=False, **kw)
+
+
+@pytest.mark.slow
+def test_identical_whatever_the_executor_workers_or_chunks(tmp_path):
+    reference = _run(tmp_path, "one", chunk=12)
+    assert len(reference) == 4 * 12 * 21
+    assert reference["replicate"].nunique() == 12 and reference["design_row"].nunique() == 4
+    for name, kw in {"chunks": dict(chunk=5), "pool": dict(workers=2, chunk=4),
+                     "dask": dict(dask_local=2, chunk=6)}.items():
+        pd.testing.assert_frame_equal(reference, _run(tmp_path, name, **kw), check_exact=True)
+    # a design row differs from another, and each row's parameters are in the table
+    rows = reference.groupby("design_row")["share_with_mutual"].mean()
+    assert rows.nunique() == 4
+    assert set(reference["fiscal.severity"]) == {0.5, 1.5}
+
+
+def test_resume_after_an_interruption_gives_the_same_table(tmp_path, monkeypatch):
+    whole = _run(tmp_path, "whole", chunk=4)
+    out = tmp_path / "broken"
+    calls = []
+    real = ex.evaluate
+
+    def flaky(scenario, overrides, seed, task):
+        if len(calls) == 5:
+            raise KeyboardInterrupt  # the user pressed Ctrl-C after five tasks
+        calls.append(task)
+        return real(scenario, overrides, seed, task)
+
+    monkeypatch.setattr(ex, "evaluate", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        ex.run_design(BASELINE, DESIGN, 12, 5, out, chunk=4, progress=False)
+    assert len(list((out / "chunks").glob("*.parquet"))) == 5
+    assert not (out / "sweep.parquet").exists()
+    with pytest.raises(ex.ScenarioError, match="--resume"):
+        ex.run_design(BASELINE, DESIGN, 12, 5, out, chunk=4, progress=False)
+    calls.clear()
+    monkeypatch.setattr(ex, "evaluate", lambda *a: (calls.append(a[-1]), real(*a))[1])
+    resumed = ex.run_design(BASELINE, DESIGN, 12, 5, out, chunk=4, progress=False, resume=True)
+    assert len(calls) == 12 - 5  # finished chunks were not recomputed
+    pd.testing.assert_frame_equal(whole, resumed, check_exact=True)
+
+
+def test_sweep_command_writes_one_table(tmp_path, capsys):
+    from sim.cli import main
+
+    code = main(["sweep", str(SCENARIOS / "baseline.toml"), "--vary", "fiscal.severity=0.5:1.5:3",
+                 "--replicates", "6", "--out", str(tmp_path / "s"), "--chunk", "3"])
+    assert code == 0
+    table = pd.read_parquet(tmp_path / "s" / "sweep.parquet")
+    assert table.groupby("design_row")["replicate"].nunique().tolist() == [6, 6, 6]
+    assert sorted(table["fiscal.severity"].unique()) == [0.5, 1.0, 1.5]
+    assert main(["sweep", str(SCENARIOS / "baseline.toml"), "--vary", "behaviour.memory=0.5:1.5:3",
+                 "--out", str(tmp_path / "bad")]) == 2
+    assert "behaviour.memory" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
