@@ -53,8 +53,11 @@ def measures_array(scenario: Scenario, seeds: list[int], engine: str = "ensemble
         return run_mesa(scenario, seeds)
     if engine != "ensemble":
         raise ValueError(f"engine must be 'mesa', 'ensemble' or 'auto'; given {engine!r}")
-    parts = [run_ensemble(scenario, seeds[i:i + chunk_size]) for i in range(0, len(seeds), chunk_size)]
-    return np.concatenate(parts) if parts else np.empty((0, 0, len(dyn.MEASURES)))
+    years = scenario.run.end_year - scenario.run.start_year + 1
+    out = np.empty((len(seeds), years, len(dyn.MEASURES)))
+    for i in range(0, len(seeds), chunk_size):  # memory: the output plus one chunk's arrays
+        out[i:i + chunk_size] = run_ensemble(scenario, seeds[i:i + chunk_size])
+    return out
 
 
 def tidy(scenario: Scenario, values: np.ndarray, first_replicate: int = 0) -> pd.DataFrame:

@@ -1,0 +1,108 @@
+"""Benchmark of the two engines on the `baseline` scenario.
+
+Run with the project's environment:  .venv/bin/python benchmarks/engines.py  (or make benchmark)
+
+Prints authority-years per second for each engine and their ratio; the random-number floor (the
+time just to draw the uniforms the ensemble engine consumes) and the ratio to it; scaling at
+1,000, 10,000 and 100,000 replicates; peak memory; and the speed-up of a Dask local cluster of 2
+workers over 1 on a sweep. Pass --quick for a smaller run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sim.dynamics import tape_width
+from sim.experiments import full_factorial, run_design
+from sim.population import POPULATION_DRAWS, build_structure
+from sim.scenario import load_scenario
+from sim.simulate import measures_array, replicate_seeds
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def authority_years(scenario, replicates: int) -> int:
+    return replicates * (scenario.run.end_year - scenario.run.start_year) * \
+        build_structure(scenario).n_authorities
+
+
+def timed(fn, *args, **kwargs) -> float:
+    start = time.perf_counter()
+    fn(*args, **kwargs)
+    return time.perf_counter() - start
+
+
+def random_floor(scenario, seeds, chunk: int = 256) -> float:
+    """Seconds to create the generators and draw exactly the uniforms the ensemble consumes."""
+    st = build_structure(scenario)
+    width, years = tape_width(st), scenario.run.end_year - scenario.run.start_year
+    start = time.perf_counter()
+    for i in range(0, len(seeds), chunk):
+        generators = [np.random.default_rng(s) for s in seeds[i:i + chunk]]
+        tape = np.empty((len(generators), width))
+        for g in generators:
+            g.random((POPULATION_DRAWS, st.n_authorities))
+        for _ in range(years):
+            for k, g in enumerate(generators):
+                g.random(out=tape[k])
+    return time.perf_counter() - start
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    s = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    print(f"baseline: {build_structure(s).n_authorities} authorities, "
+          f"{s.run.end_year - s.run.start_year} years; one core unless stated")
+
+    mesa_reps = 2 if args.quick else 5
+    seeds = replicate_seeds(1, mesa_reps)
+    t_mesa = timed(measures_array, s, seeds, "mesa")
+    mesa_rate = authority_years(s, mesa_reps) / t_mesa
+    n = 1000 if args.quick else 10_000
+    seeds = replicate_seeds(1, n)
+    t_ens = timed(measures_array, s, seeds, "ensemble")
+    ens_rate = authority_years(s, n) / t_ens
+    print(f"mesa engine:     {mesa_rate:12,.0f} authority-years/s ({mesa_reps} replicates, {t_mesa:.2f} s)")
+    print(f"ensemble engine: {ens_rate:12,.0f} authority-years/s ({n} replicates, {t_ens:.2f} s)")
+    print(f"ratio ensemble/mesa: {ens_rate / mesa_rate:.0f}x")
+    floor = random_floor(s, seeds)
+    print(f"random-number floor for {n} replicates: {floor:.2f} s; ensemble / floor = {t_ens / floor:.2f}")
+
+    print("scaling (ensemble):")
+    for reps in ([1000, 10_000] if args.quick else [1000, 10_000, 100_000]):
+        seeds = replicate_seeds(1, reps)
+        t = timed(measures_array, s, seeds, "ensemble")
+        print(f"  {reps:>7,} replicates: {t:7.2f} s  {authority_years(s, reps) / t:12,.0f} authority-years/s"
+              f"  peak RSS so far {peak_rss_mib():,.0f} MiB")
+
+    out = Path(tempfile.mkdtemp(prefix="mutuals-bench-"))
+    design = full_factorial({"fiscal.severity": np.linspace(0.5, 1.5, 4 if args.quick else 8)})
+    reps = 500 if args.quick else 2500
+    times = {}
+    for workers in (1, 2):
+        shutil.rmtree(out / str(workers), ignore_errors=True)
+        times[workers] = timed(run_design, s, design, reps, 1, out / str(workers),
+                               dask_local=workers, chunk=250, progress=False)
+        print(f"dask local cluster, {workers} worker(s): sweep of {len(design)} rows x {reps} "
+              f"replicates in {times[workers]:.1f} s")
+    print(f"dask speed-up 2 workers over 1: {times[1] / times[2]:.2f}x")
+    shutil.rmtree(out, ignore_errors=True)
+    print(f"peak RSS of this process: {peak_rss_mib():,.0f} MiB")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
