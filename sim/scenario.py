@@ -448,13 +448,8 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any], source: str = 
         node = data
         parts = path.split(".")
         for part in parts[:-1]:
-            if not isinstance(node.get(part), dict):
-                valid = sorted(parameter_paths())
-                close = difflib.get_close_matches(path, valid, n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else ""
-                raise ScenarioError(f"{source}: unknown parameter '{path}'{hint}")
-            node = node[part]
-        if parts[-1] not in node:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or parts[-1] not in node:
             close = difflib.get_close_matches(path, sorted(parameter_paths()), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise ScenarioError(f"{source}: unknown parameter '{path}'{hint}")
