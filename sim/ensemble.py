@@ -17,8 +17,8 @@ from .scenario import Scenario
 
 
 def _per_replicate(value, n: int) -> np.ndarray:
-    return np.broadcast_to(np.asarray(value, dtype=float).reshape(-1), (n,)).copy() \
-        if np.ndim(value) else np.full(n, float(value))
+    """A scalar or an (n,) array as an (n,) float array."""
+    return np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
 
 
 def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:

@@ -62,20 +62,13 @@ class MutualsModel(mesa.Model):
                           self.counters)
         return {k: float(np.asarray(v).reshape(-1)[0]) for k, v in obs.items()}
 
-    @property
-    def running(self) -> bool:  # noqa: D102 (Mesa reads it)
-        return self.year < self.settings.run.end_year
-
-    @running.setter
-    def running(self, value: bool) -> None:
-        pass
-
     def step(self) -> None:
         """One year: context from last year's state, every authority's year, then the books."""
         if self.year >= self.settings.run.end_year:
             return
         s, st = self.settings, self.structure
         self.year += 1
+        self.running = self.year < s.run.end_year
         z, u_a, u_b = dyn.split_tape(self.rng.random(dyn.tape_width(st)), st)
         ctx = dyn.year_context(s, self.year, self.measures["share_with_mutual"],
                                self.measures["in_preparation"], self.grant_share)
