@@ -86,12 +86,13 @@ class LocalAuthority(mesa.Agent):
         i = self.index
         auth = dyn.authority_year(
             m.settings, ctx, self.spending_power, self.alpha, self.beta, self.deprivation, z,
-            self.capacity0, self.reserves0, (self.last_good, self.last_bad),
+            (self.last_good, self.last_bad),
             (pools["group_good"][i], pools["group_bad"][i]),
             (pools["national_good"], pools["national_bad"]),
         )
         self.spending_power, self.pressure = auth["spending_power"], auth["pressure"]
-        self.capacity, self.reserves = auth["capacity"], auth["reserves"]
+        self.capacity, self.reserves = dyn.capacity_and_reserves(
+            m.settings, self.capacity0, self.reserves0, self.pressure)
         self.alpha, self.beta = auth["alpha"], auth["beta"]
         self.belief = dyn.rules.belief_mean(self.alpha, self.beta)
         events = dict(accepted=0, launched=0, abandoned=0, failed=0, challenged=0)

@@ -119,8 +119,8 @@ def prior(s: Scenario) -> tuple[float, float]:
 
 
 def authority_year(s: Scenario, ctx: YearContext, spending_power, alpha, beta, deprivation, z,
-                   capacity0, reserves0, own, group, national):
-    """An authority's fiscal, capacity and learning steps (MODEL.md section 3, steps 1-3).
+                   own, group, national):
+    """An authority's fiscal and learning steps (MODEL.md section 3, steps 1 and 3).
 
     ``own``, ``group`` and ``national`` are (good, bad) counts of last year's outcomes."""
     f, b = s.fiscal, s.behaviour
@@ -128,14 +128,17 @@ def authority_year(s: Scenario, ctx: YearContext, spending_power, alpha, beta, d
                                     f.deprivation_gradient, f.noise_sd)
     spending_power = rules.spending_power_after(spending_power, change)
     pressure = rules.cumulative_pressure(spending_power)
-    capacity = rules.eroded(capacity0, pressure, b.capacity_erosion)
-    reserves = rules.eroded(reserves0, pressure, b.capacity_erosion)
     good = rules.observed_evidence(own[0], group[0], national[0], b.peer_weight, ctx.national_weight)
     bad = rules.observed_evidence(own[1], group[1], national[1], b.peer_weight, ctx.national_weight)
     prior_alpha, prior_beta = prior(s)
     alpha, beta = rules.updated_belief(alpha, beta, prior_alpha, prior_beta, b.memory, good, bad)
-    return dict(spending_power=spending_power, pressure=pressure, capacity=capacity,
-                reserves=reserves, alpha=alpha, beta=beta)
+    return dict(spending_power=spending_power, pressure=pressure, alpha=alpha, beta=beta)
+
+
+def capacity_and_reserves(s: Scenario, capacity0, reserves0, pressure):
+    """Capacity and reserves left after cuts (MODEL.md section 3, step 2): the double edge."""
+    erosion = s.behaviour.capacity_erosion
+    return rules.eroded(capacity0, pressure, erosion), rules.eroded(reserves0, pressure, erosion)
 
 
 def review_probability(s: Scenario, pressure):
@@ -236,7 +239,10 @@ def observe(structure: Structure, s: Scenario, state, spending_power, mean_belie
     taken in a fixed order whatever R is."""
     R, N = state.shape
     A = structure.n_authorities
-    flat = np.flatnonzero(state == SPUN_OUT)
+    busy = np.flatnonzero(state != IN_HOUSE)  # services not in house, in one pass
+    busy_state = state.reshape(-1)[busy]
+    rep_busy = busy // N
+    flat = busy[busy_state == SPUN_OUT]
     rep, slot = np.divmod(flat, N)
     key = rep * A + structure.slot_authority[slot]
     live_per_authority = np.bincount(key, minlength=R * A).reshape(R, A)
@@ -247,8 +253,8 @@ def observe(structure: Structure, s: Scenario, state, spending_power, mean_belie
         "authorities_with_mutual": n_with,
         "share_with_mutual": n_with / A,
         "live_mutuals": np.bincount(rep, minlength=R),
-        "in_preparation": np.count_nonzero(state == PREPARING, axis=-1),
-        "returned_in_house": np.count_nonzero(state == RETURNED, axis=-1),
+        "in_preparation": np.bincount(rep_busy[busy_state == PREPARING], minlength=R),
+        "returned_in_house": np.bincount(rep_busy[busy_state == RETURNED], minlength=R),
         "savings": ordered_sum(s.behaviour.savings_rate * cost_per_authority * spending_power),
         "mean_belief": ordered_sum(mean_belief) / A,
         "mean_spending_power": ordered_sum(spending_power) / A,

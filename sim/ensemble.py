@@ -56,13 +56,8 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     tape = np.empty((R, W))
     flat_tape = tape.reshape(-1)
     flat_state, flat_viability = state.reshape(-1), viability.reshape(-1)
-
-    def in_state(code: int):
-        """Flat (replicate, slot) indices of the services in a state, and their u_a, u_b."""
-        flat = np.flatnonzero(state == code)
-        rep, slot = np.divmod(flat, N)
-        at = rep * W + A + slot
-        return flat, rep, st.slot_authority[slot], flat_tape[at], flat_tape[at + N]
+    capacity0, reserves0 = attrs["capacity"].reshape(-1), attrs["reserves"].reshape(-1)
+    risk_aversion = risk_aversion.reshape(-1)
 
     obs = record(0, counters)
     for t, year in enumerate(years[1:], start=1):
@@ -74,38 +69,48 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
         group_good, national_good = dyn.pooled(st, own_good)
         group_bad, national_bad = dyn.pooled(st, own_bad)
         auth = dyn.authority_year(s, ctx, spending_power, alpha, beta, attrs["deprivation"], z,
-                                  attrs["capacity"], attrs["reserves"], (own_good, own_bad),
-                                  (group_good, group_bad), (national_good, national_bad))
+                                  (own_good, own_bad), (group_good, group_bad),
+                                  (national_good, national_bad))
         p_review = dyn.review_probability(s, auth["pressure"])
+        flat_p_review = p_review.reshape(-1)
 
         # in-house services: proposals (sifted first against the largest chance of one, which
         # changes nothing but the work), then decisions where a proposal arrived
         sifted = np.flatnonzero(tape[:, A:A + N] < p_review.max() + ctx.p_challenge)
+        sifted = sifted[flat_state[sifted] == dyn.IN_HOUSE]
         rep, slot = np.divmod(sifted, N)
-        a = st.slot_authority[slot]
-        ua = flat_tape[rep * W + A + slot]
-        arrival, challenged = dyn.proposal(ctx.take(rep), ua, p_review[rep, a])
-        keep = arrival & (flat_state[sifted] == dyn.IN_HOUSE)
-        flat, rep, slot, a, ua = sifted[keep], rep[keep], slot[keep], a[keep], ua[keep]
-        challenged = challenged[keep]
-        ub = flat_tape[rep * W + A + N + slot]
+        key = rep * A + st.slot_authority[slot]  # flat (replicate, authority)
+        at = rep * W + A + slot  # u_a in the tape; u_b is N further on
+        ua = flat_tape[at]
+        arrival, challenged = dyn.proposal(ctx, ua, flat_p_review[key])  # p_challenge: one number
+        flat, rep, slot, key, at = sifted[arrival], rep[arrival], slot[arrival], key[arrival], at[arrival]
+        challenged = challenged[arrival]
+        ub = flat_tape[at + N]
         sub = ctx.take(rep)
+        pressure = auth["pressure"].reshape(-1)[key]
+        capacity, reserves = dyn.capacity_and_reserves(s, capacity0[key], reserves0[key], pressure)
         p_adopt = dyn.approval_probability(
-            s, sub, st.slot_cost[slot], challenged, auth["pressure"][rep, a],
-            auth["capacity"][rep, a], auth["reserves"][rep, a], auth["alpha"][rep, a],
-            auth["beta"][rep, a], risk_aversion[rep, a])
+            s, sub, st.slot_cost[slot], challenged, pressure, capacity, reserves,
+            auth["alpha"].reshape(-1)[key], auth["beta"].reshape(-1)[key], risk_aversion[key])
         accepted = ub < p_adopt
         acc_flat, acc_rep = flat[accepted], rep[accepted]
         new_viability = dyn.new_viability(s, ub[accepted], p_adopt[accepted])
         instant = np.broadcast_to(sub.preparation_years <= 0.0, accepted.shape)[accepted]
 
-        # services in preparation: abandoned or launched
-        p_flat, p_rep, _, p_ua, _ = in_state(dyn.PREPARING)
+        # services not in house, in one pass: those in preparation are abandoned or launched;
+        # live mutuals have a good or bad year, and maybe fail
+        busy = np.flatnonzero(flat_state != dyn.IN_HOUSE)
+        busy_state = flat_state[busy]
+        p_flat = busy[busy_state == dyn.PREPARING]
+        p_rep, p_slot = np.divmod(p_flat, N)
         psub = ctx.take(p_rep)
-        abandoned, launched = dyn.rules.pipeline_outcome(p_ua, psub.abandon, psub.launch)
-        # live mutuals: a good or bad year, and maybe failure
-        l_flat, l_rep, l_a, l_ua, l_ub = in_state(dyn.SPUN_OUT)
-        good, bad, failed = dyn.rules.operation_outcome(l_ua, l_ub, flat_viability[l_flat],
+        abandoned, launched = dyn.rules.pipeline_outcome(flat_tape[p_rep * W + A + p_slot],
+                                                         psub.abandon, psub.launch)
+        l_flat = busy[busy_state == dyn.SPUN_OUT]
+        l_rep, l_slot = np.divmod(l_flat, N)
+        l_at = l_rep * W + A + l_slot
+        good, bad, failed = dyn.rules.operation_outcome(flat_tape[l_at], flat_tape[l_at + N],
+                                                        flat_viability[l_flat],
                                                         s.mutuals.failure_given_struggle)
 
         # apply (all decisions above used last year's state)
@@ -126,7 +131,7 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
                              count(acc_rep[challenged[accepted]]), spend)
         spending_power, alpha, beta = auth["spending_power"], auth["alpha"], auth["beta"]
         mean = dyn.rules.belief_mean(alpha, beta)
-        key = l_rep * A + l_a
+        key = l_rep * A + st.slot_authority[l_slot]
         own_good = np.bincount(key[good], minlength=R * A).reshape(R, A).astype(float)
         own_bad = np.bincount(key[bad], minlength=R * A).reshape(R, A).astype(float)
         obs = record(t, counters)
