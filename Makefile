@@ -38,6 +38,13 @@ dev: $(VENV)/.installed-dev
 ## run the shipped scenarios and write results/
 run: $(VENV)/.installed
 	$(BIN)/mutuals run scenarios/*.toml scenarios/validation/bass.toml --out results
+	$(BIN)/mutuals compare scenarios/baseline.toml scenarios/historical.toml scenarios/grants.toml \
+	  scenarios/advice.toml scenarios/evidence.toml scenarios/tested_models.toml \
+	  scenarios/barriers.toml scenarios/right_to_challenge.toml scenarios/joined_up.toml \
+	  --replicates 500 --out results/comparison
+	$(BIN)/mutuals tipping scenarios/baseline.toml scenarios/cautious.toml --out results/tipping
+	$(BIN)/mutuals phase scenarios/joined_up.toml --max-intensity 1 --steps 11 --out results/phase
+	$(BIN)/mutuals verdict --out results/verdict --readme README.md
 
 ## run the whole test suite
 test: $(VENV)/.installed-dev

@@ -25,7 +25,9 @@ def wilson_interval(successes, trials, confidence: float = 0.95):
     denom = 1.0 + z * z / trials
     centre = (p + z * z / (2.0 * trials)) / denom
     half = z * np.sqrt(p * (1.0 - p) / trials + z * z / (4.0 * trials * trials)) / denom
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+    low = np.where(successes <= 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+    high = np.where(successes >= trials, 1.0, np.clip(centre + half, 0.0, 1.0))
+    return np.minimum(low, p), np.maximum(high, p)
 
 
 def year_reached(frame: pd.DataFrame, threshold: float) -> pd.Series:

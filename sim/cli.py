@@ -119,6 +119,139 @@ def cmd_sweep(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    from .compare import run_policies, write_comparison
+    from .results import atomic_folder, provenance, write_json
+
+    scenarios = _load_all(args.scenarios)
+    seed = scenarios[0].run.seed if args.seed is None else args.seed
+    frame = run_policies(scenarios, args.replicates, seed)
+    with atomic_folder(Path(args.out)) as tmp:
+        table = write_comparison(frame, scenarios[0].run, tmp)
+        frame.to_parquet(tmp / "timeseries.parquet", index=False)
+        write_json(tmp / "manifest.json", provenance(
+            scenarios=[s.model_dump(mode="json") for s in scenarios], seed=seed,
+            replicates=args.replicates, engine="ensemble"))
+    run = scenarios[0].run
+    cm = run.critical_mass_year
+    show = table[["scenario", f"p_critical_mass_{cm}", f"p_critical_mass_{cm}_low",
+                  f"p_critical_mass_{cm}_high", "support_spent_median"]]
+    print(f"P(critical mass by {cm}) with Wilson 95% interval; written to {args.out}")
+    print(show.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    return 0
+
+
+def cmd_tipping(args) -> int:
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from .critical import growth_curve, tipping_point
+    from .plots import plot_growth_curve
+    from .results import atomic_folder, provenance, write_json
+
+    scenarios = _load_all(args.scenarios)
+    found = []
+    fig, ax = plt.subplots(figsize=(8, 4.8), layout="constrained")
+    with atomic_folder(Path(args.out)) as tmp:
+        for i, scenario in enumerate(scenarios):
+            tip = tipping_point(scenario, window=args.window, replicates=args.replicates,
+                                seed=args.seed)
+            curve = growth_curve(scenario, np.linspace(0.0, 0.3, 13), window=args.window,
+                                 replicates=args.replicates, seed=args.seed)
+            curve.to_csv(tmp / f"growth_curve_{scenario.name}.csv", index=False)
+            plot_growth_curve(curve, tip.median if tip.found else None, ax=ax,
+                              label=scenario.name, colour=f"C{i}")
+            found.append(dict(scenario=scenario.name, found=tip.found, tipping_point=tip.median,
+                              p10_share=tip.low, p90_share=tip.high, window_years=tip.window,
+                              replicates=tip.replicates,
+                              measure="live mutuals grow over the window, all support withdrawn",
+                              bisection_points=tip.curve.to_dict("records")))
+        ax.set_title(f"With no support, does uptake grow? ({args.replicates} replicates per point)")
+        fig.savefig(tmp / "tipping.png", dpi=120)
+        plt.close(fig)
+        write_json(tmp / "tipping.json", found)
+        write_json(tmp / "manifest.json", provenance(
+            scenarios=[s.model_dump(mode="json") for s in scenarios], seed=args.seed,
+            replicates=args.replicates))
+    for f in found:
+        if f["found"]:
+            print(f"{f['scenario']}: with no support, uptake grows in half of the replicates from "
+                  f"{f['tipping_point']:.1%} of authorities already running a mutual "
+                  f"(10%: {f['p10_share']:.1%}; 90%: "
+                  f"{'not below 30%' if f['p90_share'] >= 0.3 else format(f['p90_share'], '.1%')})")
+        else:
+            print(f"{f['scenario']}: no tipping point below 30% of authorities")
+    return 0
+
+
+def cmd_phase(args) -> int:
+    import numpy as np
+
+    import matplotlib.pyplot as plt
+
+    from .critical import phase_grid
+    from .plots import plot_phase
+    from .results import atomic_folder, provenance, write_json
+
+    (scenario,) = _load_all([args.scenario])
+    grid = phase_grid(scenario, np.linspace(0, args.max_intensity, args.steps),
+                      np.linspace(0, args.max_severity, args.steps), args.replicates, args.seed)
+    with atomic_folder(Path(args.out)) as tmp:
+        grid.to_csv(tmp / "phase.csv", index=False)
+        fig = plot_phase(grid)
+        run = scenario.run
+        fig.axes[0].set_title(f"P({run.critical_mass_threshold:.0%} of authorities run a mutual "
+                              f"by {run.critical_mass_year}), {scenario.name} scaled\n"
+                              f"({args.replicates} replicates per cell)")
+        fig.savefig(tmp / "phase.png", dpi=120)
+        plt.close(fig)
+        write_json(tmp / "manifest.json", provenance(scenario=scenario.model_dump(mode="json"),
+                                                       seed=args.seed, replicates=args.replicates))
+    print(f"phase diagram of {len(grid)} cells written to {args.out}")
+    return 0
+
+
+VERDICT_SCENARIOS = ("baseline", "historical", "joined_up", "grants", "advice", "evidence",
+                     "tested_models", "barriers", "right_to_challenge")
+
+
+README_START, README_END = "<!-- verdict:start -->", "<!-- verdict:end -->"
+
+
+def update_readme(readme: Path, verdict: Path) -> None:
+    """Put the verdict's summary between the README's verdict markers (if it has them)."""
+    text = readme.read_text(encoding="utf-8")
+    if README_START not in text or README_END not in text:
+        return
+    report = verdict.read_text(encoding="utf-8")
+    summary = report.split("## Summary", 1)[1].split("\n## ", 1)[0].strip()
+    head, rest = text.split(README_START, 1)
+    tail = rest.split(README_END, 1)[1]
+    readme.write_text(f"{head}{README_START}\n{summary}\n{README_END}{tail}", encoding="utf-8")
+
+
+def cmd_verdict(args) -> int:
+    from .results import atomic_folder, provenance, write_json
+    from .verdict import run_verdict
+
+    folder = Path(args.scenarios)
+    loaded = _load_all([str(folder / f"{n}.toml") for n in VERDICT_SCENARIOS])
+    scenarios = dict(zip(VERDICT_SCENARIOS, loaded))
+    seed = loaded[0].run.seed if args.seed is None else args.seed
+    with atomic_folder(Path(args.out)) as tmp:
+        n = run_verdict(scenarios, tmp, replicates=args.replicates, seed=seed,
+                        lhs_points=args.lhs, lhs_replicates=args.lhs_replicates)
+        write_json(tmp / "manifest.json", provenance(
+            seed=seed, replicates=args.replicates, lhs_points=args.lhs,
+            lhs_replicates=args.lhs_replicates, scenario_folder=str(folder)))
+    if args.readme:
+        update_readme(Path(args.readme), Path(args.out) / "verdict.md")
+    print(f"the claim {'holds' if n['holds_at_defaults'] else 'does not hold'} at the defaults; "
+          f"it holds at {n['n_holds']} of {n['n_points']} plausible parameter sets; "
+          f"see {Path(args.out) / 'verdict.md'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mutuals",
@@ -150,6 +283,41 @@ def build_parser() -> argparse.ArgumentParser:
                    help="start a local Dask cluster of N workers")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
     p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("compare", help="compare policies on common random numbers")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    p.add_argument("--replicates", type=_positive, default=500)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("tipping", help="tipping point: the share from which uptake grows unaided")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    p.add_argument("--replicates", type=_positive, default=200)
+    p.add_argument("--window", type=_positive, default=5, help="years over which growth is judged")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_tipping)
+
+    p = sub.add_parser("phase", help="phase diagram: support intensity x cut severity")
+    p.add_argument("scenario", metavar="SCENARIO", help="the policy to scale (e.g. joined_up)")
+    p.add_argument("--replicates", type=_positive, default=100)
+    p.add_argument("--steps", type=_positive, default=9)
+    p.add_argument("--max-intensity", type=float, default=2.0)
+    p.add_argument("--max-severity", type=float, default=2.0)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_phase)
+
+    p = sub.add_parser("verdict", help="the verdict on the Committee's claim")
+    p.add_argument("--scenarios", default="scenarios", help="folder of the shipped scenarios")
+    p.add_argument("--replicates", type=_positive, default=400)
+    p.add_argument("--lhs", type=_positive, default=200, help="Latin hypercube points")
+    p.add_argument("--lhs-replicates", type=_positive, default=40)
+    p.add_argument("--readme", help="a README whose verdict markers receive the summary")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_verdict)
 
     p = sub.add_parser("validate", help="check scenario files and report every error")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO")

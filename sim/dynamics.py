@@ -53,7 +53,8 @@ class YearContext:
     launch: np.ndarray | float
     abandon: np.ndarray | float
     allowance: dict[str, float]
-    on: dict[str, float]  # share of the year each instrument is active (0 if unfunded)
+    on: dict[str, float]  # each instrument's strength this year: share of the year active,
+    # times (for programmes) the share of the full-effect budget funded; 0 if unfunded
     advice_paid: np.ndarray | float
 
     def take(self, replicate: np.ndarray) -> YearContext:
@@ -77,9 +78,15 @@ def year_context(s: Scenario, year: int, share, n_preparing, grant_share) -> Yea
         on[name], allowance[name] = 0.0, 0.0
         for w in inst.windows():
             frac = float(rules.active_fraction(y0, y1, w.start, w.end))
-            funded = inst.rate > 0 if name == "right_to_challenge" else w.budget > 0
-            on[name] = min(1.0, on[name] + (frac if funded else 0.0))
-            allowance[name] += w.budget * frac * (y1 - y0) / (w.end - w.start)
+            per_year = w.budget / (w.end - w.start)
+            if name == "right_to_challenge":
+                strength = 1.0 if inst.rate > 0 else 0.0
+            elif hasattr(inst, "full_effect_budget"):  # programmes: effect grows with money
+                strength = min(1.0, per_year / inst.full_effect_budget)
+            else:  # grants and advice: money rationed per project
+                strength = 1.0 if w.budget > 0 else 0.0
+            on[name] = min(1.0, on[name] + frac * strength)
+            allowance[name] += per_year * frac * (y1 - y0)
     adv = sup.advice
     demand = n_preparing * adv.per_project
     advice_paid, met = rules.ration(demand, allowance["advice"])

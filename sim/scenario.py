@@ -262,18 +262,25 @@ class Advice(_Instrument):
     )
 
 
-class Evidence(_Instrument):
+class _Programme(_Instrument):
+    full_effect_budget: float = _f(
+        0.4, 0.01, 1000.0, "GBP m a year at which the programme has its full effect (less money, "
+        "proportionally less effect)", "assumption 0.2-1",
+    )
+
+
+class Evidence(_Programme):
     visibility: float = _f(
         0.3, 0.0, 1.0, "weight added to every non-peer's outcome", "assumption 0.1-0.5"
     )
 
 
-class TestedModels(_Instrument):
+class TestedModels(_Programme):
     cost_reduction: float = _f(0.2, 0.0, 1.0, "share of transition cost saved", "assumption 0.1-0.4")
     time_reduction: float = _f(0.25, 0.0, 1.0, "share of preparation time saved", "assumption 0.1-0.4")
 
 
-class Barriers(_Instrument):
+class Barriers(_Programme):
     cost_reduction: float = _f(0.2, 0.0, 1.0, "share of transition cost saved", "assumption 0.1-0.4")
     risk_reduction: float = _f(
         0.3, 0.0, 1.0, "share of the cost of failure removed (pensions, TUPE, working capital)",

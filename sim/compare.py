@@ -1,0 +1,112 @@
+"""Policies side by side on common random numbers: tables and figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from .analysis import critical_mass_by_year, wilson_interval, year_reached
+from .plots import plot_critical_mass_bars, plot_critical_mass_by_year, plot_outcomes, plot_uptake
+from .scenario import Scenario
+from .simulate import simulate
+
+
+def run_policies(scenarios: list[Scenario], replicates: int, seed: int) -> pd.DataFrame:
+    """One tidy table for every scenario, all on the same replicate seeds."""
+    frames = [simulate(s, replicates=replicates, seed=seed, engine="ensemble") for s in scenarios]
+    frame = pd.concat(frames, ignore_index=True)
+    frame["scenario"] = pd.Categorical(frame["scenario"], [s.name for s in scenarios])
+    return frame
+
+
+def comparison_table(frame: pd.DataFrame, run, reference: str = "baseline") -> pd.DataFrame:
+    """Per scenario: uptake at the critical-mass year and the horizon, probability of critical
+    mass (Wilson 95%), failures, savings, support spent, and the cost per additional adopting
+    authority against ``reference`` (paired by replicate: common random numbers)."""
+    theta, cm_year = run.critical_mass_threshold, run.critical_mass_year
+    horizon = int(frame["year"].max())
+    at = frame[frame["year"] == horizon].set_index(["scenario", "replicate"])
+    totals = frame.groupby(["scenario", "replicate"], observed=True)[["savings"]].sum()
+    reached = year_reached(frame, theta)
+    ref = at.loc[reference] if reference in at.index.get_level_values(0) else None
+    rows = []
+    for name in frame["scenario"].cat.categories:
+        last = at.loc[name]
+        share_cm = frame.loc[(frame["scenario"] == name) & (frame["year"] == cm_year), "share_with_mutual"]
+        r = reached.loc[name]
+        k, n = int((r <= cm_year).sum()), len(r)
+        low, high = wilson_interval(k, n)
+        kh = int(r.notna().sum())
+        lowh, highh = wilson_interval(kh, n)
+        spent = last["cumulative_support_spent"]
+        row = {
+            "scenario": name,
+            f"share_{cm_year}_median": share_cm.median(),
+            f"share_{cm_year}_p10": share_cm.quantile(0.1),
+            f"share_{cm_year}_p90": share_cm.quantile(0.9),
+            f"share_{horizon}_median": last["share_with_mutual"].median(),
+            f"share_{horizon}_p10": last["share_with_mutual"].quantile(0.1),
+            f"share_{horizon}_p90": last["share_with_mutual"].quantile(0.9),
+            f"p_critical_mass_{cm_year}": k / n, f"p_critical_mass_{cm_year}_low": float(low),
+            f"p_critical_mass_{cm_year}_high": float(high),
+            f"p_critical_mass_{horizon}": kh / n, f"p_critical_mass_{horizon}_low": float(lowh),
+            f"p_critical_mass_{horizon}_high": float(highh),
+            "median_year_reached": float(r.median()) if r.notna().sum() > n / 2 else np.nan,
+            "failures_median": last["failures"].median(),
+            "savings_total_median": totals.loc[name, "savings"].median(),
+            "support_spent_median": spent.median(),
+            "replicates": n,
+        }
+        if ref is not None:
+            extra = (last["authorities_with_mutual"] - ref["authorities_with_mutual"]).mean()
+            row["additional_authorities_mean"] = extra
+            row["cost_per_additional_authority"] = (spent.mean() / extra
+                                                    if extra > 0 and spent.mean() > 0 else np.nan)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def markdown_table(table: pd.DataFrame, run, horizon: int) -> str:
+    cm = run.critical_mass_year
+    lines = [f"| policy | share {cm} | share {horizon} | P(critical mass by {cm}) | failures "
+             f"{horizon} | savings GBP m | support GBP m | extra authorities | GBP m per extra |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for _, r in table.iterrows():
+        cost = r.get("cost_per_additional_authority", np.nan)
+        lines.append(
+            f"| {r['scenario']} | {r[f'share_{cm}_median']:.1%} ({r[f'share_{cm}_p10']:.1%}-"
+            f"{r[f'share_{cm}_p90']:.1%}) | {r[f'share_{horizon}_median']:.1%} "
+            f"({r[f'share_{horizon}_p10']:.1%}-{r[f'share_{horizon}_p90']:.1%}) | "
+            f"{r[f'p_critical_mass_{cm}']:.2f} ({r[f'p_critical_mass_{cm}_low']:.2f}-"
+            f"{r[f'p_critical_mass_{cm}_high']:.2f}) | {r['failures_median']:.0f} | "
+            f"{r['savings_total_median']:.0f} | {r['support_spent_median']:.1f} | "
+            f"{r.get('additional_authorities_mean', np.nan):.1f} | "
+            f"{'-' if not np.isfinite(cost) else f'{cost:.2f}'} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_comparison(frame: pd.DataFrame, run, folder: Path) -> pd.DataFrame:
+    """Figures and tables of a comparison into ``folder`` (which must exist)."""
+    horizon = int(frame["year"].max())
+    table = comparison_table(frame, run)
+    table.to_csv(folder / "comparison.csv", index=False)
+    (folder / "comparison.md").write_text(markdown_table(table, run, horizon), encoding="utf-8")
+    by_year = critical_mass_by_year(frame, run.critical_mass_threshold)
+    by_year.to_csv(folder / "critical_mass_by_year.csv", index=False)
+    n = frame["replicate"].nunique()
+    figures = {
+        "uptake.png": plot_uptake(frame, run.critical_mass_threshold,
+                                  title=f"Uptake by policy: median and 10-90% of {n} replicates "
+                                        "(common random numbers)"),
+        "critical_mass_by_year.png": plot_critical_mass_by_year(by_year, run.critical_mass_threshold),
+        "critical_mass_bars.png": plot_critical_mass_bars(table, run.critical_mass_year, horizon,
+                                                          run.critical_mass_threshold),
+        "outcomes.png": plot_outcomes(table, horizon),
+    }
+    for name, fig in figures.items():
+        fig.savefig(folder / name, dpi=120)
+        plt.close(fig)
+    return table
