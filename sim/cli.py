@@ -252,6 +252,21 @@ def cmd_verdict(args) -> int:
     return 0
 
 
+def cmd_dashboard(args) -> int:
+    import os
+    import subprocess
+
+    if args.scenario:
+        _load_all([args.scenario])  # refuse a bad file before starting the server
+    env = dict(os.environ)
+    if args.scenario:
+        env["MUTUALS_SCENARIO"] = str(Path(args.scenario).resolve())
+    print(f"dashboard on http://{args.host}:{args.port} (Ctrl-C stops it)")
+    command = [sys.executable, "-m", "solara", "run", "sim.app", "--host", args.host,
+               "--port", str(args.port), "--production"]
+    return subprocess.call(command, env=env)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mutuals",
@@ -318,6 +333,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_verdict)
+
+    p = sub.add_parser("dashboard", help="the interactive dashboard (Mesa SolaraViz)")
+    p.add_argument("--scenario", help="start from this scenario file (default: baseline)")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--host", default="127.0.0.1")
+    p.set_defaults(func=cmd_dashboard)
 
     p = sub.add_parser("validate", help="check scenario files and report every error")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO")

@@ -225,7 +225,7 @@ class Window(_Section):
     start: float = Field(2013.0, ge=1990, le=2150, description="decimal year it starts; lever")
     end: float = Field(2020.0, ge=1990, le=2150, description="decimal year it ends; lever")
     budget: float = Field(
-        0.0, ge=0, le=10_000, description="GBP m over the whole period, 0 = off; lever"
+        0.0, ge=0, le=200, description="GBP m over the whole period, 0 = off; lever"
     )
 
     @model_validator(mode="after")

@@ -185,9 +185,9 @@ def run_verdict(scenarios: dict[str, Scenario], folder: Path, *, replicates: int
     ax.invert_yaxis()
     ax.axvline(0.5, color="black", ls=":", lw=1)
     ax.set_xlim(0, 1.02)
-    ax.set_xlabel(f"probability that {theta:.0%} of authorities run a mutual by {cm} "
-                  f"(Wilson 95%, {replicates} replicates)")
-    ax.set_title("Critical mass at the default parameters")
+    ax.set_xlabel(f"probability that {theta:.0%} of authorities run a mutual by {cm}")
+    ax.set_title(f"Critical mass at the default parameters\n(bars: Wilson 95% intervals; "
+                 f"{replicates} replicates, common random numbers)")
     fig.savefig(folder / "defaults.png", dpi=120)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
