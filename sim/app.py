@@ -16,7 +16,6 @@ import inspect
 import os
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import solara
 from matplotlib.figure import Figure
@@ -177,9 +176,7 @@ def network_figure(model: MutualsModel) -> Figure:
 
 
 def UptakePlot(model):
-    fig = uptake_figure(model)
-    plt.close("all")
-    return solara.FigureMatplotlib(fig, format="png")
+    return solara.FigureMatplotlib(uptake_figure(model), format="png")
 
 
 def AuthorityMap(model):

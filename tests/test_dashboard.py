@@ -78,7 +78,9 @@ def test_a_real_browser_moves_a_slider_steps_the_model_and_sees_the_plot_change(
                 break
             except OSError:
                 if time.time() > deadline or server.poll() is not None:
-                    raise AssertionError("the dashboard server did not start") from None
+                    server.kill()
+                    log = server.communicate()[0].decode(errors="replace")[-2000:]
+                    raise AssertionError(f"the dashboard server did not start:\n{log}") from None
                 time.sleep(0.5)
         problems: list[str] = []
         with sync_playwright() as p:
@@ -121,4 +123,4 @@ def test_a_real_browser_moves_a_slider_steps_the_model_and_sees_the_plot_change(
         assert not problems, problems
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        server.communicate(timeout=20)  # reaps the process and closes its pipe
