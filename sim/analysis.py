@@ -30,12 +30,14 @@ def wilson_interval(successes, trials, confidence: float = 0.95):
     return np.minimum(low, p), np.maximum(high, p)
 
 
-def year_reached(frame: pd.DataFrame, threshold: float) -> pd.Series:
-    """Per scenario and replicate: the first year the share with a mutual reaches ``threshold``
-    (NaN if never)."""
+def year_reached(frame: pd.DataFrame, threshold: float,
+                 by: tuple[str, ...] = ("scenario", "replicate")) -> pd.Series:
+    """Per scenario and replicate (or the keys ``by``): the first year the share with a mutual
+    reaches ``threshold`` (NaN if never)."""
+    keys = list(by)
     hit = frame[frame["share_with_mutual"] >= threshold - 1e-12]
-    first = hit.groupby(["scenario", "replicate"], observed=True)["year"].min()
-    index = frame.groupby(["scenario", "replicate"], observed=True).size().index
+    first = hit.groupby(keys, observed=True)["year"].min()
+    index = frame.groupby(keys, observed=True).size().index
     return first.reindex(index).astype(float)
 
 

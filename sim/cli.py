@@ -185,9 +185,8 @@ def cmd_tipping(args) -> int:
 
 
 def cmd_phase(args) -> int:
-    import numpy as np
-
     import matplotlib.pyplot as plt
+    import numpy as np
 
     from .critical import phase_grid
     from .plots import plot_phase
@@ -236,7 +235,7 @@ def cmd_verdict(args) -> int:
 
     folder = Path(args.scenarios)
     loaded = _load_all([str(folder / f"{n}.toml") for n in VERDICT_SCENARIOS])
-    scenarios = dict(zip(VERDICT_SCENARIOS, loaded))
+    scenarios = dict(zip(VERDICT_SCENARIOS, loaded, strict=True))
     seed = loaded[0].run.seed if args.seed is None else args.seed
     with atomic_folder(Path(args.out)) as tmp:
         n = run_verdict(scenarios, tmp, replicates=args.replicates, seed=seed,

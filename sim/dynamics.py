@@ -238,7 +238,7 @@ def ordered_sum(x):
 
 
 def observe(structure: Structure, s: Scenario, state, spending_power, mean_belief,
-            counters: dict) -> dict:
+            counters: dict, busy: np.ndarray | None = None) -> dict:
     """The measures of one year from state arrays of shape (R, N) / (R, A) (R may be 1);
     ``mean_belief`` is each authority's belief mean.
 
@@ -246,7 +246,8 @@ def observe(structure: Structure, s: Scenario, state, spending_power, mean_belie
     taken in a fixed order whatever R is."""
     R, N = state.shape
     A = structure.n_authorities
-    busy = np.flatnonzero(state != IN_HOUSE)  # services not in house, in one pass
+    if busy is None:  # flat indices of the services not in house (the caller may know them)
+        busy = np.flatnonzero(state.reshape(-1) != IN_HOUSE)
     busy_state = state.reshape(-1)[busy]
     rep_busy = busy // N
     flat = busy[busy_state == SPUN_OUT]

@@ -46,8 +46,8 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     counters = dyn.first_tally(attrs["initial_adopter"].sum(axis=-1).astype(float))
     risk_aversion = attrs["risk_aversion"]
 
-    def record(t: int, counters: dict) -> dict:
-        obs = dyn.observe(st, s, state, spending_power, mean, counters)
+    def record(t: int, counters: dict, busy: np.ndarray) -> dict:
+        obs = dyn.observe(st, s, state, spending_power, mean, counters, busy)
         for m, name in enumerate(dyn.MEASURES):
             out[:, t, m] = obs[name]
         return obs
@@ -59,7 +59,8 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     capacity0, reserves0 = attrs["capacity"].reshape(-1), attrs["reserves"].reshape(-1)
     risk_aversion = risk_aversion.reshape(-1)
 
-    obs = record(0, counters)
+    busy = np.flatnonzero(flat_state != dyn.IN_HOUSE)  # services not in house
+    obs = record(0, counters, busy)
     for t, year in enumerate(years[1:], start=1):
         for i, g in enumerate(generators):
             g.random(out=tape[i])
@@ -99,7 +100,6 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
 
         # services not in house, in one pass: those in preparation are abandoned or launched;
         # live mutuals have a good or bad year, and maybe fail
-        busy = np.flatnonzero(flat_state != dyn.IN_HOUSE)
         busy_state = flat_state[busy]
         p_flat = busy[busy_state == dyn.PREPARING]
         p_rep, p_slot = np.divmod(p_flat, N)
@@ -134,5 +134,6 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
         key = l_rep * A + st.slot_authority[l_slot]
         own_good = np.bincount(key[good], minlength=R * A).reshape(R, A).astype(float)
         own_bad = np.bincount(key[bad], minlength=R * A).reshape(R, A).astype(float)
-        obs = record(t, counters)
+        busy = np.flatnonzero(flat_state != dyn.IN_HOUSE)  # one scan serves this and next year
+        obs = record(t, counters, busy)
     return out

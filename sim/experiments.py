@@ -116,7 +116,8 @@ def run_design(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: 
         bar.update()
 
     if scheduler or dask_local:
-        from dask.distributed import Client, LocalCluster, as_completed as dask_completed
+        from dask.distributed import Client, LocalCluster
+        from dask.distributed import as_completed as dask_completed
 
         cluster = LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True,
                                host="127.0.0.1", dashboard_address=":0") if dask_local else None

@@ -89,7 +89,7 @@ def plot_outcomes(table: pd.DataFrame, horizon: int):
         ("cost_per_additional_authority",
          "support per additional authority\nrunning a mutual vs baseline (GBP m)", "C4"),
     ]
-    for ax, (column, label, colour) in zip(axes, panels):
+    for ax, (column, label, colour) in zip(axes, panels, strict=True):
         values = table[column] if column in table else np.full(len(table), np.nan)
         ax.barh(names, np.nan_to_num(values), color=colour)
         ax.set_xlabel(label)

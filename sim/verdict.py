@@ -73,21 +73,10 @@ def combine(base: Scenario, extra: Scenario, name: str) -> Scenario:
     return scenario_from_dict(data, name)
 
 
-def probability_of_critical_mass(frame: pd.DataFrame, run) -> pd.DataFrame:
-    """Per scenario (and design row, if present): P(threshold reached by the critical-mass year)."""
-    keys = ["scenario", "design_row"] if "design_row" in frame else ["scenario"]
-    last = frame[frame["year"] <= run.critical_mass_year]
-    hit = last.assign(hit=last["share_with_mutual"] >= run.critical_mass_threshold - 1e-12)
-    per_rep = hit.groupby([*keys, "replicate"], observed=True)["hit"].any()
-    out = per_rep.groupby(keys, observed=True).agg(["sum", "count"]).rename(
-        columns={"sum": "reached", "count": "replicates"}).reset_index()
-    out["probability"] = out["reached"] / out["replicates"]
-    return out
-
-
-def _ci(k: int, n: int) -> str:
-    low, high = wilson_interval(k, n)
-    return f"{k / n:.2f} (95% CI {float(low):.2f}-{float(high):.2f})"
+def probability_of_critical_mass(frame: pd.DataFrame, run) -> pd.Series:
+    """Per design row: P(threshold reached by the critical-mass year)."""
+    reached = year_reached(frame, run.critical_mass_threshold, by=("design_row", "replicate"))
+    return (reached <= run.critical_mass_year).groupby(level="design_row").mean()
 
 
 def run_verdict(scenarios: dict[str, Scenario], folder: Path, *, replicates: int, seed: int,
@@ -131,8 +120,7 @@ def run_verdict(scenarios: dict[str, Scenario], folder: Path, *, replicates: int
     for key, s in (("none", none), ("more", more)):
         table = run_design(s, design, lhs_replicates, seed, folder / f"lhs_{key}", chunk=lhs_replicates,
                            progress=progress)
-        p = probability_of_critical_mass(table, run)
-        results[key] = p.set_index("design_row")["probability"]
+        results[key] = probability_of_critical_mass(table, run)
     lhs = design.copy()
     lhs["p_none"] = results["none"].to_numpy()
     lhs["p_more"] = results["more"].to_numpy()
@@ -278,7 +266,7 @@ def report(n: dict) -> str:
                      f"{r['S1_p_none']:.3f} | {r['S1_p_more']:.3f} |")
     lines += ["", "Share of points where the claim holds, below and above the middle of each "
               "deciding parameter's range:", ""]
-    for p, lo, hi, mid, below, above in n["conditions"]:
+    for p, _low, _high, mid, below, above in n["conditions"]:
         lines.append(f"- `{p}` < {mid:g}: {below:.2f}; >= {mid:g}: {above:.2f}")
     lines += ["", "![lhs](lhs.png)", "",
               "## Is the critical mass self-sustaining?",
