@@ -264,6 +264,13 @@ def report(n: dict) -> str:
         lo, hi = n["ranges"][r["parameter"]]
         lines.append(f"| `{r['parameter']}` | {lo:g}-{hi:g} | {r['S1_holds']:.3f} | "
                      f"{r['S1_p_none']:.3f} | {r['S1_p_more']:.3f} |")
+    largest = n["scores"]["S1_holds"].max()
+    total = n["scores"]["S1_holds"].clip(lower=0).sum()
+    if largest < 0.2:
+        lines += ["", f"No single parameter decides it: the largest first-order index is "
+                      f"{largest:.2f}, and together the first-order effects explain about "
+                      f"{min(total, 1.0):.0%} of the variance; the rest is interactions between "
+                      "parameters and replicate noise."]
     lines += ["", "Share of points where the claim holds, below and above the middle of each "
               "deciding parameter's range:", ""]
     for p, _low, _high, mid, below, above in n["conditions"]:
