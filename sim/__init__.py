@@ -5,8 +5,12 @@
 >>> table = sim.simulate(scenario, replicates=100, seed=1)
 """
 
-from .scenario import Scenario, ScenarioError, load_scenario
-from .simulate import simulate
+from ._compiled import use_keyed_cache
+
+use_keyed_cache()  # before the compiled rules are defined
+
+from .scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
+from .simulate import simulate  # noqa: E402
 
 __all__ = ["Scenario", "ScenarioError", "load_scenario", "simulate"]
 __version__ = "0.1.0"

@@ -11,6 +11,9 @@ import numpy as np
 from . import dynamics as dyn
 from .population import KINDS, REGIONS, SERVICES, ServiceState
 
+SLOT_OUTCOMES = ("accepted", "launched", "abandoned", "good", "bad", "failed", "challenged")
+"""The events :func:`sim.dynamics.slot_year` reports after a service's new state and viability."""
+
 
 class MutualStatus(Enum):
     LIVE = "live"
@@ -57,7 +60,7 @@ class LocalAuthority(mesa.Agent):
         self.risk_aversion = risk_aversion
         self.capacity0 = capacity
         self.reserves0 = reserves
-        self.capacity = capacity
+        self.capacity = capacity  # after cuts
         self.reserves = reserves
         self.spending_power = np.float64(1.0)
         self.pressure = np.float64(0.0)
@@ -79,40 +82,38 @@ class LocalAuthority(mesa.Agent):
     def service_states(self) -> dict[str, ServiceState]:
         return {self.service_name(j): ServiceState(int(self.model.slot_state[j])) for j in self.slots}
 
-    def step_year(self, ctx: dyn.YearContext, z: float, pools: dict, u_a: np.ndarray,
+    def step_year(self, year: dyn.Year, u_fiscal: float, pools: dict, u_a: np.ndarray,
                   u_b: np.ndarray) -> dict:
         """One year for this authority and its services; returns its events for the model."""
         m = self.model
-        i = self.index
-        auth = dyn.authority_year(
-            m.settings, ctx, self.spending_power, self.alpha, self.beta, self.deprivation, z,
-            (self.last_good, self.last_bad),
-            (pools["group_good"][i], pools["group_bad"][i]),
-            (pools["national_good"], pools["national_bad"]),
+        p, i = m.params, self.index
+        self.spending_power, self.pressure, self.alpha, self.beta = dyn.authority_year(
+            p, year, self.spending_power, self.alpha, self.beta, self.deprivation, u_fiscal,
+            float(self.last_good), float(self.last_bad), pools["group"][0, i],
+            pools["group"][1, i], pools["national"][0], pools["national"][1],
         )
-        self.spending_power, self.pressure = auth["spending_power"], auth["pressure"]
-        self.capacity, self.reserves = dyn.capacity_and_reserves(
-            m.settings, self.capacity0, self.reserves0, self.pressure)
-        self.alpha, self.beta = auth["alpha"], auth["beta"]
+        self.capacity, self.reserves = dyn.capacity_and_reserves(p, self.capacity0, self.reserves0,
+                                                                 self.pressure)
         self.belief = dyn.rules.belief_mean(self.alpha, self.beta)
+        p_review = dyn.review_probability(p, self.pressure)
         events = dict(accepted=0, launched=0, abandoned=0, failed=0, challenged=0)
         good = bad = 0
-        p_review = dyn.review_probability(m.settings, self.pressure)
         for j in self.slots:
-            res = dyn.slot_year(
-                m.settings, ctx, m.slot_state[j], m.slot_viability[j],
-                m.structure.slot_cost[j], u_a[j], u_b[j], p_review, self.pressure,
-                self.capacity, self.reserves, self.alpha, self.beta, self.risk_aversion,
+            state, viability, *outcome = dyn.slot_year(
+                p, year, m.slot_state[j], m.slot_viability[j], m.structure.slot_cost[j], u_a[j],
+                u_b[j], p_review, self.pressure, self.capacity, self.reserves, self.alpha,
+                self.beta, self.risk_aversion,
             )
+            res = dict(zip(SLOT_OUTCOMES, outcome, strict=True))
             for key in events:
                 events[key] += int(res[key])
             good += int(res["good"])
             bad += int(res["bad"])
             if res["good"] or res["bad"]:
-                self.mutuals[j].record(bool(res["good"]), bool(res["failed"]))
-            m.slot_state[j] = res["state"]
-            m.slot_viability[j] = res["viability"]
+                self.mutuals[j].record(res["good"], res["failed"])
+            m.slot_state[j] = state
+            m.slot_viability[j] = viability
             if res["launched"]:
-                self.mutuals[j] = Mutual(m, self, j, float(res["viability"]))
+                self.mutuals[j] = Mutual(m, self, j, float(viability))
         self.last_good, self.last_bad = good, bad
         return events

@@ -1,10 +1,13 @@
 """One model year, composed from the rules: shared by the Mesa agents and the ensemble engine.
 
-Each function is pure and elementwise over its arguments, so an agent calls it with its own
-scalars and the ensemble engine with arrays of shape (replicates, authorities) or (replicates,
-slots). Model-level quantities (support on offer, pooled evidence, the share of adopters) are
-computed once per year from last year's state, so no decision depends on the order in which
-authorities act.
+Model-level steps (:func:`year_context`, rationing, the books) are numpy functions of scalars or
+of arrays of replicates. Element steps (:func:`authority_year`, :func:`slot_year` and the pieces
+they use) are compiled by Numba (``@element``) and take one authority's or one service's values:
+a Mesa agent calls them with its own, the ensemble engine's compiled loop calls them for every
+element of every replicate. Their parameters come as :class:`Params` and the year's context as
+:class:`Year`, plain tuples of floats. Model-level quantities (support on offer, pooled
+evidence, the share of adopters) are computed once per year from last year's state, so no
+decision depends on the order in which authorities act.
 
 Random numbers: each replicate's generator first draws the population's uniforms (see
 :mod:`sim.population`), then, every year, one block of ``tape_width`` uniforms laid out as
@@ -16,7 +19,9 @@ abandonment or launch; a good or bad year and failure).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
+import numba
 import numpy as np
 
 from . import rules
@@ -25,6 +30,11 @@ from .scenario import INSTRUMENTS, Scenario
 
 IN_HOUSE, PREPARING, SPUN_OUT, RETURNED = (int(s) for s in ServiceState)
 
+element = numba.njit(cache=True, inline="always")
+"""Compile an element step: a Mesa agent calls it with its own values; the ensemble engine's
+compiled loop inlines it (passing the parameters to a call, rather than inlining, costs ten
+times the work of a service's year)."""
+
 
 def tape_width(structure: Structure) -> int:
     """Uniforms each replicate draws per year."""
@@ -32,9 +42,70 @@ def tape_width(structure: Structure) -> int:
 
 
 def split_tape(u: np.ndarray, structure: Structure):
-    """(fiscal noise per authority, u_a per slot, u_b per slot) from one year's uniforms."""
+    """(fiscal uniform per authority, u_a per slot, u_b per slot) from one year's uniforms."""
     a, n = structure.n_authorities, structure.n_slots
-    return rules.unit_logistic(u[..., :a]), u[..., a:a + n], u[..., a + n:]
+    return u[..., :a], u[..., a:a + n], u[..., a + n:]
+
+
+class Params(NamedTuple):
+    """The scenario's parameters that the element steps read, as plain floats (compiled code
+    cannot read a pydantic model)."""
+
+    deprivation_gradient: float
+    noise_sd: float
+    peer_weight: float
+    prior_alpha: float
+    prior_beta: float
+    memory: float
+    capacity_erosion: float
+    review_rate: float
+    pressure_review: float
+    transition_cost: float
+    savings_rate: float
+    payback_years: float
+    failure_cost_share: float
+    pressure_motivation: float
+    challenge_capacity: float
+    temperature: float
+    p: float
+    q: float
+    viability: float
+    viability_spread: float
+    failure_given_struggle: float
+
+
+def params(s: Scenario) -> Params:
+    f, b, m = s.fiscal, s.behaviour, s.mutuals
+    prior_alpha, prior_beta = prior(s)
+    return Params(
+        f.deprivation_gradient, f.noise_sd, b.peer_weight, prior_alpha, prior_beta, b.memory,
+        b.capacity_erosion, b.review_rate, b.pressure_review, m.transition_cost, b.savings_rate,
+        b.payback_years, b.failure_cost_share, b.pressure_motivation, b.challenge_capacity,
+        b.temperature, b.p, b.q, m.viability, m.viability_spread, m.failure_given_struggle,
+    )
+
+
+class Year(NamedTuple):
+    """What one replicate's authorities and services face this year (see :class:`YearContext`),
+    as plain numbers for the element steps."""
+
+    national_change: float
+    national_weight: float
+    p_challenge: float
+    share: float
+    cost_reduction: float
+    expected_grant: float
+    failure_cost_factor: float
+    launch: float
+    abandon: float
+    instant: float  # 1.0 if projects launch the year they are approved (no preparation)
+
+
+@element
+def year_of(table, r):
+    """Replicate r's :class:`Year` from a table made by :meth:`YearContext.table`."""
+    t = table[r]
+    return Year(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9])
 
 
 @dataclass(frozen=True)
@@ -57,11 +128,12 @@ class YearContext:
     # times (for programmes) the share of the full-effect budget funded; 0 if unfunded
     advice_paid: np.ndarray | float
 
-    def take(self, replicate: np.ndarray) -> YearContext:
-        """The context seen by elements belonging to the given replicates (ensemble engine)."""
-        picked = {k: (v[replicate] if isinstance(v, np.ndarray) and v.ndim else v)
-                  for k, v in self.__dict__.items()}
-        return YearContext(**picked)
+    def table(self, replicates: int) -> np.ndarray:
+        """Each replicate's :class:`Year` as a row of a (replicates, fields) array."""
+        instant = np.asarray(self.preparation_years) <= 0.0
+        columns = [instant if name == "instant" else getattr(self, name) for name in Year._fields]
+        return np.stack([np.broadcast_to(np.asarray(c, dtype=float), (replicates,)) for c in columns],
+                        axis=1)
 
 
 def year_context(s: Scenario, year: int, share, n_preparing, grant_share) -> YearContext:
@@ -125,91 +197,107 @@ def prior(s: Scenario) -> tuple[float, float]:
     return b.prior_mean * b.prior_strength, (1.0 - b.prior_mean) * b.prior_strength
 
 
-def authority_year(s: Scenario, ctx: YearContext, spending_power, alpha, beta, deprivation, z,
-                   own, group, national):
-    """An authority's fiscal and learning steps (MODEL.md section 3, steps 1 and 3).
+@element
+def authority_year(p: Params, c: Year, spending_power, alpha, beta, deprivation, u,
+                   own_good, own_bad, group_good, group_bad, national_good, national_bad):
+    """An authority's fiscal and learning steps (MODEL.md section 3, steps 1 and 3):
+    (spending power, pressure, alpha, beta) after the year.
 
-    ``own``, ``group`` and ``national`` are (good, bad) counts of last year's outcomes."""
-    f, b = s.fiscal, s.behaviour
-    change = rules.authority_change(ctx.national_change, deprivation, z,
-                                    f.deprivation_gradient, f.noise_sd)
+    ``u`` is its fiscal uniform; the counts are last year's good and bad outcomes of its own
+    mutuals, its peer group's (including its own) and the nation's."""
+    z = rules.unit_logistic(u)
+    change = rules.authority_change(c.national_change, deprivation, z, p.deprivation_gradient,
+                                    p.noise_sd)
     spending_power = rules.spending_power_after(spending_power, change)
     pressure = rules.cumulative_pressure(spending_power)
-    good = rules.observed_evidence(own[0], group[0], national[0], b.peer_weight, ctx.national_weight)
-    bad = rules.observed_evidence(own[1], group[1], national[1], b.peer_weight, ctx.national_weight)
-    prior_alpha, prior_beta = prior(s)
-    alpha, beta = rules.updated_belief(alpha, beta, prior_alpha, prior_beta, b.memory, good, bad)
-    return dict(spending_power=spending_power, pressure=pressure, alpha=alpha, beta=beta)
+    good = rules.observed_evidence(own_good, group_good, national_good, p.peer_weight,
+                                   c.national_weight)
+    bad = rules.observed_evidence(own_bad, group_bad, national_bad, p.peer_weight,
+                                  c.national_weight)
+    alpha = rules.updated_belief(alpha, p.prior_alpha, p.memory, good)
+    beta = rules.updated_belief(beta, p.prior_beta, p.memory, bad)
+    return spending_power, pressure, alpha, beta
 
 
-def capacity_and_reserves(s: Scenario, capacity0, reserves0, pressure):
+@element
+def net_cost(p: Params, c: Year):
+    """GBP m an authority must find up front for a spin-out this year."""
+    return rules.net_transition_cost(p.transition_cost, c.cost_reduction, c.expected_grant)
+
+
+@element
+def capacity_and_reserves(p: Params, capacity0, reserves0, pressure):
     """Capacity and reserves left after cuts (MODEL.md section 3, step 2): the double edge."""
-    erosion = s.behaviour.capacity_erosion
-    return rules.eroded(capacity0, pressure, erosion), rules.eroded(reserves0, pressure, erosion)
+    return (rules.eroded(capacity0, pressure, p.capacity_erosion),
+            rules.eroded(reserves0, pressure, p.capacity_erosion))
 
 
-def review_probability(s: Scenario, pressure):
+@element
+def review_probability(p: Params, pressure):
     """Chance each of an authority's in-house services comes up for review this year."""
-    return rules.review_probability(s.behaviour.review_rate, pressure, s.behaviour.pressure_review)
+    return rules.review_probability(p.review_rate, pressure, p.pressure_review)
 
 
-def proposal(ctx: YearContext, u_a, p_review):
+@element
+def proposal(c: Year, u_a, p_review):
     """(arrival, challenged): a review with chance ``p_review``, else a Right to Challenge bid,
     both from one uniform."""
-    arrival = u_a < p_review + ctx.p_challenge
-    return arrival, arrival & (u_a >= p_review)
+    arrival = u_a < p_review + c.p_challenge
+    return arrival, arrival and u_a >= p_review
 
 
-def approval_probability(s: Scenario, ctx: YearContext, cost, challenged, pressure, capacity,
-                         reserves, alpha, beta, risk_aversion):
+@element
+def approval_probability(p: Params, c: Year, cost, challenged, pressure, capacity, reserves,
+                         alpha, beta, risk_aversion):
     """Chance a proposal for a service of yearly cost ``cost`` is approved (the decision), by an
     authority whose belief is Beta(alpha, beta)."""
-    b, m = s.behaviour, s.mutuals
-    mean, sd = rules.belief_moments(alpha, beta)
-    net_cost = rules.net_transition_cost(m.transition_cost, ctx.cost_reduction, ctx.expected_grant)
+    net = net_cost(p, c)
     utility = rules.decision_utility(
-        mean, sd, b.savings_rate * b.payback_years * cost,
-        b.failure_cost_share * cost * ctx.failure_cost_factor, net_cost, risk_aversion,
-        1.0 + b.pressure_motivation * pressure,
+        rules.belief_mean(alpha, beta), rules.belief_sd(alpha, beta),
+        p.savings_rate * p.payback_years * cost, p.failure_cost_share * cost * c.failure_cost_factor,
+        net, rules.risk_odds(risk_aversion), 1.0 + p.pressure_motivation * pressure,
     )
-    feasible = rules.feasibility(capacity, rules.affordability(reserves, net_cost), challenged,
-                                 b.challenge_capacity)
-    return rules.adoption_probability(utility, b.temperature, feasible, b.p, b.q, ctx.share)
+    feasible = rules.feasibility(capacity, rules.affordability(reserves, net), challenged,
+                                 p.challenge_capacity)
+    return rules.adoption_probability(utility, p.temperature, feasible, p.p, p.q, c.share)
 
 
-def new_viability(s: Scenario, u_b, p_adopt):
-    """Given approval (u_b < p_adopt), u_b / p_adopt is uniform on [0, 1): the new mutual's
-    latent viability is drawn from it."""
-    return rules.viability_from_uniform(u_b / np.where(p_adopt > 0.0, p_adopt, 1.0),
-                                        s.mutuals.viability, s.mutuals.viability_spread)
-
-
-def slot_year(s: Scenario, ctx: YearContext, state, viability, cost, u_a, u_b, p_review,
-              pressure, capacity, reserves, alpha, beta, risk_aversion):
+@element
+def slot_year(p: Params, c: Year, state, viability, cost, u_a, u_b, p_review, pressure, capacity,
+              reserves, alpha, beta, risk_aversion):
     """A service's year (MODEL.md section 3, steps 4-7): proposal and decision if in house,
     abandonment or launch if in preparation, a good or bad year (and maybe failure) if spun out.
 
-    Authority values (p_review ... risk_aversion) are those of the service's authority. The Mesa
-    agents call this for each service; the ensemble engine calls the same parts on the services
-    in each state."""
-    in_house, preparing, live = state == IN_HOUSE, state == PREPARING, state == SPUN_OUT
-    arrival, challenged = proposal(ctx, u_a, p_review)
-    p_adopt = approval_probability(s, ctx, cost, challenged, pressure, capacity, reserves, alpha,
-                                   beta, risk_aversion)
-    accepted = in_house & arrival & (u_b < p_adopt)
-    instant = accepted & (ctx.preparation_years <= 0.0)
-    abandoned, launched = rules.pipeline_outcome(u_a, ctx.abandon, ctx.launch)
-    abandoned, launched = abandoned & preparing, launched & preparing
-    good, bad, failed = rules.operation_outcome(u_a, u_b, viability, s.mutuals.failure_given_struggle)
-    good, bad, failed = good & live, bad & live, failed & live
-    new_state = np.where(accepted, np.where(instant, SPUN_OUT, PREPARING),
-                         np.where(abandoned, IN_HOUSE,
-                                  np.where(launched, SPUN_OUT,
-                                           np.where(failed, RETURNED, state))))
-    return dict(state=new_state,
-                viability=np.where(accepted, new_viability(s, u_b, p_adopt), viability),
-                accepted=accepted, launched=launched | instant, abandoned=abandoned,
-                good=good, bad=bad, failed=failed, challenged=challenged & accepted)
+    Authority values (p_review ... risk_aversion) are those of the service's authority. Returns
+    (state, viability, accepted, launched, abandoned, good, bad, failed, challenged), where
+    ``challenged`` marks an accepted Right to Challenge bid. Both engines call this for every
+    service; the decision is computed only where a proposal arrived."""
+    accepted = launched = abandoned = good = bad = failed = challenged = False
+    new_state = state
+    if state == IN_HOUSE:
+        arrival, challenged = proposal(c, u_a, p_review)
+        if arrival:
+            p_adopt = approval_probability(p, c, cost, challenged, pressure, capacity, reserves,
+                                           alpha, beta, risk_aversion)
+            accepted = u_b < p_adopt
+            if accepted:
+                # given approval (u_b < p_adopt), u_b / p_adopt is uniform on [0, 1): the new
+                # mutual's latent viability is drawn from it
+                viability = rules.viability_from_uniform(u_b / p_adopt, p.viability,
+                                                         p.viability_spread)
+                launched = c.instant > 0.0
+                new_state = SPUN_OUT if launched else PREPARING
+        challenged = challenged and accepted
+    elif state == PREPARING:
+        abandoned = rules.abandoned(u_a, c.abandon)
+        launched = rules.launched(u_a, c.abandon, c.launch)
+        new_state = IN_HOUSE if abandoned else (SPUN_OUT if launched else state)
+    elif state == SPUN_OUT:
+        good = rules.good_year(u_a, viability)
+        bad = not good
+        failed = rules.failed(u_a, u_b, viability, p.failure_given_struggle)
+        new_state = RETURNED if failed else state
+    return new_state, viability, accepted, launched, abandoned, good, bad, failed, challenged
 
 
 def grants_paid(s: Scenario, ctx: YearContext, n_accepted):
@@ -230,43 +318,52 @@ and support in the year, cumulative support since the start); beliefs and spendi
 means over authorities."""
 
 
-def ordered_sum(x):
-    """Sum over the last axis of a C-ordered copy, so that a row's total is the same bits
-    whether it stands alone or among many rows (numpy sums each contiguous row with the same
-    pairwise loop; a strided layout would take another path)."""
-    return np.ascontiguousarray(x).sum(axis=-1)
+STATE_MEASURES = ("authorities_with_mutual", "live_mutuals", "in_preparation", "returned_in_house",
+                  "savings", "mean_belief", "mean_spending_power")
 
 
-def observe(structure: Structure, s: Scenario, state, spending_power, mean_belief,
-            counters: dict, busy: np.ndarray | None = None) -> dict:
-    """The measures of one year from state arrays of shape (R, N) / (R, A) (R may be 1);
-    ``mean_belief`` is each authority's belief mean.
+@element
+def replicate_measures(state, slot_authority, slot_cost, spending_power, alpha, beta,
+                       savings_rate):
+    """:data:`STATE_MEASURES` of one replicate, from its services' states (N,) and its
+    authorities' spending power and beliefs (A,). Sums run over services, then authorities, in
+    order."""
+    A = spending_power.shape[0]
+    live, cost = np.zeros(A, dtype=np.int64), np.zeros(A)
+    n_live = n_preparing = n_returned = 0.0
+    for j in range(state.shape[0]):
+        if state[j] == SPUN_OUT:
+            live[slot_authority[j]] += 1
+            cost[slot_authority[j]] += slot_cost[j]
+            n_live += 1
+        elif state[j] == PREPARING:
+            n_preparing += 1
+        elif state[j] == RETURNED:
+            n_returned += 1
+    n_with = savings = belief = power = 0.0
+    for a in range(A):
+        n_with += live[a] > 0
+        savings += savings_rate * cost[a] * spending_power[a]
+        belief += rules.belief_mean(alpha[a], beta[a])
+        power += spending_power[a]
+    return n_with, n_live, n_preparing, n_returned, savings, belief / A, power / A
 
-    Counts per authority come from ``bincount`` of the live services, so every sum is exact or
-    taken in a fixed order whatever R is."""
-    R, N = state.shape
-    A = structure.n_authorities
-    if busy is None:  # flat indices of the services not in house (the caller may know them)
-        busy = np.flatnonzero(state.reshape(-1) != IN_HOUSE)
-    busy_state = state.reshape(-1)[busy]
-    rep_busy = busy // N
-    flat = busy[busy_state == SPUN_OUT]
-    rep, slot = np.divmod(flat, N)
-    key = rep * A + structure.slot_authority[slot]
-    live_per_authority = np.bincount(key, minlength=R * A).reshape(R, A)
-    cost_per_authority = np.bincount(key, weights=structure.slot_cost[slot],
-                                     minlength=R * A).reshape(R, A)
-    n_with = np.count_nonzero(live_per_authority, axis=-1)
-    out = {
-        "authorities_with_mutual": n_with,
-        "share_with_mutual": n_with / A,
-        "live_mutuals": np.bincount(rep, minlength=R),
-        "in_preparation": np.bincount(rep_busy[busy_state == PREPARING], minlength=R),
-        "returned_in_house": np.bincount(rep_busy[busy_state == RETURNED], minlength=R),
-        "savings": ordered_sum(s.behaviour.savings_rate * cost_per_authority * spending_power),
-        "mean_belief": ordered_sum(mean_belief) / A,
-        "mean_spending_power": ordered_sum(spending_power) / A,
-    }
+
+@numba.njit(cache=True)
+def state_measures(state, slot_authority, slot_cost, spending_power, alpha, beta, savings_rate):
+    """:func:`replicate_measures` of each of R replicates (R, 7): state (R, N), the rest (R, A)."""
+    out = np.empty((state.shape[0], len(STATE_MEASURES)))
+    for r in range(state.shape[0]):
+        out[r] = replicate_measures(state[r], slot_authority, slot_cost, spending_power[r],
+                                    alpha[r], beta[r], savings_rate)
+    return out
+
+
+def observe(structure: Structure, values: np.ndarray, counters: dict) -> dict:
+    """The measures of one year, each an (R,) array, from :func:`state_measures` (R, 7) and the
+    year's counters."""
+    out = dict(zip(STATE_MEASURES, values.T, strict=True))
+    out["share_with_mutual"] = out["authorities_with_mutual"] / structure.n_authorities
     out.update(counters)
     return out
 
@@ -329,8 +426,20 @@ def tally(previous: dict, launched, abandoned, failed, challenged, spend: dict) 
     return out
 
 
-def pooled(structure: Structure, own):
-    """Group and national totals of per-authority counts (..., A), broadcast back to (..., A)
-    and (..., 1). Counts are whole numbers, so the sums are exact in any order."""
-    group = np.add.reduceat(own, structure.group_starts, axis=-1)[..., structure.group]
-    return group, own.sum(axis=-1, keepdims=True)
+@element
+def pooled(group_of, own):
+    """Totals of per-authority counts ``own`` (k, A): in each authority's peer group (k, A) and
+    nationally (k,). Authorities are sorted by group (``group_of``, see
+    :mod:`sim.population`); counts are whole numbers, so the sums are exact in any order."""
+    k, A = own.shape
+    totals = np.zeros((k, group_of[A - 1] + 1))
+    national = np.zeros(k)
+    for i in range(k):
+        for a in range(A):
+            totals[i, group_of[a]] += own[i, a]
+            national[i] += own[i, a]
+    group = np.empty((k, A))
+    for i in range(k):
+        for a in range(A):
+            group[i, a] = totals[i, group_of[a]]
+    return group, national

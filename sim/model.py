@@ -24,6 +24,7 @@ class MutualsModel(mesa.Model):
         self.settings = scenario if scenario is not None else Scenario()
         s = self.settings
         self.structure = st = build_structure(s)
+        self.params = dyn.params(s)
         self.year = s.run.start_year
         attrs = draw_attributes(st, s, self.rng.random((POPULATION_DRAWS, st.n_authorities)))
         self.slot_state, self.slot_viability = dyn.initial_state(st, s, attrs["initial_adopter"])
@@ -57,9 +58,12 @@ class MutualsModel(mesa.Model):
         return np.array([getattr(a, attr) for a in self.authorities], dtype=float)
 
     def _observe(self) -> dict:
-        obs = dyn.observe(self.structure, self.settings, self.slot_state[None],
-                          self._gather("spending_power")[None], self._gather("belief")[None],
-                          self.counters)
+        st = self.structure
+        values = dyn.state_measures(self.slot_state[None], st.slot_authority, st.slot_cost,
+                                    self._gather("spending_power")[None],
+                                    self._gather("alpha")[None], self._gather("beta")[None],
+                                    self.settings.behaviour.savings_rate)
+        obs = dyn.observe(st, values, self.counters)
         return {k: float(np.asarray(v).reshape(-1)[0]) for k, v in obs.items()}
 
     def step(self) -> None:
@@ -69,17 +73,17 @@ class MutualsModel(mesa.Model):
         s, st = self.settings, self.structure
         self.year += 1
         self.running = self.year < s.run.end_year
-        z, u_a, u_b = dyn.split_tape(self.rng.random(dyn.tape_width(st)), st)
+        u_fiscal, u_a, u_b = dyn.split_tape(self.rng.random(dyn.tape_width(st)), st)
         ctx = dyn.year_context(s, self.year, self.measures["share_with_mutual"],
                                self.measures["in_preparation"], self.grant_share)
-        pools = {}
-        for kind in ("good", "bad"):
-            own = self._gather(f"last_{kind}")
-            group, national = dyn.pooled(st, own)
-            pools[f"group_{kind}"], pools[f"national_{kind}"] = group, national[0]
+        year = dyn.year_of(ctx.table(1), 0)
+        own = np.array([self._gather("last_good"), self._gather("last_bad")])
+        group, national = dyn.pooled(st.group, own)
+        pools = {"group": group, "national": national}
         events = dict(accepted=0, launched=0, abandoned=0, failed=0, challenged=0)
         for authority in self.authorities:
-            for key, n in authority.step_year(ctx, z[authority.index], pools, u_a, u_b).items():
+            for key, n in authority.step_year(year, u_fiscal[authority.index], pools, u_a,
+                                              u_b).items():
                 events[key] += n
         paid, self.grant_share = dyn.grants_paid(s, ctx, float(events["accepted"]))
         self.counters = dyn.tally(self.counters, float(events["launched"]),

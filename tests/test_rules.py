@@ -41,11 +41,11 @@ def test_observed_evidence():
 
 def test_updated_belief_and_moments():
     # prior Beta(2, 2); last year Beta(5, 3); memory 0.5; 2 good, 1 bad
-    a, b = rules.updated_belief(5.0, 3.0, 2.0, 2.0, 0.5, 2.0, 1.0)
+    a = rules.updated_belief(5.0, 2.0, 0.5, 2.0)
+    b = rules.updated_belief(3.0, 2.0, 0.5, 1.0)
     assert_allclose([a, b], [2 + 1.5 + 2, 2 + 0.5 + 1])
-    mean, sd = rules.belief_moments(2.0, 2.0)
-    assert_allclose(mean, 0.5)
-    assert_allclose(sd, np.sqrt(4 / (16 * 5)))
+    assert_allclose(rules.belief_mean(2.0, 2.0), 0.5)
+    assert_allclose(rules.belief_sd(2.0, 2.0), np.sqrt(4 / (16 * 5)))
 
 
 def test_review_probability():
@@ -66,11 +66,18 @@ def test_costs():
 def test_decision_utility():
     # motivation 1.3, mean 0.6, savings 2, failure cost 1, net cost 0.3, ra 0.5 (odds 1), sd 0.1
     # 1.3*0.6*2 - 0.4*1 - 0.3 - 1*0.1*3 = 1.56 - 0.4 - 0.3 - 0.3 = 0.56
-    assert_allclose(rules.decision_utility(0.6, 0.1, 2.0, 1.0, 0.3, 0.5, 1.3), 0.56)
+    assert_allclose(rules.decision_utility(0.6, 0.1, 2.0, 1.0, 0.3, rules.risk_odds(0.5), 1.3), 0.56)
     # risk aversion 0.75: odds 3 -> premium 0.9
-    assert_allclose(rules.decision_utility(0.6, 0.1, 2.0, 1.0, 0.3, 0.75, 1.3), -0.04)
+    assert_allclose(rules.decision_utility(0.6, 0.1, 2.0, 1.0, 0.3, rules.risk_odds(0.75), 1.3), -0.04)
     # maximal risk aversion: no uncertainty accepted at all
-    assert rules.decision_utility(0.99, 0.01, 100.0, 0.0, 0.0, 1.0, 1.0) == -np.inf
+    assert rules.decision_utility(0.99, 0.01, 100.0, 0.0, 0.0, rules.risk_odds(1.0), 1.0) < -1e290
+    # no uncertainty, no premium, even at maximal risk aversion
+    assert_allclose(rules.decision_utility(1.0, 0.0, 2.0, 1.0, 0.3, rules.risk_odds(1.0), 1.0), 1.7)
+
+
+def test_risk_odds():
+    assert_allclose([rules.risk_odds(x) for x in (0.0, 0.5, 0.75)], [0.0, 1.0, 3.0])
+    assert rules.risk_odds(1.0) == 1.0 / 1e-300  # about 1e300
 
 
 def test_adoption_probability():
@@ -84,21 +91,19 @@ def test_adoption_probability():
 def test_pipeline():
     assert_allclose(rules.preparation_years(2.0, 0.475), 1.05)
     assert_allclose(rules.launch_probability(np.array([0.0, 1.0, 2.0, 4.0])), [1, 1, 0.5, 0.25])
-    abandoned, launched = rules.pipeline_outcome(np.array([0.05, 0.2, 0.6, 0.9]), 0.1, 0.5)
+    u = np.array([0.05, 0.2, 0.6, 0.9])
     # abandon below 0.1; launch between 0.1 and 0.1 + 0.9 * 0.5 = 0.55
-    assert_array_equal(abandoned, [True, False, False, False])
-    assert_array_equal(launched, [False, True, False, False])
+    assert_array_equal(rules.abandoned(u, 0.1), [True, False, False, False])
+    assert_array_equal(rules.launched(u, 0.1, 0.5), [False, True, False, False])
 
 
 def test_viability_and_operation():
     assert_allclose(rules.viability_from_uniform(np.array([0.0, 0.5, 1.0]), 0.92, 0.06),
                     [0.86, 0.92, 0.98])
     assert_allclose(rules.viability_from_uniform(1.0, 0.98, 0.06), 1.0)
-    good, bad, failed = rules.operation_outcome(np.array([0.5, 0.95, 0.95]),
-                                                np.array([0.0, 0.1, 0.5]), 0.9, 0.3)
-    assert_array_equal(good, [True, False, False])
-    assert_array_equal(bad, [False, True, True])
-    assert_array_equal(failed, [False, True, False])
+    u_year, u_fail = np.array([0.5, 0.95, 0.95]), np.array([0.0, 0.1, 0.5])
+    assert_array_equal(rules.good_year(u_year, 0.9), [True, False, False])
+    assert_array_equal(rules.failed(u_year, u_fail, 0.9, 0.3), [False, True, False])
 
 
 def test_ration():
@@ -110,6 +115,25 @@ def test_ration():
 def test_rules_give_the_same_bits_for_a_scalar_and_inside_an_array():
     rng = np.random.default_rng(3)
     mean, sd, ra = rng.random(50), rng.random(50) * 0.3, rng.random(50)
-    array = rules.decision_utility(mean, sd, 2.0, 1.0, 0.3, ra, 1.3)
-    one = [rules.decision_utility(mean[i], sd[i], 2.0, 1.0, 0.3, ra[i], 1.3) for i in range(50)]
+    odds = rules.risk_odds(ra)
+    array = rules.decision_utility(mean, sd, 2.0, 1.0, 0.3, odds, 1.3)
+    one = [rules.decision_utility(mean[i], sd[i], 2.0, 1.0, 0.3, odds[i], 1.3) for i in range(50)]
     assert_array_equal(array, np.array(one))
+
+
+def test_compiled_cache_is_keyed_by_every_compiled_module(tmp_path):
+    """An edit to any compiled module (not only the one defining a compiled function) moves the
+    Numba cache to a new folder, so no stale compiled rule can run."""
+    import shutil
+    from pathlib import Path
+
+    from sim import _compiled
+
+    package = Path(_compiled.__file__).parent
+    for name in _compiled.COMPILED_MODULES:
+        shutil.copy(package / name, tmp_path / name)
+    before = _compiled.cache_dir(tmp_path)
+    assert before == _compiled.cache_dir(tmp_path)
+    with open(tmp_path / "rules.py", "a") as f:
+        f.write("\n# an edit\n")
+    assert _compiled.cache_dir(tmp_path) != before
