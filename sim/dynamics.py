@@ -385,13 +385,13 @@ def spending(ctx: YearContext, grants: np.ndarray | float) -> dict:
 
 
 def initial_state(structure: Structure, s: Scenario, initial_adopter):
-    """Slot states and viabilities at t=0: each initial adopter runs one live mutual, in its
-    first service, of average viability. ``initial_adopter`` is (..., A) bool."""
-    first_slot = np.zeros(structure.n_slots, dtype=bool)
-    first_slot[structure.authority_starts] = True
-    live = first_slot & initial_adopter[..., structure.slot_authority]
-    state = np.where(live, SPUN_OUT, IN_HOUSE)
-    viability = np.where(live, s.mutuals.viability, 0.0)
+    """Slot states (int8) and viabilities at t=0, C-ordered: each initial adopter runs one live
+    mutual, in its first service, of average viability. ``initial_adopter`` is (..., A) bool."""
+    state = np.full(initial_adopter.shape[:-1] + (structure.n_slots,), IN_HOUSE, dtype=np.int8)
+    viability = np.zeros(state.shape)
+    first = structure.authority_starts
+    state[..., first] = np.where(initial_adopter, SPUN_OUT, IN_HOUSE)
+    viability[..., first] = np.where(initial_adopter, s.mutuals.viability, 0.0)
     return state, viability
 
 

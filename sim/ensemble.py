@@ -10,12 +10,27 @@ as the Mesa model, so that the two engines give identical tables.
 
 from __future__ import annotations
 
+import ctypes
+
 import numba
 import numpy as np
 
 from . import dynamics as dyn
 from .population import POPULATION_DRAWS, build_structure, draw_attributes
 from .scenario import Scenario
+
+_capsule_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+_capsule_pointer.restype = ctypes.c_void_p
+_capsule_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+
+
+def state_address(bit_generator: np.random.BitGenerator) -> int:
+    """Address of a numpy bit generator's state: the first field of its ``bitgen_t`` (numpy's
+    C API for random numbers), the same as ``bit_generator.ctypes.state_address`` but without
+    building a ctypes interface for each generator."""
+    bitgen = _capsule_pointer(bit_generator.capsule, b"BitGenerator")
+    return ctypes.c_void_p.from_address(bitgen).value
+
 
 EVENTS = ("accepted", "launched", "abandoned", "failed", "challenged")
 """Counts per replicate that :func:`elements_year` returns, in this order."""
@@ -92,9 +107,6 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     u_pop = np.stack([g.random((POPULATION_DRAWS, A)) for g in generators])
     attrs = draw_attributes(st, s, u_pop)
     state, viability = dyn.initial_state(st, s, attrs["initial_adopter"])
-    # C order: the loops run along each replicate's row
-    state = np.ascontiguousarray(state, dtype=np.int8)
-    viability = np.ascontiguousarray(viability, dtype=float)
     prior_alpha, prior_beta = dyn.prior(s)
     alpha, beta = np.full((R, A), prior_alpha), np.full((R, A), prior_beta)
     spending_power = np.ones((R, A))
@@ -112,7 +124,7 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
         return obs
 
     next_double = generators[0].bit_generator.ctypes.next_double
-    addresses = np.array([g.bit_generator.ctypes.state_address for g in generators], dtype=np.uint64)
+    addresses = np.array([state_address(g.bit_generator) for g in generators], dtype=np.uint64)
     savings_rate = s.behaviour.savings_rate
     obs = record(0, dyn.state_measures(state, st.slot_authority, st.slot_cost, spending_power,
                                        alpha, beta, savings_rate), counters)

@@ -158,8 +158,10 @@ def draw_attributes(structure: Structure, scenario: Scenario, u: np.ndarray) -> 
     capacity = uniform_spread(u[..., 2, :], pop.capacity, pop.capacity_spread)
     reserves = pop.reserves * uniform_spread(u[..., 3, :], 1.0, pop.reserves_spread, 0.0, np.inf)
     n_initial = int(round(pop.initial_adopters * structure.n_authorities))
-    rank = np.argsort(np.argsort(u[..., 4, :], axis=-1, kind="stable"), axis=-1, kind="stable")
-    initial = rank < n_initial
+    initial = np.zeros(u.shape[:-2] + u.shape[-1:], dtype=bool)
+    if n_initial > 0:  # the n_initial smallest draws (ties have probability zero)
+        chosen = np.argpartition(u[..., 4, :], n_initial - 1, axis=-1)[..., :n_initial]
+        np.put_along_axis(initial, chosen, True, axis=-1)
     return {"deprivation": deprivation, "risk_aversion": risk_aversion, "capacity": capacity,
             "reserves": reserves, "initial_adopter": initial}
 

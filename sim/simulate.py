@@ -47,7 +47,7 @@ def run_mesa(scenario: Scenario, seeds: list[int]) -> np.ndarray:
 
 
 def measures_array(scenario: Scenario, seeds: list[int], engine: str = "ensemble",
-                   chunk_size: int = 256) -> np.ndarray:
+                   chunk_size: int = 1024) -> np.ndarray:
     """(R, years, M) measures for the given replicate seeds, chunk by chunk."""
     if engine == "mesa":
         return run_mesa(scenario, seeds)
@@ -81,7 +81,7 @@ def choose_engine(engine: Engine, replicates: int) -> str:
 
 
 def simulate(scenario: Scenario, replicates: int | None = None, seed: int | None = None,
-             engine: Engine = "auto", chunk_size: int = 256) -> pd.DataFrame:
+             engine: Engine = "auto", chunk_size: int = 1024) -> pd.DataFrame:
     """Run ``scenario`` and return the tidy table (columns: scenario, replicate, year, then
     :data:`sim.dynamics.MEASURES`). Defaults come from the scenario's ``[run]`` table."""
     replicates = scenario.run.replicates if replicates is None else replicates
