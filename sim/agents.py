@@ -58,6 +58,7 @@ class LocalAuthority(mesa.Agent):
         self.slots = slots  # indices of its services in the model's slot arrays
         self.deprivation = deprivation
         self.risk_aversion = risk_aversion
+        self.odds = dyn.rules.risk_odds(risk_aversion)  # weight of its risk premium
         self.capacity0 = capacity
         self.reserves0 = reserves
         self.capacity = capacity  # after cuts
@@ -86,11 +87,11 @@ class LocalAuthority(mesa.Agent):
                   u_b: np.ndarray) -> dict:
         """One year for this authority and its services; returns its events for the model."""
         m = self.model
-        p, i = m.params, self.index
+        p = m.params
         self.spending_power, self.pressure, self.alpha, self.beta = dyn.authority_year(
             p, year, self.spending_power, self.alpha, self.beta, self.deprivation, u_fiscal,
-            float(self.last_good), float(self.last_bad), pools["group"][0, i],
-            pools["group"][1, i], pools["national"][0], pools["national"][1],
+            float(self.last_good), float(self.last_bad), pools["group"][0, self.group],
+            pools["group"][1, self.group], pools["national"][0], pools["national"][1],
         )
         self.capacity, self.reserves = dyn.capacity_and_reserves(p, self.capacity0, self.reserves0,
                                                                  self.pressure)
@@ -102,7 +103,7 @@ class LocalAuthority(mesa.Agent):
             state, viability, *outcome = dyn.slot_year(
                 p, year, m.slot_state[j], m.slot_viability[j], m.structure.slot_cost[j], u_a[j],
                 u_b[j], p_review, self.pressure, self.capacity, self.reserves, self.alpha,
-                self.beta, self.risk_aversion,
+                self.beta, self.odds,
             )
             res = dict(zip(SLOT_OUTCOMES, outcome, strict=True))
             for key in events:

@@ -248,14 +248,15 @@ def proposal(c: Year, u_a, p_review):
 
 @element
 def approval_probability(p: Params, c: Year, cost, challenged, pressure, capacity, reserves,
-                         alpha, beta, risk_aversion):
+                         alpha, beta, odds):
     """Chance a proposal for a service of yearly cost ``cost`` is approved (the decision), by an
-    authority whose belief is Beta(alpha, beta)."""
+    authority whose belief is Beta(alpha, beta) and whose risk odds are ``odds`` (see
+    :func:`sim.rules.risk_odds`: fixed for a run, so computed once per authority)."""
     net = net_cost(p, c)
     utility = rules.decision_utility(
         rules.belief_mean(alpha, beta), rules.belief_sd(alpha, beta),
         p.savings_rate * p.payback_years * cost, p.failure_cost_share * cost * c.failure_cost_factor,
-        net, rules.risk_odds(risk_aversion), 1.0 + p.pressure_motivation * pressure,
+        net, odds, 1.0 + p.pressure_motivation * pressure,
     )
     feasible = rules.feasibility(capacity, rules.affordability(reserves, net), challenged,
                                  p.challenge_capacity)
@@ -264,11 +265,11 @@ def approval_probability(p: Params, c: Year, cost, challenged, pressure, capacit
 
 @element
 def slot_year(p: Params, c: Year, state, viability, cost, u_a, u_b, p_review, pressure, capacity,
-              reserves, alpha, beta, risk_aversion):
+              reserves, alpha, beta, odds):
     """A service's year (MODEL.md section 3, steps 4-7): proposal and decision if in house,
     abandonment or launch if in preparation, a good or bad year (and maybe failure) if spun out.
 
-    Authority values (p_review ... risk_aversion) are those of the service's authority. Returns
+    Authority values (p_review ... odds) are those of the service's authority. Returns
     (state, viability, accepted, launched, abandoned, good, bad, failed, challenged), where
     ``challenged`` marks an accepted Right to Challenge bid. Both engines call this for every
     service; the decision is computed only where a proposal arrived."""
@@ -278,7 +279,7 @@ def slot_year(p: Params, c: Year, state, viability, cost, u_a, u_b, p_review, pr
         arrival, challenged = proposal(c, u_a, p_review)
         if arrival:
             p_adopt = approval_probability(p, c, cost, challenged, pressure, capacity, reserves,
-                                           alpha, beta, risk_aversion)
+                                           alpha, beta, odds)
             accepted = u_b < p_adopt
             if accepted:
                 # given approval (u_b < p_adopt), u_b / p_adopt is uniform on [0, 1): the new
@@ -428,18 +429,14 @@ def tally(previous: dict, launched, abandoned, failed, challenged, spend: dict) 
 
 @element
 def pooled(group_of, own):
-    """Totals of per-authority counts ``own`` (k, A): in each authority's peer group (k, A) and
-    nationally (k,). Authorities are sorted by group (``group_of``, see
+    """Totals of per-authority counts ``own`` (k, A): per peer group (k, G), where authority
+    ``a`` is in group ``group_of[a]``, and nationally (k,). Authorities are sorted by group (see
     :mod:`sim.population`); counts are whole numbers, so the sums are exact in any order."""
     k, A = own.shape
-    totals = np.zeros((k, group_of[A - 1] + 1))
+    group = np.zeros((k, group_of[A - 1] + 1))
     national = np.zeros(k)
     for i in range(k):
         for a in range(A):
-            totals[i, group_of[a]] += own[i, a]
+            group[i, group_of[a]] += own[i, a]
             national[i] += own[i, a]
-    group = np.empty((k, A))
-    for i in range(k):
-        for a in range(A):
-            group[i, a] = totals[i, group_of[a]]
     return group, national

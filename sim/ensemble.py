@@ -10,41 +10,30 @@ as the Mesa model, so that the two engines give identical tables.
 
 from __future__ import annotations
 
-import ctypes
+from functools import cache
 
 import numba
 import numpy as np
 
 from . import dynamics as dyn
+from . import pcg64
 from .population import POPULATION_DRAWS, build_structure, draw_attributes
 from .scenario import Scenario
-
-_capsule_pointer = ctypes.pythonapi.PyCapsule_GetPointer
-_capsule_pointer.restype = ctypes.c_void_p
-_capsule_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
-
-
-def state_address(bit_generator: np.random.BitGenerator) -> int:
-    """Address of a numpy bit generator's state: the first field of its ``bitgen_t`` (numpy's
-    C API for random numbers), the same as ``bit_generator.ctypes.state_address`` but without
-    building a ctypes interface for each generator."""
-    bitgen = _capsule_pointer(bit_generator.capsule, b"BitGenerator")
-    return ctypes.c_void_p.from_address(bitgen).value
-
 
 EVENTS = ("accepted", "launched", "abandoned", "failed", "challenged")
 """Counts per replicate that :func:`elements_year` returns, in this order."""
 
 
 @numba.njit(cache=True)
-def elements_year(p, table, next_double, generators, group_of, slot_authority, slot_cost,
+def elements_year(p, table, inline, next_double, generators, group_of, slot_authority, slot_cost,
                   savings_rate, state, viability, spending_power, alpha, beta, deprivation,
-                  capacity0, reserves0, risk_aversion, own):
+                  capacity0, reserves0, odds, own):
     """One year of every authority and service of R replicates, updated in place.
 
     ``table`` holds each replicate's :class:`sim.dynamics.Year`. Replicate r draws its year's
-    uniforms (see :mod:`sim.dynamics`) as ``next_double(generators[r])``: the C function and state
-    of its numpy PCG64 generator, so the numbers are those ``Generator.random`` would give.
+    uniforms (see :mod:`sim.dynamics`) from its numpy PCG64 generator, whose state is at address
+    ``generators[r]``: stepped inline (:func:`sim.pcg64.fill`) if ``inline``, else through the
+    generator's C function ``next_double``; either way the numbers ``Generator.random`` gives.
     Authority ``a`` is in peer group ``group_of[a]``; service ``j`` belongs to authority
     ``slot_authority[j]``; ``own`` holds last year's (good, bad) outcomes per authority
     (2, R, A), replaced by this year's. Returns the counts of :data:`EVENTS` (R, 5) and the
@@ -60,14 +49,18 @@ def elements_year(p, table, next_double, generators, group_of, slot_authority, s
     # this year's values of each authority, for its services
     pressure, capacity, reserves, p_review = np.empty(A), np.empty(A), np.empty(A), np.empty(A)
     for r in range(R):
-        for i in range(u.size):
-            u[i] = next_double(generators[r])
+        if inline:
+            pcg64.fill(generators[r], u)
+        else:
+            for i in range(u.size):
+                u[i] = next_double(generators[r])
         c = dyn.year_of(table, r)
         group, national = dyn.pooled(group_of, own[:, r])
         for a in range(A):
             sp, pressure[a], alpha[r, a], beta[r, a] = dyn.authority_year(
                 p, c, spending_power[r, a], alpha[r, a], beta[r, a], deprivation[r, a], u[a],
-                own[0, r, a], own[1, r, a], group[0, a], group[1, a], national[0], national[1])
+                own[0, r, a], own[1, r, a], group[0, group_of[a]], group[1, group_of[a]],
+                national[0], national[1])
             spending_power[r, a] = sp
             capacity[a], reserves[a] = dyn.capacity_and_reserves(p, capacity0[r, a],
                                                                  reserves0[r, a], pressure[a])
@@ -79,7 +72,7 @@ def elements_year(p, table, next_double, generators, group_of, slot_authority, s
             new_state, new_viability, accepted, launched, abandoned, good, bad, failed, challenged = \
                 dyn.slot_year(p, c, state[r, j], viability[r, j], slot_cost[j], u[A + j],
                               u[A + N + j], p_review[a], pressure[a], capacity[a], reserves[a],
-                              alpha[r, a], beta[r, a], risk_aversion[r, a])
+                              alpha[r, a], beta[r, a], odds[r, a])
             state[r, j], viability[r, j] = new_state, new_viability
             n_accepted += accepted
             n_launched += launched
@@ -92,6 +85,12 @@ def elements_year(p, table, next_double, generators, group_of, slot_authority, s
         measures[r] = dyn.replicate_measures(state[r], slot_authority, slot_cost,
                                              spending_power[r], alpha[r], beta[r], savings_rate)
     return events, measures
+
+
+@cache
+def inline_pcg64() -> bool:
+    """Can the engine step numpy's PCG64 inline with this numpy (checked once per process)?"""
+    return pcg64.layout_matches()
 
 
 def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
@@ -114,8 +113,8 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     grant_share = np.ones(R)
     counters = dyn.first_tally(attrs["initial_adopter"].sum(axis=-1).astype(float))
     p = dyn.params(s)
-    fixed = [np.ascontiguousarray(attrs[k], dtype=float)
-             for k in ("deprivation", "capacity", "reserves", "risk_aversion")]
+    fixed = [np.ascontiguousarray(attrs[k], dtype=float) for k in ("deprivation", "capacity", "reserves")]
+    odds = dyn.rules.risk_odds(attrs["risk_aversion"])
 
     def record(t: int, values: np.ndarray, counters: dict) -> dict:
         obs = dyn.observe(st, values, counters)
@@ -124,15 +123,16 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
         return obs
 
     next_double = generators[0].bit_generator.ctypes.next_double
-    addresses = np.array([state_address(g.bit_generator) for g in generators], dtype=np.uint64)
+    addresses = np.array([pcg64.state_address(g.bit_generator) for g in generators],
+                         dtype=np.uint64)
     savings_rate = s.behaviour.savings_rate
     obs = record(0, dyn.state_measures(state, st.slot_authority, st.slot_cost, spending_power,
                                        alpha, beta, savings_rate), counters)
     for t, year in enumerate(years[1:], start=1):
         ctx = dyn.year_context(s, year, obs["share_with_mutual"], obs["in_preparation"], grant_share)
         events, measures = elements_year(
-            p, ctx.table(R), next_double, addresses, st.group, st.slot_authority, st.slot_cost,
-            savings_rate, state, viability, spending_power, alpha, beta, *fixed, own)
+            p, ctx.table(R), inline_pcg64(), next_double, addresses, st.group, st.slot_authority, st.slot_cost,
+            savings_rate, state, viability, spending_power, alpha, beta, *fixed, odds, own)
         accepted, launched, abandoned, failed, challenged = events.T
         paid, grant_share = dyn.grants_paid(s, ctx, accepted)
         spend = {k: np.broadcast_to(np.asarray(v, dtype=float), (R,)).copy()

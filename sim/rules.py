@@ -224,7 +224,7 @@ def adoption_probability(utility, temperature, feasible, p, q, share):
     of zero or negative value is. Diffusion's outside influence ``p`` and imitation ``q`` of the
     share of authorities already running a mutual add to it (Bass 1969); both are 0 by default.
     The sum is scaled by feasibility and clipped to [0, 1]."""
-    value = -math.expm1(-utility / temperature) if utility > 0.0 else 0.0
+    value = -math.expm1(-utility * (1.0 / temperature)) if utility > 0.0 else 0.0
     return min(max(feasible * (value + p + q * share), 0.0), 1.0)
 
 

@@ -118,7 +118,8 @@ class Fiscal(_Section):
         0.0, -0.5, 0.5, "change per year for years not in the trajectory", "assumption -0.02 to 0.02"
     )
     severity: float = _f(
-        1.0, 0.0, 3.0, "multiplier on every cut in the trajectory", "1 = the actual cuts (NAO 2018); uncertainty, range 0-2"
+        1.0, 0.0, 3.0, "multiplier on every cut in the trajectory",
+        "1 = the actual cuts (NAO 2018); uncertainty, range 0-2"
     )
     deprivation_gradient: float = _f(
         1.2, 0.0, 3.0, "extra cut per unit of deprivation above the mean (relative)",
@@ -180,7 +181,8 @@ class Behaviour(_Section):
         "assumption 0.03-0.15",
     )
     payback_years: float = _f(
-        5.0, 0.0, 30.0, "years of savings an authority counts", "assumption 3-10 (contracts of up to 3 years, Anthony Collins)",
+        5.0, 0.0, 30.0, "years of savings an authority counts",
+        "assumption 3-10 (contracts of up to 3 years, Anthony Collins)",
     )
     failure_cost_share: float = _f(
         0.3, 0.0, 3.0, "cost of a failure, as a share of the service's annual cost",

@@ -75,12 +75,15 @@ def _run(args, capsys):
 
 
 BAD = {
-    "unknown key": ('[behaviour]\nrisk_aversoin = 0.5\n', ["behaviour.risk_aversoin", "did you mean 'population.risk_aversion'"]),
-    "unknown key in a population table": ('[population]\nrisk_aversoin = 0.5\n', ["population.risk_aversoin", "did you mean 'risk_aversion'"]),
+    "unknown key": ('[behaviour]\nrisk_aversoin = 0.5\n',
+                    ["behaviour.risk_aversoin", "did you mean 'population.risk_aversion'"]),
+    "unknown key in a population table": ('[population]\nrisk_aversoin = 0.5\n',
+                                          ["population.risk_aversoin", "did you mean 'risk_aversion'"]),
     "wrong type": ('[support.grants]\nbudget = "lots"\n', ["support.grants.budget", "'lots'", "valid number"]),
     "out of range": ('[behaviour]\nmemory = 1.5\n', ["behaviour.memory", "1.5", "le 1.0"]),
     "malformed TOML": ('[behaviour\nmemory = 0.5\n', ["not valid TOML"]),
-    "end before start": ('[support.advice]\nstart = 2015\nend = 2013\nbudget = 1\n', ["support.advice", "end must be after start"]),
+    "end before start": ('[support.advice]\nstart = 2015\nend = 2013\nbudget = 1\n',
+                         ["support.advice", "end must be after start"]),
 }
 
 
@@ -132,7 +135,8 @@ def test_the_odd_carries_the_current_parameter_table():
     from sim.scenario import parameter_table
 
     odd = (SCENARIOS.parent / "docs" / "ODD.md").read_text()
-    assert parameter_table() in odd, "regenerate the table: python -c 'from sim.scenario import parameter_table; print(parameter_table())'"
+    assert parameter_table() in odd, ("regenerate the table: python -c "
+                                      "'from sim.scenario import parameter_table; print(parameter_table())'")
     for line in parameter_table().splitlines()[2:]:
         basis = line.rsplit("|", 2)[-2]
         assert any(w in basis for w in ("assumption", "lever", "setting", "NAO", "IFS", "PAC",
