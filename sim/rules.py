@@ -53,7 +53,11 @@ __all__ = [
 
 def rule(signature: str):
     """Compile an element rule into a numpy ufunc with the given Numba signature (cached on disk,
-    so a new process loads it rather than compiling it again)."""
+    so a new process loads it rather than compiling it again).
+
+    The ufuncs are built at import (about 2 s a process, from the cache). Building them lazily
+    makes importing faster, but the ensemble loop compiled against lazily built ufuncs ran 15-20%
+    slower here (kernel time 0.86 s against 0.71 s for 1,000 replicates, five runs each)."""
     return numba.vectorize([signature], cache=True)
 
 
