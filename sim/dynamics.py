@@ -205,7 +205,8 @@ def authority_year(p: Params, c: Year, spending_power, alpha, beta, deprivation,
 
     ``u`` is its fiscal uniform; the counts are last year's good and bad outcomes of its own
     mutuals, its peer group's (including its own) and the nation's."""
-    z = rules.unit_logistic(u)
+    # noise scales the national change: with no change it changes nothing, so skip its log
+    z = rules.unit_logistic(u) if c.national_change != 0.0 else 0.0
     change = rules.authority_change(c.national_change, deprivation, z, p.deprivation_gradient,
                                     p.noise_sd)
     spending_power = rules.spending_power_after(spending_power, change)
