@@ -104,12 +104,12 @@ def main() -> None:
 
     out = Path(tempfile.mkdtemp(prefix="mutuals-bench-"))
     design = full_factorial({"fiscal.severity": np.linspace(0.5, 1.5, 4 if args.quick else 16)})
-    reps = 500 if args.quick else 2500
+    reps = 500 if args.quick else 5000  # large enough that cluster start-up does not dominate
     times = {}
     for workers in (1, 2):
         shutil.rmtree(out / str(workers), ignore_errors=True)
         times[workers] = timed(run_design, s, design, reps, 1, out / str(workers),
-                               dask_local=workers, chunk=250, progress=False)
+                               dask_local=workers, chunk=1000, progress=False)
         print(f"dask local cluster, {workers} worker(s): sweep of {len(design)} rows x {reps} "
               f"replicates in {times[workers]:.1f} s")
     print(f"dask speed-up 2 workers over 1: {times[1] / times[2]:.2f}x")

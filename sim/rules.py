@@ -51,14 +51,33 @@ __all__ = [
 ]
 
 
-def rule(signature: str):
-    """Compile an element rule into a numpy ufunc with the given Numba signature (cached on disk,
-    so a new process loads it rather than compiling it again).
+_ELEMENT_RULES: dict = {}  # name -> (Python function, Numba signature)
 
-    The ufuncs are built at import (about 2 s a process, from the cache). Building them lazily
-    makes importing faster, but the ensemble loop compiled against lazily built ufuncs ran 15-20%
-    slower here (kernel time 0.86 s against 0.71 s for 1,000 replicates, five runs each)."""
-    return numba.vectorize([signature], cache=True)
+
+def rule(signature: str):
+    """Declare an element rule: compiled by Numba into a numpy ufunc of the given signature, and
+    cached on disk (:mod:`sim._compiled`).
+
+    The ufuncs are built on first use, all at once (:func:`__getattr__`): building them at
+    import cost about 2 s in every process (each Dask worker, each command), even from the cache.
+    They are built together because an ensemble loop compiled while they were built one by one,
+    as the compiler met them, ran 15-20% slower here (0.86 s against 0.71 s for 1,000
+    replicates, five alternating runs each); built together, it runs as fast as with ufuncs
+    built at import."""
+    def declare(function):
+        _ELEMENT_RULES[function.__name__] = (function, signature)
+        return function
+    return declare
+
+
+def __getattr__(name: str):
+    """Build every element rule (compiled, or loaded from the cache) on first use of any."""
+    if name not in _ELEMENT_RULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    for rule_name, (function, signature) in _ELEMENT_RULES.items():
+        if rule_name not in globals():
+            globals()[rule_name] = numba.vectorize([signature], cache=True)(function)
+    return globals()[name]
 
 
 # Model-level rules (numpy) ---------------------------------------------------------------------
@@ -262,3 +281,8 @@ def failed(u_year, u_fail, viability, failure_given_struggle):
     """A live mutual fails (returns in house): a bad year, then failure with chance
     ``failure_given_struggle``."""
     return u_year >= viability and u_fail < failure_given_struggle
+
+
+for _name in _ELEMENT_RULES:  # leave the names to __getattr__, which builds the ufuncs
+    del globals()[_name]
+del _name
