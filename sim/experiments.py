@@ -90,6 +90,13 @@ def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def evaluate_to(folder: Path, scenario: Scenario, overrides: dict, seed: int, task: Task) -> Task:
+    """Evaluate a task and write its table atomically to ``folder`` (run by workers that share
+    the results folder: a local process pool or a local Dask cluster)."""
+    _write_atomic(evaluate(scenario, overrides, seed, task), folder / task.name)
+    return task
+
+
 def run_design(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: int,
                out: Path, *, workers: int = 1, chunk: int = 250, scheduler: str | None = None,
                dask_local: int | None = None, resume: bool = False,
@@ -111,8 +118,9 @@ def run_design(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: 
     rows = [{k: float(v) for k, v in r.items()} for r in design.to_dict("records")]
     bar = tqdm(total=len(todo), desc=f"{scenario.name}: tasks", disable=not progress)
 
-    def done(task: Task, frame: pd.DataFrame) -> None:
-        _write_atomic(frame, chunks / task.name)
+    def done(task: Task, frame: pd.DataFrame | None = None) -> None:
+        if frame is not None:  # else the worker wrote it
+            _write_atomic(frame, chunks / task.name)
         bar.update()
 
     if scheduler or dask_local:
@@ -122,17 +130,26 @@ def run_design(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: 
         cluster = LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True,
                                host="127.0.0.1", dashboard_address=":0") if dask_local else None
         with Client(cluster if cluster is not None else scheduler) as client:
-            futures = {client.submit(evaluate, scenario, rows[t.row], seed, t, pure=False): t
-                       for t in todo}
+            # local workers write their own chunks; a remote cluster's may not see this folder,
+            # so they send their tables back
+            if cluster is not None:
+                futures = {client.submit(evaluate_to, chunks, scenario, rows[t.row], seed, t,
+                                         pure=False): t for t in todo}
+            else:
+                futures = {client.submit(evaluate, scenario, rows[t.row], seed, t, pure=False): t
+                           for t in todo}
             for future in dask_completed(futures):
-                done(futures[future], future.result())
+                result = future.result()
+                done(futures[future], None if isinstance(result, Task) else result)
         if cluster is not None:
             cluster.close()
     elif workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(evaluate, scenario, rows[t.row], seed, t): t for t in todo}
+            futures = {pool.submit(evaluate_to, chunks, scenario, rows[t.row], seed, t): t
+                       for t in todo}
             for future in as_completed(futures):
-                done(futures[future], future.result())
+                future.result()
+                done(futures[future])
     else:
         for t in todo:
             done(t, evaluate(scenario, rows[t.row], seed, t))

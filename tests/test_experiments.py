@@ -37,6 +37,13 @@ def test_identical_whatever_the_executor_workers_or_chunks(tmp_path):
     for name, kw in {"chunks": dict(chunk=5), "pool": dict(workers=2, chunk=4),
                      "dask": dict(dask_local=2, chunk=6)}.items():
         pd.testing.assert_frame_equal(reference, _run(tmp_path, name, **kw), check_exact=True)
+    # an existing cluster named by its address: its workers send their tables back
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=":0") as cluster:
+        by_address = _run(tmp_path, "address", scheduler=cluster.scheduler_address, chunk=5)
+    pd.testing.assert_frame_equal(reference, by_address, check_exact=True)
     # a design row differs from another, and each row's parameters are in the table
     rows = reference.groupby("design_row")["share_with_mutual"].mean()
     assert rows.nunique() == 4
