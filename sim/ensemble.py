@@ -1,11 +1,12 @@
 """The ensemble engine: every replicate of a scenario stepped at once.
 
-The model-level steps of a year (the support on offer, pooled evidence, rationing, the measures)
-run as numpy over arrays of replicates. The element steps run in :func:`elements_year`, one
-compiled loop over replicates, authorities and their services, which calls exactly the functions
-a Mesa agent calls (:func:`sim.dynamics.authority_year`, :func:`sim.dynamics.slot_year` and the
-rules they use). Each replicate draws its random numbers from its own generator in the same layout
-as the Mesa model, so that the two engines give identical tables.
+The model-level steps of a year (the support on offer, rationing, the books) run as numpy over
+arrays of replicates. Everything else runs in :func:`elements_year`, one compiled loop over
+replicates, authorities and their services, which calls exactly the functions the Mesa model and
+its agents call (:func:`sim.dynamics.pooled`, :func:`sim.dynamics.authority_year`,
+:func:`sim.dynamics.slot_year`, :func:`sim.dynamics.replicate_measures` and the rules they use).
+Each replicate draws its random numbers from its own generator in the same layout as the Mesa
+model, so that the two engines give identical tables.
 """
 
 from __future__ import annotations
@@ -131,8 +132,8 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     for t, year in enumerate(years[1:], start=1):
         ctx = dyn.year_context(s, year, obs["share_with_mutual"], obs["in_preparation"], grant_share)
         events, measures = elements_year(
-            p, ctx.table(R), inline_pcg64(), next_double, addresses, st.group, st.slot_authority, st.slot_cost,
-            savings_rate, state, viability, spending_power, alpha, beta, *fixed, odds, own)
+            p, ctx.table(R), inline_pcg64(), next_double, addresses, st.group, st.slot_authority,
+            st.slot_cost, savings_rate, state, viability, spending_power, alpha, beta, *fixed, odds, own)
         accepted, launched, abandoned, failed, challenged = events.T
         paid, grant_share = dyn.grants_paid(s, ctx, accepted)
         spend = {k: np.broadcast_to(np.asarray(v, dtype=float), (R,)).copy()
