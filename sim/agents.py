@@ -11,9 +11,6 @@ import numpy as np
 from . import dynamics as dyn
 from .population import KINDS, REGIONS, SERVICES, ServiceState
 
-SLOT_OUTCOMES = ("accepted", "launched", "abandoned", "good", "bad", "failed", "challenged")
-"""The events :func:`sim.dynamics.slot_year` reports after a service's new state and viability."""
-
 
 class MutualStatus(Enum):
     LIVE = "live"
@@ -88,15 +85,14 @@ class LocalAuthority(mesa.Agent):
         """One year for this authority and its services; returns its events for the model."""
         m = self.model
         p = m.params
-        self.spending_power, self.pressure, self.alpha, self.beta = dyn.authority_year(
+        (self.spending_power, self.pressure, self.alpha, self.beta, self.capacity, self.reserves,
+         p_review) = dyn.authority_year(
             p, year, self.spending_power, self.alpha, self.beta, self.deprivation, u_fiscal,
-            float(self.last_good), float(self.last_bad), pools["group"][0, self.group],
-            pools["group"][1, self.group], pools["national"][0], pools["national"][1],
+            self.capacity0, self.reserves0, float(self.last_good), float(self.last_bad),
+            pools["group"][0, self.group], pools["group"][1, self.group], pools["national"][0],
+            pools["national"][1],
         )
-        self.capacity, self.reserves = dyn.capacity_and_reserves(p, self.capacity0, self.reserves0,
-                                                                 self.pressure)
         self.belief = dyn.rules.belief_mean(self.alpha, self.beta)
-        p_review = dyn.review_probability(p, self.pressure)
         events = dict(accepted=0, launched=0, abandoned=0, failed=0, challenged=0)
         good = bad = 0
         for j in self.slots:
@@ -105,7 +101,7 @@ class LocalAuthority(mesa.Agent):
                 u_b[j], p_review, self.pressure, self.capacity, self.reserves, self.alpha,
                 self.beta, self.odds,
             )
-            res = dict(zip(SLOT_OUTCOMES, outcome, strict=True))
+            res = dict(zip(dyn.SLOT_OUTCOMES, outcome, strict=True))
             for key in events:
                 events[key] += int(res[key])
             good += int(res["good"])

@@ -198,13 +198,28 @@ def prior(s: Scenario) -> tuple[float, float]:
 
 
 @element
-def authority_year(p: Params, c: Year, spending_power, alpha, beta, deprivation, u,
-                   own_good, own_bad, group_good, group_bad, national_good, national_bad):
-    """An authority's fiscal and learning steps (MODEL.md section 3, steps 1 and 3):
-    (spending power, pressure, alpha, beta) after the year.
+def capacity_and_reserves(p: Params, capacity0, reserves0, pressure):
+    """Capacity and reserves left after cuts (MODEL.md section 3, step 2): the double edge."""
+    return (rules.eroded(capacity0, pressure, p.capacity_erosion),
+            rules.eroded(reserves0, pressure, p.capacity_erosion))
 
-    ``u`` is its fiscal uniform; the counts are last year's good and bad outcomes of its own
-    mutuals, its peer group's (including its own) and the nation's."""
+
+@element
+def review_probability(p: Params, pressure):
+    """Chance each of an authority's in-house services comes up for review this year."""
+    return rules.review_probability(p.review_rate, pressure, p.pressure_review)
+
+
+@element
+def authority_year(p: Params, c: Year, spending_power, alpha, beta, deprivation, u, capacity0,
+                   reserves0, own_good, own_bad, group_good, group_bad, national_good,
+                   national_bad):
+    """An authority's year before its services' (MODEL.md section 3, steps 1-3): (spending
+    power, pressure, alpha, beta, capacity, reserves, chance of a review) after it.
+
+    ``u`` is its fiscal uniform; ``capacity0`` and ``reserves0`` its capacity and reserves
+    before cuts; the counts are last year's good and bad outcomes of its own mutuals, its peer
+    group's (including its own) and the nation's."""
     # noise scales the national change: with no change it changes nothing, so skip its log
     z = rules.unit_logistic(u) if c.national_change != 0.0 else 0.0
     change = rules.authority_change(c.national_change, deprivation, z, p.deprivation_gradient,
@@ -217,26 +232,15 @@ def authority_year(p: Params, c: Year, spending_power, alpha, beta, deprivation,
                                   c.national_weight)
     alpha = rules.updated_belief(alpha, p.prior_alpha, p.memory, good)
     beta = rules.updated_belief(beta, p.prior_beta, p.memory, bad)
-    return spending_power, pressure, alpha, beta
+    capacity, reserves = capacity_and_reserves(p, capacity0, reserves0, pressure)
+    return (spending_power, pressure, alpha, beta, capacity, reserves,
+            review_probability(p, pressure))
 
 
 @element
 def net_cost(p: Params, c: Year):
     """GBP m an authority must find up front for a spin-out this year."""
     return rules.net_transition_cost(p.transition_cost, c.cost_reduction, c.expected_grant)
-
-
-@element
-def capacity_and_reserves(p: Params, capacity0, reserves0, pressure):
-    """Capacity and reserves left after cuts (MODEL.md section 3, step 2): the double edge."""
-    return (rules.eroded(capacity0, pressure, p.capacity_erosion),
-            rules.eroded(reserves0, pressure, p.capacity_erosion))
-
-
-@element
-def review_probability(p: Params, pressure):
-    """Chance each of an authority's in-house services comes up for review this year."""
-    return rules.review_probability(p.review_rate, pressure, p.pressure_review)
 
 
 @element
@@ -264,6 +268,10 @@ def approval_probability(p: Params, c: Year, cost, challenged, pressure, capacit
     return rules.adoption_probability(utility, p.temperature, feasible, p.p, p.q, c.share)
 
 
+SLOT_OUTCOMES = ("accepted", "launched", "abandoned", "good", "bad", "failed", "challenged")
+"""The events :func:`slot_year` reports after a service's new state and viability, in order."""
+
+
 @element
 def slot_year(p: Params, c: Year, state, viability, cost, u_a, u_b, p_review, pressure, capacity,
               reserves, alpha, beta, odds):
@@ -271,7 +279,7 @@ def slot_year(p: Params, c: Year, state, viability, cost, u_a, u_b, p_review, pr
     abandonment or launch if in preparation, a good or bad year (and maybe failure) if spun out.
 
     Authority values (p_review ... odds) are those of the service's authority. Returns
-    (state, viability, accepted, launched, abandoned, good, bad, failed, challenged), where
+    (state, viability, *SLOT_OUTCOMES), where
     ``challenged`` marks an accepted Right to Challenge bid. Both engines call this for every
     service; the decision is computed only where a proposal arrived."""
     accepted = launched = abandoned = good = bad = failed = challenged = False

@@ -58,14 +58,11 @@ def elements_year(p, table, inline, next_double, generators, group_of, slot_auth
         c = dyn.year_of(table, r)
         group, national = dyn.pooled(group_of, own[:, r])
         for a in range(A):
-            sp, pressure[a], alpha[r, a], beta[r, a] = dyn.authority_year(
+            (spending_power[r, a], pressure[a], alpha[r, a], beta[r, a], capacity[a], reserves[a],
+             p_review[a]) = dyn.authority_year(
                 p, c, spending_power[r, a], alpha[r, a], beta[r, a], deprivation[r, a], u[a],
-                own[0, r, a], own[1, r, a], group[0, group_of[a]], group[1, group_of[a]],
-                national[0], national[1])
-            spending_power[r, a] = sp
-            capacity[a], reserves[a] = dyn.capacity_and_reserves(p, capacity0[r, a],
-                                                                 reserves0[r, a], pressure[a])
-            p_review[a] = dyn.review_probability(p, pressure[a])
+                capacity0[r, a], reserves0[r, a], own[0, r, a], own[1, r, a],
+                group[0, group_of[a]], group[1, group_of[a]], national[0], national[1])
             own[0, r, a] = own[1, r, a] = 0.0
         n_accepted = n_launched = n_abandoned = n_failed = n_challenged = 0
         for j in range(N):
