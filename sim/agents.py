@@ -15,6 +15,7 @@ from .population import KINDS, REGIONS, SERVICES, ServiceState
 class MutualStatus(Enum):
     LIVE = "live"
     FAILED = "failed and returned in house"
+    LOST = "lost its contract at re-procurement"
 
 
 class Mutual(mesa.Agent):
@@ -31,11 +32,13 @@ class Mutual(mesa.Agent):
         self.good_years = 0
         self.bad_years = 0
 
-    def record(self, good: bool, failed: bool) -> None:
+    def record(self, good: bool, failed: bool, lost: bool) -> None:
         self.good_years += int(good)
         self.bad_years += int(not good)
         if failed:
             self.status = MutualStatus.FAILED
+        elif lost:
+            self.status = MutualStatus.LOST
 
 
 class LocalAuthority(mesa.Agent):
@@ -67,6 +70,8 @@ class LocalAuthority(mesa.Agent):
         self.belief = dyn.rules.belief_mean(alpha, beta)
         self.last_good = 0
         self.last_bad = 0
+        self.last_news = 0  # abandoned projects, failures and lost contracts
+        self.drawn = 0.0  # GBP m its spin-outs drew from its reserves
         self.mutuals: dict[int, Mutual] = {}
 
     def service_name(self, slot: int) -> str:
@@ -85,16 +90,20 @@ class LocalAuthority(mesa.Agent):
         """One year for this authority and its services; returns its events for the model."""
         m = self.model
         p = m.params
+        group, national = pools["group"][:, self.group], pools["national"]
+        n_preparing = float(np.sum(m.slot_state[self.slots] == dyn.PREPARING))
         (self.spending_power, self.pressure, self.alpha, self.beta, self.capacity, self.reserves,
          p_review) = dyn.authority_year(
             p, year, self.spending_power, self.alpha, self.beta, self.deprivation, u_fiscal,
-            self.capacity0, self.reserves0, float(self.last_good), float(self.last_bad),
-            pools["group"][0, self.group], pools["group"][1, self.group], pools["national"][0],
-            pools["national"][1],
+            self.capacity0, self.reserves0,
+            (float(self.last_good), float(self.last_bad), float(self.last_news)),
+            (group[0], group[1], group[2]), (national[0], national[1], national[2]),
+            n_preparing, self.drawn,
         )
         self.belief = dyn.rules.belief_mean(self.alpha, self.beta)
-        events = dict(accepted=0, launched=0, abandoned=0, failed=0, challenged=0)
-        good = bad = 0
+        events = dict.fromkeys(dyn.EVENTS, 0)
+        good = bad = news = 0
+        up_front = p.reserves_drawdown * dyn.net_cost(p, year)
         for j in self.slots:
             state, viability, *outcome = dyn.slot_year(
                 p, year, m.slot_state[j], m.slot_viability[j], m.structure.slot_cost[j], u_a[j],
@@ -106,11 +115,14 @@ class LocalAuthority(mesa.Agent):
                 events[key] += int(res[key])
             good += int(res["good"])
             bad += int(res["bad"])
+            news += int(res["abandoned"]) + int(res["failed"]) + int(res["lost"])
+            if res["accepted"]:
+                self.drawn += up_front
             if res["good"] or res["bad"]:
-                self.mutuals[j].record(res["good"], res["failed"])
+                self.mutuals[j].record(res["good"], res["failed"], res["lost"])
             m.slot_state[j] = state
             m.slot_viability[j] = viability
             if res["launched"]:
                 self.mutuals[j] = Mutual(m, self, j, float(viability))
-        self.last_good, self.last_bad = good, bad
+        self.last_good, self.last_bad, self.last_news = good, bad, news
         return events

@@ -28,7 +28,7 @@ from . import rules
 from .population import ServiceState, Structure
 from .scenario import INSTRUMENTS, Scenario
 
-IN_HOUSE, PREPARING, SPUN_OUT, RETURNED = (int(s) for s in ServiceState)
+IN_HOUSE, PREPARING, SPUN_OUT, RETURNED, ALTERNATIVE = (int(s) for s in ServiceState)
 
 element = numba.njit(cache=True, inline="always")
 """Compile an element step: a Mesa agent calls it with its own values; the ensemble engine's
@@ -72,16 +72,25 @@ class Params(NamedTuple):
     viability: float
     viability_spread: float
     failure_given_struggle: float
+    bad_news_weight: float
+    capacity_per_project: float
+    reserves_drawdown: float
+    alternative_savings_rate: float
+    alternative_release: float  # yearly chance a service delivered another way comes back
+    contract_loss: float  # yearly chance a live mutual loses its contract
 
 
 def params(s: Scenario) -> Params:
     f, b, m = s.fiscal, s.behaviour, s.mutuals
     prior_alpha, prior_beta = prior(s)
+    loss = (1.0 - m.retention) / m.contract_years if m.contract_years > 0 else 0.0
     return Params(
         f.deprivation_gradient, f.noise_sd, b.peer_weight, prior_alpha, prior_beta, b.memory,
         b.capacity_erosion, b.review_rate, b.pressure_review, m.transition_cost, b.savings_rate,
         b.payback_years, b.failure_cost_share, b.pressure_motivation, b.challenge_capacity,
         b.temperature, b.p, b.q, m.viability, m.viability_spread, m.failure_given_struggle,
+        b.bad_news_weight, b.capacity_per_project, b.reserves_drawdown,
+        b.alternative_savings_rate, 1.0 / b.alternative_years, min(loss, 1.0),
     )
 
 
@@ -126,7 +135,6 @@ class YearContext:
     allowance: dict[str, float]
     on: dict[str, float]  # each instrument's strength this year: share of the year active,
     # times (for programmes) the share of the full-effect budget funded; 0 if unfunded
-    advice_paid: np.ndarray | float
 
     def table(self, replicates: int) -> np.ndarray:
         """Each replicate's :class:`Year` as a row of a (replicates, fields) array."""
@@ -136,11 +144,16 @@ class YearContext:
                         axis=1)
 
 
-def year_context(s: Scenario, year: int, share, n_preparing, grant_share) -> YearContext:
+def year_context(s: Scenario, year: int, share, grant_share, advice_share) -> YearContext:
     """Support on offer and national conditions for the year ending at ``year``.
 
-    ``share``, ``n_preparing`` and ``grant_share`` (the share of grant requests met last year)
-    describe last year's state: scalars for one model, arrays of shape (R,) for an ensemble.
+    ``share``, ``grant_share`` and ``advice_share`` (the shares of grant and advice requests met
+    last year) describe last year's state: scalars for one model, arrays of shape (R,) for an
+    ensemble.
+
+    Advice reaches the share of projects that last year's money could pay for, times the share
+    of this year the programme runs: every project it helps is paid for (:func:`advice_paid`),
+    so its effect scales with the money actually spent.
     """
     y0, y1 = float(year - 1), float(year)
     sup = s.support
@@ -160,9 +173,7 @@ def year_context(s: Scenario, year: int, share, n_preparing, grant_share) -> Yea
             on[name] = min(1.0, on[name] + frac * strength)
             allowance[name] += per_year * frac * (y1 - y0)
     adv = sup.advice
-    demand = n_preparing * adv.per_project
-    advice_paid, met = rules.ration(demand, allowance["advice"])
-    coverage = met * (1.0 if on["advice"] > 0 else 0.0)
+    coverage = advice_share * on["advice"]
     cost_reduction = rules.combined_reduction(
         adv.cost_reduction * coverage,
         sup.tested_models.cost_reduction * on["tested_models"],
@@ -187,7 +198,6 @@ def year_context(s: Scenario, year: int, share, n_preparing, grant_share) -> Yea
         abandon=s.mutuals.abandon_rate * (1.0 - adv.abandon_reduction * coverage),
         allowance=allowance,
         on=on,
-        advice_paid=advice_paid,
     )
 
 
@@ -211,28 +221,39 @@ def review_probability(p: Params, pressure):
 
 
 @element
+def evidence(p: Params, c: Year, own, group, national):
+    """(good, bad) observations an authority takes from last year's outcomes; ``own``, ``group``
+    and ``national`` are (good years, bad years, bad news) counts of its own mutuals and projects,
+    its peer group's (including its own) and the nation's. Bad news (abandoned projects,
+    failures, lost contracts) counts ``bad_news_weight`` bad years each."""
+    good = rules.observed_evidence(own[0], group[0], national[0], p.peer_weight, c.national_weight)
+    bad = rules.observed_evidence(own[1], group[1], national[1], p.peer_weight, c.national_weight)
+    news = rules.observed_evidence(own[2], group[2], national[2], p.peer_weight, c.national_weight)
+    return good, bad + p.bad_news_weight * news
+
+
+@element
 def authority_year(p: Params, c: Year, spending_power, alpha, beta, deprivation, u, capacity0,
-                   reserves0, own_good, own_bad, group_good, group_bad, national_good,
-                   national_bad):
-    """An authority's year before its services' (MODEL.md section 3, steps 1-3): (spending
-    power, pressure, alpha, beta, capacity, reserves, chance of a review) after it.
+                   reserves0, own, group, national, n_preparing, drawn):
+    """An authority's year before its services' (ODD section 3, steps 1-3): (spending power,
+    pressure, alpha, beta, capacity, reserves, chance of a review) after it.
 
     ``u`` is its fiscal uniform; ``capacity0`` and ``reserves0`` its capacity and reserves
-    before cuts; the counts are last year's good and bad outcomes of its own mutuals, its peer
-    group's (including its own) and the nation's."""
+    before cuts; ``own``, ``group`` and ``national`` last year's outcome counts (see
+    :func:`evidence`); ``n_preparing`` its projects in preparation, which take up capacity;
+    ``drawn`` the GBP m its earlier spin-outs drew from its reserves."""
     # noise scales the national change: with no change it changes nothing, so skip its log
     z = rules.unit_logistic(u) if c.national_change != 0.0 else 0.0
     change = rules.authority_change(c.national_change, deprivation, z, p.deprivation_gradient,
                                     p.noise_sd)
     spending_power = rules.spending_power_after(spending_power, change)
     pressure = rules.cumulative_pressure(spending_power)
-    good = rules.observed_evidence(own_good, group_good, national_good, p.peer_weight,
-                                   c.national_weight)
-    bad = rules.observed_evidence(own_bad, group_bad, national_bad, p.peer_weight,
-                                  c.national_weight)
+    good, bad = evidence(p, c, own, group, national)
     alpha = rules.updated_belief(alpha, p.prior_alpha, p.memory, good)
     beta = rules.updated_belief(beta, p.prior_beta, p.memory, bad)
     capacity, reserves = capacity_and_reserves(p, capacity0, reserves0, pressure)
+    capacity = rules.committed_capacity(capacity, n_preparing, p.capacity_per_project)
+    reserves = rules.reserves_left(reserves, drawn)
     return (spending_power, pressure, alpha, beta, capacity, reserves,
             review_probability(p, pressure))
 
@@ -252,43 +273,54 @@ def proposal(c: Year, u_a, p_review):
 
 
 @element
-def approval_probability(p: Params, c: Year, cost, challenged, pressure, capacity, reserves,
+def choice_probabilities(p: Params, c: Year, cost, challenged, pressure, capacity, reserves,
                          alpha, beta, odds):
-    """Chance a proposal for a service of yearly cost ``cost`` is approved (the decision), by an
-    authority whose belief is Beta(alpha, beta) and whose risk odds are ``odds`` (see
-    :func:`sim.rules.risk_odds`: fixed for a run, so computed once per authority)."""
+    """(mutual, other model): the chances a review of a service of yearly cost ``cost`` ends in
+    a mutual or in another delivery model (the options appraisal), for an authority whose belief
+    is Beta(alpha, beta) and whose risk odds are ``odds`` (see :func:`sim.rules.risk_odds`:
+    fixed for a run, so computed once per authority)."""
     net = net_cost(p, c)
+    motivation = 1.0 + p.pressure_motivation * pressure
     utility = rules.decision_utility(
         rules.belief_mean(alpha, beta), rules.belief_sd(alpha, beta),
         p.savings_rate * p.payback_years * cost, p.failure_cost_share * cost * c.failure_cost_factor,
-        net, odds, 1.0 + p.pressure_motivation * pressure,
+        net, odds, motivation,
     )
+    other = rules.alternative_value(p.alternative_savings_rate, p.payback_years, cost, motivation)
     feasible = rules.feasibility(capacity, rules.affordability(reserves, net), challenged,
                                  p.challenge_capacity)
-    return rules.adoption_probability(utility, p.temperature, feasible, p.p, p.q, c.share)
+    p_adopt = rules.adoption_probability(utility, other, p.temperature, feasible, p.p, p.q, c.share)
+    return p_adopt, rules.alternative_probability(utility, other, p.temperature, p_adopt)
 
 
-SLOT_OUTCOMES = ("accepted", "launched", "abandoned", "good", "bad", "failed", "challenged")
+SLOT_OUTCOMES = ("accepted", "launched", "abandoned", "good", "bad", "failed", "challenged",
+                 "alternative", "lost")
 """The events :func:`slot_year` reports after a service's new state and viability, in order."""
+
+EVENTS = ("accepted", "launched", "abandoned", "failed", "challenged", "alternative", "lost")
+"""The events counted per replicate and year (the ensemble's loop returns them in this order)."""
 
 
 @element
 def slot_year(p: Params, c: Year, state, viability, cost, u_a, u_b, p_review, pressure, capacity,
               reserves, alpha, beta, odds):
-    """A service's year (MODEL.md section 3, steps 4-7): proposal and decision if in house,
-    abandonment or launch if in preparation, a good or bad year (and maybe failure) if spun out.
+    """A service's year (ODD section 3, steps 5-8): proposal and options appraisal if in house,
+    abandonment or launch if in preparation, a good or bad year (and maybe failure or a lost
+    contract) if spun out, the end of its contract if delivered another way.
 
     Authority values (p_review ... odds) are those of the service's authority. Returns
-    (state, viability, *SLOT_OUTCOMES), where
-    ``challenged`` marks an accepted Right to Challenge bid. Both engines call this for every
-    service; the decision is computed only where a proposal arrived."""
-    accepted = launched = abandoned = good = bad = failed = challenged = False
+    (state, viability, *SLOT_OUTCOMES), where ``challenged`` marks an accepted Right to Challenge
+    bid, ``alternative`` a review that chose another delivery model and ``lost`` a mutual's lost
+    contract. Both engines call this for every service; the decision is computed only where a
+    proposal arrived."""
+    accepted = launched = abandoned = good = bad = failed = challenged = alternative = False
+    lost = False
     new_state = state
     if state == IN_HOUSE:
         arrival, challenged = proposal(c, u_a, p_review)
         if arrival:
-            p_adopt = approval_probability(p, c, cost, challenged, pressure, capacity, reserves,
-                                           alpha, beta, odds)
+            p_adopt, p_other = choice_probabilities(p, c, cost, challenged, pressure, capacity,
+                                                    reserves, alpha, beta, odds)
             accepted = u_b < p_adopt
             if accepted:
                 # given approval (u_b < p_adopt), u_b / p_adopt is uniform on [0, 1): the new
@@ -297,6 +329,9 @@ def slot_year(p: Params, c: Year, state, viability, cost, u_a, u_b, p_review, pr
                                                          p.viability_spread)
                 launched = c.instant > 0.0
                 new_state = SPUN_OUT if launched else PREPARING
+            elif u_b < p_adopt + p_other:
+                alternative = True
+                new_state = ALTERNATIVE
         challenged = challenged and accepted
     elif state == PREPARING:
         abandoned = rules.abandoned(u_a, c.abandon)
@@ -306,8 +341,13 @@ def slot_year(p: Params, c: Year, state, viability, cost, u_a, u_b, p_review, pr
         good = rules.good_year(u_a, viability)
         bad = not good
         failed = rules.failed(u_a, u_b, viability, p.failure_given_struggle)
-        new_state = RETURNED if failed else state
-    return new_state, viability, accepted, launched, abandoned, good, bad, failed, challenged
+        lost = not failed and rules.contract_lost(u_a, u_b, viability, p.failure_given_struggle,
+                                                  p.contract_loss)
+        new_state = RETURNED if failed else (ALTERNATIVE if lost else state)
+    elif state == ALTERNATIVE:
+        new_state = IN_HOUSE if rules.released(u_a, p.alternative_release) else state
+    return (new_state, viability, accepted, launched, abandoned, good, bad, failed, challenged,
+            alternative, lost)
 
 
 def grants_paid(s: Scenario, ctx: YearContext, n_accepted):
@@ -316,10 +356,18 @@ def grants_paid(s: Scenario, ctx: YearContext, n_accepted):
     return rules.ration(n_accepted * offer, ctx.allowance["grants"])
 
 
+def advice_paid(s: Scenario, ctx: YearContext, n_preparing, n_accepted):
+    """Advice paid this year, pro rata within the allowance: (paid GBP m, share of requests
+    met). Every project in preparation at the start of the year and every project approved in
+    it asks for ``per_project`` a year for the share of the year the programme runs."""
+    demand = (n_preparing + n_accepted) * s.support.advice.per_project * ctx.on["advice"]
+    return rules.ration(demand, ctx.allowance["advice"])
+
+
 MEASURES = (
     "authorities_with_mutual", "share_with_mutual", "live_mutuals", "cumulative_spinouts",
     "in_preparation", "abandoned", "failures", "returned_in_house", "savings",
-    "support_spent", "cumulative_support_spent", "spent_grants", "spent_advice",
+    "support_spent", "cumulative_support_spent", "alternative_delivery", "lost_contracts", "spent_grants", "spent_advice",
     "spent_evidence", "spent_tested_models", "spent_barriers", "spent_right_to_challenge",
     "mean_belief", "mean_spending_power", "challenges",
 )
@@ -329,7 +377,7 @@ means over authorities."""
 
 
 STATE_MEASURES = ("authorities_with_mutual", "live_mutuals", "in_preparation", "returned_in_house",
-                  "savings", "mean_belief", "mean_spending_power")
+                  "alternative_delivery", "savings", "mean_belief", "mean_spending_power")
 
 
 @element
@@ -340,7 +388,7 @@ def replicate_measures(state, slot_authority, slot_cost, spending_power, alpha, 
     order."""
     A = spending_power.shape[0]
     live, cost = np.zeros(A, dtype=np.int64), np.zeros(A)
-    n_live = n_preparing = n_returned = 0.0
+    n_live = n_preparing = n_returned = n_other = 0.0
     for j in range(state.shape[0]):
         if state[j] == SPUN_OUT:
             live[slot_authority[j]] += 1
@@ -350,18 +398,20 @@ def replicate_measures(state, slot_authority, slot_cost, spending_power, alpha, 
             n_preparing += 1
         elif state[j] == RETURNED:
             n_returned += 1
+        elif state[j] == ALTERNATIVE:
+            n_other += 1
     n_with = savings = belief = power = 0.0
     for a in range(A):
         n_with += live[a] > 0
         savings += savings_rate * cost[a] * spending_power[a]
         belief += rules.belief_mean(alpha[a], beta[a])
         power += spending_power[a]
-    return n_with, n_live, n_preparing, n_returned, savings, belief / A, power / A
+    return n_with, n_live, n_preparing, n_returned, n_other, savings, belief / A, power / A
 
 
 @numba.njit(cache=True)
 def state_measures(state, slot_authority, slot_cost, spending_power, alpha, beta, savings_rate):
-    """:func:`replicate_measures` of each of R replicates (R, 7): state (R, N), the rest (R, A)."""
+    """:func:`replicate_measures` of each of R replicates (R, 8): state (R, N), the rest (R, A)."""
     out = np.empty((state.shape[0], len(STATE_MEASURES)))
     for r in range(state.shape[0]):
         out[r] = replicate_measures(state[r], slot_authority, slot_cost, spending_power[r],
@@ -370,7 +420,7 @@ def state_measures(state, slot_authority, slot_cost, spending_power, alpha, beta
 
 
 def observe(structure: Structure, values: np.ndarray, counters: dict) -> dict:
-    """The measures of one year, each an (R,) array, from :func:`state_measures` (R, 7) and the
+    """The measures of one year, each an (R,) array, from :func:`state_measures` (R, 8) and the
     year's counters."""
     out = dict(zip(STATE_MEASURES, values.T, strict=True))
     out["share_with_mutual"] = out["authorities_with_mutual"] / structure.n_authorities
@@ -381,12 +431,12 @@ def observe(structure: Structure, values: np.ndarray, counters: dict) -> dict:
 SPENDING = ("grants", "advice", "evidence", "tested_models", "barriers", "right_to_challenge")
 
 
-def spending(ctx: YearContext, grants: np.ndarray | float) -> dict:
+def spending(ctx: YearContext, grants: np.ndarray | float, advice: np.ndarray | float) -> dict:
     """GBP m spent this year per instrument: grants and advice as rationed, the programmes their
     whole allowance while active, Right to Challenge nothing (a statutory right)."""
     return {
         "grants": grants,
-        "advice": ctx.advice_paid,
+        "advice": advice,
         "evidence": ctx.allowance["evidence"] if ctx.on["evidence"] > 0 else 0.0,
         "tested_models": ctx.allowance["tested_models"] if ctx.on["tested_models"] > 0 else 0.0,
         "barriers": ctx.allowance["barriers"] if ctx.on["barriers"] > 0 else 0.0,
@@ -405,7 +455,7 @@ def initial_state(structure: Structure, s: Scenario, initial_adopter):
     return state, viability
 
 
-COUNTERS = ("cumulative_spinouts", "abandoned", "failures", "challenges",
+COUNTERS = ("cumulative_spinouts", "abandoned", "failures", "challenges", "lost_contracts",
             "cumulative_support_spent")
 
 
@@ -419,7 +469,7 @@ def first_tally(n_initial) -> dict:
     return out
 
 
-def tally(previous: dict, launched, abandoned, failed, challenged, spend: dict) -> dict:
+def tally(previous: dict, launched, abandoned, failed, challenged, lost, spend: dict) -> dict:
     """This year's counters from last year's and this year's events (counts) and spending."""
     spent = 0.0
     for value in spend.values():
@@ -429,11 +479,22 @@ def tally(previous: dict, launched, abandoned, failed, challenged, spend: dict) 
         "abandoned": previous["abandoned"] + abandoned,
         "failures": previous["failures"] + failed,
         "challenges": previous["challenges"] + challenged,
+        "lost_contracts": previous["lost_contracts"] + lost,
         "support_spent": spent,
         "cumulative_support_spent": previous["cumulative_support_spent"] + spent,
     }
     out.update({f"spent_{k}": v for k, v in spend.items()})
     return out
+
+
+@element
+def count_preparing(state, slot_authority, out):
+    """Projects in preparation per authority (A,), written to ``out``, from one replicate's
+    service states (N,)."""
+    out[:] = 0.0
+    for j in range(state.shape[0]):
+        if state[j] == PREPARING:
+            out[slot_authority[j]] += 1.0
 
 
 @element

@@ -21,14 +21,12 @@ from . import pcg64
 from .population import POPULATION_DRAWS, build_structure, draw_attributes
 from .scenario import Scenario
 
-EVENTS = ("accepted", "launched", "abandoned", "failed", "challenged")
-"""Counts per replicate that :func:`elements_year` returns, in this order."""
 
 
 @numba.njit(cache=True)
 def elements_year(p, table, inline, next_double, generators, group_of, slot_authority, slot_cost,
                   savings_rate, state, viability, spending_power, alpha, beta, deprivation,
-                  capacity0, reserves0, odds, own):
+                  capacity0, reserves0, odds, own, drawn):
     """One year of every authority and service of R replicates, updated in place.
 
     ``table`` holds each replicate's :class:`sim.dynamics.Year`. Replicate r draws its year's
@@ -36,19 +34,21 @@ def elements_year(p, table, inline, next_double, generators, group_of, slot_auth
     ``generators[r]``: stepped inline (:func:`sim.pcg64.fill`) if ``inline``, else through the
     generator's C function ``next_double``; either way the numbers ``Generator.random`` gives.
     Authority ``a`` is in peer group ``group_of[a]``; service ``j`` belongs to authority
-    ``slot_authority[j]``; ``own`` holds last year's (good, bad) outcomes per authority
-    (2, R, A), replaced by this year's. Returns the counts of :data:`EVENTS` (R, 5) and the
-    :data:`sim.dynamics.STATE_MEASURES` after the year (R, 7), per replicate.
+    ``slot_authority[j]``; ``own`` holds last year's (good years, bad years, bad news) per
+    authority (3, R, A), replaced by this year's; ``drawn`` the reserves each authority's
+    spin-outs have drawn (R, A). Returns the counts of :data:`sim.dynamics.EVENTS` (R, 7) and the
+    :data:`sim.dynamics.STATE_MEASURES` after the year (R, 8), per replicate.
 
     Each replicate draws its uniforms, then takes two passes: its authorities' years, then its
     services' years, each service reading its authority's new values."""
     R, A = spending_power.shape
     N = state.shape[1]
-    events = np.zeros((R, len(EVENTS)))
+    events = np.zeros((R, len(dyn.EVENTS)))
     measures = np.empty((R, len(dyn.STATE_MEASURES)))
     u = np.empty(A + 2 * N)  # one replicate's year of uniforms: [fiscal | u_a | u_b]
     # this year's values of each authority, for its services
     pressure, capacity, reserves, p_review = np.empty(A), np.empty(A), np.empty(A), np.empty(A)
+    preparing = np.empty(A)
     for r in range(R):
         if inline:
             pcg64.fill(generators[r], u)
@@ -57,29 +57,38 @@ def elements_year(p, table, inline, next_double, generators, group_of, slot_auth
                 u[i] = next_double(generators[r])
         c = dyn.year_of(table, r)
         group, national = dyn.pooled(group_of, own[:, r])
+        dyn.count_preparing(state[r], slot_authority, preparing)
         for a in range(A):
+            g = group_of[a]
             (spending_power[r, a], pressure[a], alpha[r, a], beta[r, a], capacity[a], reserves[a],
              p_review[a]) = dyn.authority_year(
                 p, c, spending_power[r, a], alpha[r, a], beta[r, a], deprivation[r, a], u[a],
-                capacity0[r, a], reserves0[r, a], own[0, r, a], own[1, r, a],
-                group[0, group_of[a]], group[1, group_of[a]], national[0], national[1])
-            own[0, r, a] = own[1, r, a] = 0.0
-        n_accepted = n_launched = n_abandoned = n_failed = n_challenged = 0
+                capacity0[r, a], reserves0[r, a], (own[0, r, a], own[1, r, a], own[2, r, a]),
+                (group[0, g], group[1, g], group[2, g]), (national[0], national[1], national[2]),
+                preparing[a], drawn[r, a])
+            own[0, r, a] = own[1, r, a] = own[2, r, a] = 0.0
+        n_accepted = n_launched = n_abandoned = n_failed = n_challenged = n_other = n_lost = 0
+        up_front = p.reserves_drawdown * dyn.net_cost(p, c)
         for j in range(N):
             a = slot_authority[j]
-            new_state, new_viability, accepted, launched, abandoned, good, bad, failed, challenged = \
-                dyn.slot_year(p, c, state[r, j], viability[r, j], slot_cost[j], u[A + j],
-                              u[A + N + j], p_review[a], pressure[a], capacity[a], reserves[a],
-                              alpha[r, a], beta[r, a], odds[r, a])
-            state[r, j], viability[r, j] = new_state, new_viability
+            (state[r, j], viability[r, j], accepted, launched, abandoned, good, bad, failed,
+             challenged, other, lost) = dyn.slot_year(
+                p, c, state[r, j], viability[r, j], slot_cost[j], u[A + j], u[A + N + j],
+                p_review[a], pressure[a], capacity[a], reserves[a], alpha[r, a], beta[r, a],
+                odds[r, a])
             n_accepted += accepted
             n_launched += launched
             n_abandoned += abandoned
             n_failed += failed
             n_challenged += challenged
+            n_other += other
+            n_lost += lost
             own[0, r, a] += good
             own[1, r, a] += bad
-        events[r] = n_accepted, n_launched, n_abandoned, n_failed, n_challenged
+            own[2, r, a] += abandoned + failed + lost
+            if accepted:
+                drawn[r, a] += up_front
+        events[r] = n_accepted, n_launched, n_abandoned, n_failed, n_challenged, n_other, n_lost
         measures[r] = dyn.replicate_measures(state[r], slot_authority, slot_cost,
                                              spending_power[r], alpha[r], beta[r], savings_rate)
     return events, measures
@@ -107,8 +116,9 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     prior_alpha, prior_beta = dyn.prior(s)
     alpha, beta = np.full((R, A), prior_alpha), np.full((R, A), prior_beta)
     spending_power = np.ones((R, A))
-    own = np.zeros((2, R, A))
-    grant_share = np.ones(R)
+    own = np.zeros((3, R, A))
+    drawn = np.zeros((R, A))
+    grant_share, advice_share = np.ones(R), np.ones(R)
     counters = dyn.first_tally(attrs["initial_adopter"].sum(axis=-1).astype(float))
     p = dyn.params(s)
     fixed = [np.ascontiguousarray(attrs[k], dtype=float) for k in ("deprivation", "capacity", "reserves")]
@@ -127,14 +137,16 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     obs = record(0, dyn.state_measures(state, st.slot_authority, st.slot_cost, spending_power,
                                        alpha, beta, savings_rate), counters)
     for t, year in enumerate(years[1:], start=1):
-        ctx = dyn.year_context(s, year, obs["share_with_mutual"], obs["in_preparation"], grant_share)
+        ctx = dyn.year_context(s, year, obs["share_with_mutual"], grant_share, advice_share)
         events, measures = elements_year(
             p, ctx.table(R), inline_pcg64(), next_double, addresses, st.group, st.slot_authority,
-            st.slot_cost, savings_rate, state, viability, spending_power, alpha, beta, *fixed, odds, own)
-        accepted, launched, abandoned, failed, challenged = events.T
+            st.slot_cost, savings_rate, state, viability, spending_power, alpha, beta, *fixed, odds,
+            own, drawn)
+        accepted, launched, abandoned, failed, challenged, _, lost = events.T
         paid, grant_share = dyn.grants_paid(s, ctx, accepted)
+        advice, advice_share = dyn.advice_paid(s, ctx, obs["in_preparation"], accepted)
         spend = {k: np.broadcast_to(np.asarray(v, dtype=float), (R,)).copy()
-                 for k, v in dyn.spending(ctx, paid).items()}
-        counters = dyn.tally(counters, launched, abandoned, failed, challenged, spend)
+                 for k, v in dyn.spending(ctx, paid, advice).items()}
+        counters = dyn.tally(counters, launched, abandoned, failed, challenged, lost, spend)
         obs = record(t, measures, counters)
     return out

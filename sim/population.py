@@ -84,6 +84,7 @@ class ServiceState(IntEnum):
     PREPARING = 1
     SPUN_OUT = 2
     RETURNED = 3
+    ALTERNATIVE = 4  # delivered another way (company, outsourcing, shared service) for a contract
 
 
 @dataclass(frozen=True)

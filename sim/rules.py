@@ -37,9 +37,13 @@ __all__ = [
     "net_transition_cost",
     "affordability",
     "feasibility",
+    "committed_capacity",
+    "reserves_left",
     "risk_odds",
     "decision_utility",
     "adoption_probability",
+    "alternative_value",
+    "alternative_probability",
     "preparation_years",
     "launch_probability",
     "abandoned",
@@ -47,6 +51,8 @@ __all__ = [
     "viability_from_uniform",
     "good_year",
     "failed",
+    "contract_lost",
+    "released",
     "ration",
 ]
 
@@ -219,6 +225,19 @@ def feasibility(capacity, affordable, challenged, challenge_capacity):
     return usable * affordable
 
 
+@rule("f8(f8, f8, f8)")
+def committed_capacity(capacity, n_preparing, per_project):
+    """Capacity left for a new project when ``n_preparing`` projects already take
+    ``per_project`` each: ``max(capacity - per_project n_preparing, 0)`` (finite capacity)."""
+    return max(capacity - per_project * n_preparing, 0.0)
+
+
+@rule("f8(f8, f8)")
+def reserves_left(reserves, drawn):
+    """Reserves free for up-front investment after ``drawn`` GBP m went into earlier spin-outs."""
+    return max(reserves - drawn, 0.0)
+
+
 @rule("f8(f8)")
 def risk_odds(risk_aversion):
     """The risk premium's weight ``ra / (1 - ra)`` for risk aversion ``ra`` in [0, 1]: 0 for a
@@ -239,16 +258,40 @@ def decision_utility(mean, sd, savings_value, failure_cost, net_cost, odds, moti
     return motivation * mean * savings_value - (1.0 - mean) * failure_cost - net_cost - premium
 
 
-@rule("f8(f8, f8, f8, f8, f8, f8)")
-def adoption_probability(utility, temperature, feasible, p, q, share):
-    """Chance that a proposal is approved this year (bounded rationality).
+@rule("f8(f8, f8, f8, f8)")
+def alternative_value(alternative_savings_rate, payback_years, cost, motivation):
+    """Value, GBP m, of another alternative delivery model (council-owned company, outsourcing,
+    shared service) for a service of yearly cost ``cost``: its savings over the years counted,
+    valued with the same motivation as a mutual's, with no risk premium, failure cost or
+    transition cost (a better-understood option; Dearden-Phillips 2014). 0 when there is none."""
+    return motivation * alternative_savings_rate * payback_years * cost
 
-    A proposal of positive value is taken with chance ``1 - exp(-utility / temperature)``; none
-    of zero or negative value is. Diffusion's outside influence ``p`` and imitation ``q`` of the
+
+@rule("f8(f8, f8, f8, f8, f8, f8, f8)")
+def adoption_probability(utility, alternative, temperature, feasible, p, q, share):
+    """Chance that a proposal is approved as a mutual this year (options appraisal with bounded
+    rationality).
+
+    The review weighs the mutual (value ``utility``) against staying in house (0) and another
+    delivery model (``alternative`` >= 0). The mutual must beat both: it is taken with chance
+    ``1 - exp(-(utility - alternative) / temperature)`` if its margin over the best of the others
+    is positive, never otherwise. Diffusion's outside influence ``p`` and imitation ``q`` of the
     share of authorities already running a mutual add to it (Bass 1969); both are 0 by default.
-    The sum is scaled by feasibility and clipped to [0, 1]."""
-    value = -math.expm1(-utility * (1.0 / temperature)) if utility > 0.0 else 0.0
+    The sum is scaled by feasibility and clipped to [0, 1]. With no alternative (0) this is the
+    two-way choice of earlier versions, to the bit."""
+    margin = utility - alternative
+    value = -math.expm1(-margin * (1.0 / temperature)) if margin > 0.0 else 0.0
     return min(max(feasible * (value + p + q * share), 0.0), 1.0)
+
+
+@rule("f8(f8, f8, f8, f8)")
+def alternative_probability(utility, alternative, temperature, p_adopt):
+    """Chance the review ends in the other delivery model instead: ``1 - exp(-margin /
+    temperature)`` for its margin over the better of the mutual and staying in house, at most
+    ``1 - p_adopt``; 0 if it is not the best option."""
+    margin = alternative - max(utility, 0.0)
+    value = -math.expm1(-margin * (1.0 / temperature)) if margin > 0.0 else 0.0
+    return min(value, 1.0 - p_adopt)
 
 
 @rule("b1(f8, f8)")
@@ -281,6 +324,30 @@ def failed(u_year, u_fail, viability, failure_given_struggle):
     """A live mutual fails (returns in house): a bad year, then failure with chance
     ``failure_given_struggle``."""
     return u_year >= viability and u_fail < failure_given_struggle
+
+
+@rule("b1(f8, f8, f8, f8, f8)")
+def contract_lost(u_year, u_fail, viability, failure_given_struggle, loss):
+    """A live mutual that has not failed loses its contract this year, with chance ``loss`` (the
+    chance its contract ends this year times the chance it is not kept at re-procurement).
+
+    It uses the part of ``u_fail`` that :func:`failed` leaves unused: ``u_fail`` itself after a
+    good year, ``(u_fail - f) / (1 - f)`` after a bad year that did not end in failure (``f``
+    is ``failure_given_struggle``); both are uniform on [0, 1) given what happened."""
+    if loss <= 0.0:
+        return False
+    if u_year < viability:
+        u = u_fail
+    else:
+        u = (u_fail - failure_given_struggle) / (1.0 - failure_given_struggle)
+    return u < loss
+
+
+@rule("b1(f8, f8)")
+def released(u, release):
+    """A service delivered another way comes back in house (its contract ends): chance
+    ``release`` a year."""
+    return u < release
 
 
 for _name in _ELEMENT_RULES:  # leave the names to __getattr__, which builds the ufuncs

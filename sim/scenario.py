@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -25,6 +25,10 @@ __all__ = [
     "scenario_from_dict",
     "parameter_paths",
     "with_overrides",
+    "uncertainties",
+    "Uncertainty",
+    "MECHANISMS",
+    "without",
 ]
 
 
@@ -32,9 +36,19 @@ class ScenarioError(ValueError):
     """A scenario file that cannot be used; the message is meant for the user as it stands."""
 
 
-def _f(default: float, ge: float, le: float, unit: str, basis: str) -> Any:
-    """A float field with its allowed range, unit and basis (source or assumption)."""
-    return Field(default, ge=ge, le=le, description=f"{unit}; {basis}")
+def _f(default: float, ge: float, le: float, unit: str, basis: str,
+       plausible: tuple[float, float] | None = None) -> Any:
+    """A float field with its allowed range, unit and basis (source or assumption).
+
+    ``plausible`` marks an uncertain parameter: its plausible range, kept as structured metadata
+    (``json_schema_extra``) for priors, sweeps and the verdict, with its scale: ``log`` where the
+    range spans an order of magnitude or more, else ``linear`` (see :func:`uncertainties`)."""
+    extra = None
+    if plausible is not None:
+        low, high = (float(v) for v in plausible)
+        scale = "log" if low > 0 and high / low >= 10 else "linear"
+        extra = {"plausible": [low, high], "scale": scale}
+    return Field(default, ge=ge, le=le, description=f"{unit}; {basis}", json_schema_extra=extra)
 
 
 class _Section(BaseModel):
@@ -80,24 +94,32 @@ class Population(_Section):
     )
     initial_adopters: float = _f(
         0.02, 0.0, 1.0, "share of authorities running a mutual at t=0",
-        "assumption 0-0.04 (9 public service mutuals of all kinds in 2010)",
+        "assumption 0-0.04 (9 public service mutuals of all kinds in 2010)", plausible=(0, 0.04)
     )
     deprivation_spread: float = _f(
-        0.15, 0.0, 0.5, "sd of deprivation score around its regional mean", "assumption 0.05-0.25"
+        0.15, 0.0, 0.5, "sd of deprivation score around its regional mean", "assumption 0.05-0.25",
+        plausible=(0.05, 0.25)
     )
-    risk_aversion: float = _f(0.5, 0.0, 1.0, "mean risk aversion, 0-1", "assumption 0.2-0.8")
+    risk_aversion: float = _f(0.5, 0.0, 1.0, "mean risk aversion, 0-1", "assumption 0.2-0.8", plausible=(0.2, 0.8))
     risk_aversion_spread: float = _f(
-        0.3, 0.0, 1.0, "half-width of the uniform spread", "assumption 0-0.5"
+        0.3, 0.0, 1.0, "half-width of the uniform spread", "assumption 0-0.5", plausible=(0, 0.5)
     )
     capacity: float = _f(
-        0.6, 0.0, 1.0, "mean organisational capacity, 0-1", "assumption 0.3-0.9"
+        0.6, 0.0, 1.0, "mean organisational capacity, 0-1", "assumption 0.3-0.9", plausible=(0.3, 0.9)
     )
-    capacity_spread: float = _f(0.3, 0.0, 1.0, "half-width of the uniform spread", "assumption 0.1-0.4")
+    capacity_spread: float = _f(
+        0.3, 0.0, 1.0, "half-width of the uniform spread", "assumption 0.1-0.4",
+        plausible=(0.1, 0.4),
+    )
     reserves: float = _f(
         1.0, 0.0, 100.0, "mean reserves free for up-front investment, GBP m",
         "assumption 0.25-4 (Oldham, Staffordshire: set-up finance is a barrier; HC 112 paras 50-51)",
+        plausible=(0.25, 4)
     )
-    reserves_spread: float = _f(0.5, 0.0, 1.0, "half-width, as a share of the mean", "assumption 0.25-0.75")
+    reserves_spread: float = _f(
+        0.5, 0.0, 1.0, "half-width, as a share of the mean", "assumption 0.25-0.75",
+        plausible=(0.25, 0.75),
+    )
 
 
 def _actual_trajectory() -> dict[int, float]:
@@ -115,11 +137,13 @@ class Fiscal(_Section):
         "ending then (fraction; -0.05 is a 5% cut); NAO 2018: -28.6% 2010-11 to 2017-18",
     )
     later_change: float = _f(
-        0.0, -0.5, 0.5, "change per year for years not in the trajectory", "assumption -0.02 to 0.02"
+        0.0, -0.5, 0.5, "change per year for years not in the trajectory", "assumption -0.02 to 0.02",
+        plausible=(-0.02, 0.02)
     )
     severity: float = _f(
         1.0, 0.0, 3.0, "multiplier on every cut in the trajectory",
-        "1 = the actual cuts (NAO 2018); uncertainty, range 0-2"
+        "1 = the actual cuts (NAO 2018); uncertainty, range 0.5-1.5 in the phase diagram",
+        plausible=(0.5, 1.5),
     )
     deprivation_gradient: float = _f(
         1.2, 0.0, 3.0, "extra cut per unit of deprivation above the mean (relative)",
@@ -127,7 +151,7 @@ class Fiscal(_Section):
     )
     noise_sd: float = _f(
         0.25, 0.0, 1.0, "sd of each authority's yearly cut, relative",
-        "PAC 2014: 37% cut ranged 5%-40% across authorities; assumption 0.1-0.4",
+        "PAC 2014: 37% cut ranged 5%-40% across authorities; assumption 0.1-0.4", plausible=(0.1, 0.4)
     )
 
     @model_validator(mode="after")
@@ -143,53 +167,80 @@ class Fiscal(_Section):
 class Behaviour(_Section):
     capacity_erosion: float = _f(
         1.5, 0.0, 5.0, "capacity and reserves lost per unit of cumulative cut",
-        "assumption 0.5-2.5 (HC 112 para 93: the double edge)",
+        "assumption 0.5-2.5 (HC 112 para 93: the double edge)", plausible=(0.5, 2.5)
     )
     pressure_motivation: float = _f(
         3.0, 0.0, 10.0, "relative rise in valued savings per unit of cumulative cut",
-        "assumption 1-5 (HC 112 para 93)",
+        "assumption 1-5 (HC 112 para 93)", plausible=(1, 5)
     )
     review_rate: float = _f(
-        0.08, 0.0, 1.0, "chance a service comes up for review in a year", "assumption 0.04-0.15"
+        0.08, 0.0, 1.0, "chance a service comes up for review in a year", "assumption 0.04-0.15",
+        plausible=(0.04, 0.15)
     )
     pressure_review: float = _f(
-        3.0, 0.0, 10.0, "relative rise in review rate per unit of cumulative cut", "assumption 1-5"
+        3.0, 0.0, 10.0, "relative rise in review rate per unit of cumulative cut", "assumption 1-5", plausible=(1, 5)
     )
     prior_mean: float = _f(
         0.5, 0.01, 0.99, "prior belief that a mutual succeeds in a year",
-        "assumption 0.3-0.7 (HC 112: evidence 'not sufficient', 'chicken and egg')",
+        "assumption 0.3-0.7 (HC 112: evidence 'not sufficient', 'chicken and egg')", plausible=(0.3, 0.7)
     )
     prior_strength: float = _f(
-        4.0, 0.1, 100.0, "pseudo-observations behind the prior", "assumption 2-10"
+        4.0, 0.1, 100.0, "pseudo-observations behind the prior", "assumption 2-10", plausible=(2, 10)
     )
     memory: float = _f(
-        0.85, 0.0, 1.0, "share of last year's accumulated evidence kept", "assumption 0.7-0.95"
+        0.85, 0.0, 1.0, "share of last year's accumulated evidence kept", "assumption 0.7-0.95", plausible=(0.7, 0.95)
     )
     peer_weight: float = _f(
-        0.3, 0.0, 1.0, "weight of a peer's outcome against one's own", "assumption 0.1-0.5"
+        0.3, 0.0, 1.0, "weight of a peer's outcome against one's own", "assumption 0.1-0.5", plausible=(0.1, 0.5)
     )
     national_weight: float = _f(
         0.02, 0.0, 1.0, "weight of a non-peer's outcome without the evidence programme",
-        "assumption 0-0.05",
+        "assumption 0-0.05", plausible=(0, 0.05)
     )
     temperature: float = _f(
         0.7, 0.01, 100.0, "GBP m; scale of the bounded-rational choice",
-        "assumption 0.3-2, calibrated loosely to early uptake (see ODD)"
+        "assumption 0.3-2, calibrated loosely to early uptake (see ODD)", plausible=(0.3, 2)
     )
     savings_rate: float = _f(
         0.08, 0.0, 0.5, "share of a service's cost saved each year by a live mutual",
-        "assumption 0.03-0.15",
+        "assumption 0.03-0.15", plausible=(0.03, 0.15)
     )
     payback_years: float = _f(
         5.0, 0.0, 30.0, "years of savings an authority counts",
-        "assumption 3-10 (contracts of up to 3 years, Anthony Collins)",
+        "assumption 3-10 (contracts of up to 3 years, Anthony Collins)", plausible=(3, 10)
     )
     failure_cost_share: float = _f(
         0.3, 0.0, 3.0, "cost of a failure, as a share of the service's annual cost",
-        "assumption 0.1-0.6 (LGPS admitted-body deficit and bond risk, re-integration)",
+        "assumption 0.1-0.6 (LGPS admitted-body deficit and bond risk, re-integration)", plausible=(0.1, 0.6)
+    )
+    bad_news_weight: float = _f(
+        1.0, 0.0, 5.0, "weight, as observations of a bad year, of each abandoned project, failure "
+        "and lost contract an authority sees; 0 = only good and bad years teach",
+        "assumption 0-2 (learning from every visible outcome)", plausible=(0, 2),
+    )
+    capacity_per_project: float = _f(
+        0.15, 0.0, 1.0, "capacity each project in preparation takes up; 0 = capacity is not used up",
+        "assumption 0-0.4 (HC 112 para 51: 'significant time, effort and resource')",
+        plausible=(0, 0.4),
+    )
+    reserves_drawdown: float = _f(
+        1.0, 0.0, 1.0, "share of a spin-out's net up-front cost drawn from the authority's reserves "
+        "for good; 0 = reserves are never drawn down", "assumption 0.5-1 (HC 112 paras 50-51)",
+        plausible=(0.5, 1),
+    )
+    alternative_savings_rate: float = _f(
+        0.02, 0.0, 0.5, "share of a service's cost saved each year by another alternative delivery "
+        "model (council-owned company, outsourcing, shared service), known with certainty; "
+        "0 = no alternative in the options appraisal",
+        "assumption 0-0.08 (Dearden-Phillips 2014: 'better-understood alternatives')",
+        plausible=(0, 0.08),
+    )
+    alternative_years: float = _f(
+        7.0, 1.0, 30.0, "mean years a service that went another way stays out of reach",
+        "assumption 3-15 (the length of its contract)", plausible=(3, 15),
     )
     challenge_capacity: float = _f(
-        0.8, 0.0, 1.0, "capacity a staff or community bid brings", "assumption 0.5-1"
+        0.8, 0.0, 1.0, "capacity a staff or community bid brings", "assumption 0.5-1", plausible=(0.5, 1)
     )
     p: float = _f(0.0, 0.0, 1.0, "Bass innovation: yearly adoption hazard from outside",
            "setting: 0 unless docking")
@@ -200,24 +251,38 @@ class Behaviour(_Section):
 class Mutuals(_Section):
     transition_cost: float = _f(
         0.5, 0.0, 20.0, "GBP m per spin-out, before support",
-        "assumption 0.2-1.0 (HC 112 paras 50-51: 'significant time, effort and resource')",
+        "assumption 0.2-1.0 (HC 112 paras 50-51: 'significant time, effort and resource')", plausible=(0.2, 1.0)
     )
     preparation_years: float = _f(
         2.0, 0.0, 10.0, "mean years from approval to launch; 0 launches at once",
-        "assumption 1-3 (Dec 2011: 8 of 21 pathfinders due to launch)",
+        "assumption 1-3 (Dec 2011: 8 of 21 pathfinders due to launch)", plausible=(1, 3)
     )
     abandon_rate: float = _f(
         0.15, 0.0, 1.0, "yearly chance a project in preparation is dropped",
-        "Dec 2011: 4 of 21 pathfinders dropped; assumption 0.05-0.3",
+        "Dec 2011: 4 of 21 pathfinders dropped; assumption 0.05-0.3", plausible=(0.05, 0.3)
     )
     viability: float = _f(
         0.92, 0.0, 1.0, "mean chance a live mutual has a good year",
-        "2018 survey: 92% made a profit",
+        "2018 survey: 92% made a profit, a survey of survivors, so uncertain: assumption 0.7-0.97",
+        plausible=(0.7, 0.97),
     )
-    viability_spread: float = _f(0.06, 0.0, 0.5, "half-width of the uniform spread", "assumption 0.02-0.1")
+    viability_spread: float = _f(
+        0.06, 0.0, 0.5, "half-width of the uniform spread", "assumption 0.02-0.1",
+        plausible=(0.02, 0.1),
+    )
+    contract_years: float = _f(
+        3.0, 0.0, 30.0, "mean length of a mutual's contract, years; at its end the service is "
+        "re-procured; 0 = contracts never end",
+        "Anthony Collins: mostly uncontested contracts of up to 3 years; assumption 2-6",
+        plausible=(2, 6),
+    )
+    retention: float = _f(
+        0.8, 0.0, 1.0, "chance a mutual keeps its service when its contract is re-procured",
+        "assumption 0.5-0.95", plausible=(0.5, 0.95),
+    )
     failure_given_struggle: float = _f(
         0.3, 0.0, 1.0, "chance a struggling mutual fails and returns in house",
-        "assumption 0.1-0.5",
+        "assumption 0.1-0.5", plausible=(0.1, 0.5)
     )
 
 
@@ -229,6 +294,8 @@ class Window(_Section):
     budget: float = Field(
         0.0, ge=0, le=200, description="GBP m over the whole period, 0 = off; lever"
     )
+    label: str = Field("", max_length=80, description="what the window stands for (for instance "
+                       "'national push'); setting")
 
     @model_validator(mode="after")
     def _order(self) -> Window:
@@ -248,7 +315,7 @@ class _Instrument(Window):
 
 class Grants(_Instrument):
     per_spinout: float = _f(
-        0.1, 0.0, 10.0, "GBP m towards one spin-out's transition cost", "assumption 0.02-0.5"
+        0.1, 0.0, 10.0, "GBP m towards one spin-out's transition cost", "assumption 0.02-0.5", plausible=(0.02, 0.5)
     )
 
 
@@ -257,36 +324,51 @@ class Advice(_Instrument):
         0.05, 0.0, 5.0, "GBP m of advice per project per year",
         "Feb 2013: GBP 1m bought advice for 21 prospective mutuals",
     )
-    cost_reduction: float = _f(0.3, 0.0, 1.0, "share of transition cost saved", "assumption 0.1-0.5")
-    time_reduction: float = _f(0.3, 0.0, 1.0, "share of preparation time saved", "assumption 0.1-0.5")
+    cost_reduction: float = _f(
+        0.3, 0.0, 1.0, "share of transition cost saved", "assumption 0.1-0.5",
+        plausible=(0.1, 0.5),
+    )
+    time_reduction: float = _f(
+        0.3, 0.0, 1.0, "share of preparation time saved", "assumption 0.1-0.5",
+        plausible=(0.1, 0.5),
+    )
     abandon_reduction: float = _f(
-        0.5, 0.0, 1.0, "share of abandonment avoided", "assumption 0.2-0.7"
+        0.5, 0.0, 1.0, "share of abandonment avoided", "assumption 0.2-0.7", plausible=(0.2, 0.7)
     )
 
 
 class _Programme(_Instrument):
     full_effect_budget: float = _f(
         0.4, 0.01, 1000.0, "GBP m a year at which the programme has its full effect (less money, "
-        "proportionally less effect)", "assumption 0.2-1",
+        "proportionally less effect)", "assumption 0.2-1", plausible=(0.2, 1)
     )
 
 
 class Evidence(_Programme):
     visibility: float = _f(
-        0.3, 0.0, 1.0, "weight added to every non-peer's outcome", "assumption 0.1-0.5"
+        0.3, 0.0, 1.0, "weight added to every non-peer's outcome", "assumption 0.1-0.5", plausible=(0.1, 0.5)
     )
 
 
 class TestedModels(_Programme):
-    cost_reduction: float = _f(0.2, 0.0, 1.0, "share of transition cost saved", "assumption 0.1-0.4")
-    time_reduction: float = _f(0.25, 0.0, 1.0, "share of preparation time saved", "assumption 0.1-0.4")
+    cost_reduction: float = _f(
+        0.2, 0.0, 1.0, "share of transition cost saved", "assumption 0.1-0.4",
+        plausible=(0.1, 0.4),
+    )
+    time_reduction: float = _f(
+        0.25, 0.0, 1.0, "share of preparation time saved", "assumption 0.1-0.4",
+        plausible=(0.1, 0.4),
+    )
 
 
 class Barriers(_Programme):
-    cost_reduction: float = _f(0.2, 0.0, 1.0, "share of transition cost saved", "assumption 0.1-0.4")
+    cost_reduction: float = _f(
+        0.2, 0.0, 1.0, "share of transition cost saved", "assumption 0.1-0.4",
+        plausible=(0.1, 0.4),
+    )
     risk_reduction: float = _f(
         0.3, 0.0, 1.0, "share of the cost of failure removed (pensions, TUPE, working capital)",
-        "assumption 0.1-0.5",
+        "assumption 0.1-0.5", plausible=(0.1, 0.5)
     )
 
 
@@ -294,7 +376,7 @@ class RightToChallenge(_Instrument):
     start: float = Field(2012.49, ge=1990, le=2150, description="decimal year; 27 June 2012 (Localism Act 2011)")
     end: float = Field(2150.0, ge=1990, le=2150, description="decimal year; lever (still in force)")
     rate: float = _f(
-        0.0, 0.0, 1.0, "bids per eligible service per year; 0 = off", "assumption 0.005-0.03"
+        0.0, 0.0, 1.0, "bids per eligible service per year; 0 = off", "assumption 0.005-0.03", plausible=(0.005, 0.03)
     )
 
 
@@ -308,6 +390,36 @@ class Support(_Section):
 
 
 INSTRUMENTS = ("grants", "advice", "evidence", "tested_models", "barriers", "right_to_challenge")
+
+
+class Uncertainty(NamedTuple):
+    """An uncertain parameter: its default and plausible range, sampled on ``scale``
+    (``log``: uniform in the logarithm)."""
+
+    default: float
+    low: float
+    high: float
+    scale: str
+
+
+def uncertainties(prefixes: tuple[str, ...] = ()) -> dict[str, Uncertainty]:
+    """Every parameter the schema marks as uncertain (``plausible=`` on its field), by dotted
+    path, optionally only those whose path starts with one of ``prefixes``."""
+    out: dict[str, Uncertainty] = {}
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        defaults = model()
+        for name, field in model.model_fields.items():
+            ann = field.annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                walk(ann, f"{prefix}{name}.")
+            elif isinstance(field.json_schema_extra, dict) and "plausible" in field.json_schema_extra:
+                low, high = field.json_schema_extra["plausible"]
+                out[f"{prefix}{name}"] = Uncertainty(float(getattr(defaults, name)), low, high,
+                                                    field.json_schema_extra["scale"])
+
+    walk(Scenario, "")
+    return {k: v for k, v in out.items() if not prefixes or k.startswith(prefixes)}
 
 
 class Scenario(_Section):
@@ -366,29 +478,34 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict:
     return _deep_merge(merged, data)
 
 
-def _model_at(loc: tuple) -> type[BaseModel] | None:
-    model: Any = Scenario
+def _model_at(loc: tuple, root: type[BaseModel] | None = None) -> type[BaseModel] | None:
+    model: Any = root or Scenario
     for part in loc[:-1]:
-        field = model.model_fields.get(part) if isinstance(part, str) else None
+        if isinstance(part, int):  # an item of a list of models
+            continue
+        field = model.model_fields.get(part)
         if field is None:
             return None
         model = field.annotation
+        args = getattr(model, "__args__", ())
+        if getattr(model, "__origin__", None) is list and args:
+            model = args[0]
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return None
     return model
 
 
-def _describe(source: str, err: ValidationError) -> str:
+def _describe(source: str, err: ValidationError, root: type[BaseModel] | None = None) -> str:
     lines = []
     for e in err.errors():
         loc = tuple(e["loc"])
         key = ".".join(str(p) for p in loc) or "(top level)"
         given = e.get("input")
         if e["type"] == "extra_forbidden":
-            model = _model_at(loc)
+            model = _model_at(loc, root)
             valid = sorted(model.model_fields) if model else []
             close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
-            if not close:  # perhaps it belongs to another table
+            if not close and root is None:  # perhaps it belongs to another table
                 names = {p.rsplit(".", 1)[-1]: p for p in parameter_paths()}
                 near = difflib.get_close_matches(str(loc[-1]), list(names), n=1)
                 close = [names[near[0]]] if near else []
@@ -397,8 +514,12 @@ def _describe(source: str, err: ValidationError) -> str:
                 f"{source}: unknown key '{key}'{hint} allowed here: {', '.join(valid)}"
             )
             continue
-        model = _model_at(loc)
+        model = _model_at(loc, root)
         field = model.model_fields.get(loc[-1]) if model and isinstance(loc[-1], str) else None
+        if e["type"] == "missing":
+            what = f" ({field.description})" if field is not None and field.description else ""
+            lines.append(f"{source}: key '{key}' is required{what} but missing")
+            continue
         allowed = e["msg"]
         if field is not None:
             bounds = [m for m in field.metadata if hasattr(m, "ge") or hasattr(m, "le")]
@@ -466,6 +587,25 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any], source: str = 
     return scenario_from_dict(data, source)
 
 
+MECHANISMS: dict[str, dict[str, float]] = {
+    "options_appraisal": {"behaviour.alternative_savings_rate": 0.0},
+    "contracts": {"mutuals.contract_years": 0.0},
+    "bad_news": {"behaviour.bad_news_weight": 0.0},
+    "finite_capacity": {"behaviour.capacity_per_project": 0.0, "behaviour.reserves_drawdown": 0.0},
+}
+"""The mechanisms added to fit the record (docs/ODD.md), each with the overrides that switch it
+off. With all of them off the model is the one of earlier versions, to the bit."""
+
+
+def without(scenario: Scenario, *mechanisms: str) -> Scenario:
+    """``scenario`` with the named :data:`MECHANISMS` switched off."""
+    unknown = sorted(set(mechanisms) - set(MECHANISMS))
+    if unknown:
+        raise ScenarioError(f"unknown mechanism {', '.join(unknown)}; allowed: {', '.join(MECHANISMS)}")
+    overrides = {k: v for name in mechanisms for k, v in MECHANISMS[name].items()}
+    return with_overrides(scenario, overrides, f"{scenario.name} without {', '.join(mechanisms)}")
+
+
 def parameter_table() -> str:
     """The schema's parameters as a Markdown table (path, default, allowed range, unit and
     basis); ``docs/ODD.md`` carries it and a test keeps the two equal."""
@@ -480,9 +620,13 @@ def parameter_table() -> str:
                 descriptions[f"{prefix}{name}"] = field.description or ""
 
     walk(Scenario, "")
-    lines = ["| parameter | default | allowed | unit; source or assumption |", "|---|---|---|---|"]
+    plausible = uncertainties()
+    lines = ["| parameter | default | allowed | plausible (prior) | unit; source or assumption |",
+             "|---|---|---|---|---|"]
     for path, (low, high, default) in parameter_paths().items():
         fmt = (lambda v: str(v)) if isinstance(default, int) else (lambda v: f"{v:g}")
-        lines.append(f"| `{path}` | {fmt(default)} | {fmt(low)} to {fmt(high)} | "
+        u = plausible.get(path)
+        prior = f"{u.low:g} to {u.high:g}{' (log)' if u.scale == 'log' else ''}" if u else ""
+        lines.append(f"| `{path}` | {fmt(default)} | {fmt(low)} to {fmt(high)} | {prior} | "
                      f"{descriptions[path]} |")
     return "\n".join(lines)

@@ -81,11 +81,39 @@ def test_risk_odds():
 
 
 def test_adoption_probability():
-    assert_allclose(rules.adoption_probability(0.7, 0.7, 1.0, 0.0, 0.0, 0.0), 1 - np.exp(-1))
-    assert_allclose(rules.adoption_probability(0.7, 0.7, 0.5, 0.0, 0.0, 0.0), 0.5 * (1 - np.exp(-1)))
-    assert_allclose(rules.adoption_probability(-3.0, 0.7, 1.0, 0.0, 0.0, 0.5), 0.0)
-    assert_allclose(rules.adoption_probability(-np.inf, 0.7, 1.0, 0.03, 0.38, 0.5), 0.03 + 0.19)
-    assert_allclose(rules.adoption_probability(50.0, 0.7, 1.0, 0.5, 0.5, 1.0), 1.0)
+    assert_allclose(rules.adoption_probability(0.7, 0.0, 0.7, 1.0, 0.0, 0.0, 0.0), 1 - np.exp(-1))
+    assert_allclose(rules.adoption_probability(0.7, 0.0, 0.7, 0.5, 0.0, 0.0, 0.0), 0.5 * (1 - np.exp(-1)))
+    assert_allclose(rules.adoption_probability(-3.0, 0.0, 0.7, 1.0, 0.0, 0.0, 0.5), 0.0)
+    assert_allclose(rules.adoption_probability(-np.inf, 0.0, 0.7, 1.0, 0.03, 0.38, 0.5), 0.03 + 0.19)
+    assert_allclose(rules.adoption_probability(50.0, 0.0, 0.7, 1.0, 0.5, 0.5, 1.0), 1.0)
+
+
+def test_options_appraisal():
+    # the mutual must beat the other model: only its margin counts
+    assert_allclose(rules.adoption_probability(1.4, 0.7, 0.7, 1.0, 0.0, 0.0, 0.0), 1 - np.exp(-1))
+    assert rules.adoption_probability(0.7, 1.0, 0.7, 1.0, 0.0, 0.0, 0.0) == 0.0
+    # the other model is taken for its margin over the better of the mutual and staying in house
+    assert_allclose(rules.alternative_probability(0.3, 1.0, 0.7, 0.0), 1 - np.exp(-1))
+    assert_allclose(rules.alternative_probability(-5.0, 0.7, 0.7, 0.0), 1 - np.exp(-1))
+    assert rules.alternative_probability(1.4, 0.7, 0.7, 0.5) == 0.0
+    # never more than what the mutual leaves
+    assert_allclose(rules.alternative_probability(-5.0, 50.0, 0.7, 0.2), 0.8)
+    assert_allclose(rules.alternative_value(0.04, 5.0, 4.0, 1.5), 1.2)
+
+
+def test_contracts_and_capacity():
+    # after a good year (u_year < viability) the failure uniform itself decides the loss
+    assert rules.contract_lost(0.1, 0.05, 0.9, 0.3, 0.1)
+    assert not rules.contract_lost(0.1, 0.15, 0.9, 0.3, 0.1)
+    # after a bad year without failure, the unused part of the uniform: (0.34 - 0.3) / 0.7 < 0.1
+    assert rules.contract_lost(0.95, 0.34, 0.9, 0.3, 0.1)
+    assert not rules.contract_lost(0.95, 0.5, 0.9, 0.3, 0.1)
+    assert not rules.contract_lost(0.1, 0.0, 0.9, 0.3, 0.0)
+    assert_array_equal(rules.released(np.array([0.1, 0.2]), 0.15), [True, False])
+    assert_allclose(rules.committed_capacity(0.6, 2.0, 0.2), 0.2)
+    assert_allclose(rules.committed_capacity(0.6, 4.0, 0.2), 0.0)
+    assert_allclose(rules.reserves_left(1.0, 0.4), 0.6)
+    assert_allclose(rules.reserves_left(1.0, 1.5), 0.0)
 
 
 def test_pipeline():

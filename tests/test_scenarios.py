@@ -32,7 +32,10 @@ def test_baseline_has_no_support_and_historical_the_programmes():
     assert all(getattr(base.support, n).budget == 0 for n in INSTRUMENTS)
     hist = load_scenario(SCENARIOS / "historical.toml")
     assert hist.support.advice.budget == 10.0 and hist.support.advice.start == 2011.92
-    assert hist.support.advice.also[0].budget == 1.7
+    pathfinders, second = hist.support.advice.also
+    assert (pathfinders.start, pathfinders.label) == (2010.6, "national push")  # August 2010
+    assert second.budget == 1.7 and second.start == 2018.0
+    assert hist.support.evidence.start == 2010.6 and hist.support.evidence.label == "national push"
     assert hist.support.right_to_challenge.rate > 0
 
 
