@@ -367,8 +367,9 @@ def advice_paid(s: Scenario, ctx: YearContext, n_preparing, n_accepted):
 MEASURES = (
     "authorities_with_mutual", "share_with_mutual", "live_mutuals", "cumulative_spinouts",
     "in_preparation", "abandoned", "failures", "returned_in_house", "savings",
-    "support_spent", "cumulative_support_spent", "alternative_delivery", "lost_contracts", "spent_grants", "spent_advice",
-    "spent_evidence", "spent_tested_models", "spent_barriers", "spent_right_to_challenge",
+    "support_spent", "cumulative_support_spent", "alternative_delivery", "lost_contracts",
+    "spent_grants", "spent_advice", "spent_evidence", "spent_tested_models", "spent_barriers",
+    "spent_right_to_challenge",
     "mean_belief", "mean_spending_power", "challenges",
 )
 """Per replicate and year. Counts are numbers of authorities or mutuals; money is GBP m (savings

@@ -22,7 +22,6 @@ from .population import POPULATION_DRAWS, build_structure, draw_attributes
 from .scenario import Scenario
 
 
-
 @numba.njit(cache=True)
 def elements_year(p, table, inline, next_double, generators, group_of, slot_authority, slot_cost,
                   savings_rate, state, viability, spending_power, alpha, beta, deprivation,

@@ -140,3 +140,109 @@ def plot_growth_curve(curve: pd.DataFrame, tipping: float | None, ax=None, label
     ax.grid(alpha=0.3)
     ax.legend(frameon=False, loc="lower right")
     return fig
+
+
+FIT_PANELS = (
+    ("new_spinouts", "new local-authority spin-outs since 2010"),
+    ("live_mutuals", "live local-authority mutuals"),
+    ("in_preparation", "local-authority projects in preparation"),
+)
+
+
+def plot_fit(table: pd.DataFrame, record, start_year: int, axes=None):
+    """The record over the posterior predictive: per panel, the median and the 50% and 90%
+    bands of the draws (``table``: particle, replicate, year and measures), with each figure of
+    the record: a lognormal one with its 90% error bar, an upper bound as a bar ending in a
+    downward triangle."""
+    if axes is None:
+        fig, axes = plt.subplots(1, 3, figsize=(13, 4.4), layout="constrained")
+    fig = axes[0].figure
+    initial = table.loc[table["year"] == start_year].set_index(["particle", "replicate"])["cumulative_spinouts"]
+    series = {
+        "new_spinouts": table["cumulative_spinouts"].to_numpy()
+        - initial.reindex(pd.MultiIndex.from_frame(table[["particle", "replicate"]])).to_numpy(),
+        "live_mutuals": table["live_mutuals"].to_numpy(),
+        "in_preparation": table["in_preparation"].to_numpy(),
+    }
+    for ax, (measure, label) in zip(axes, FIT_PANELS, strict=True):
+        q = (pd.DataFrame({"year": table["year"], "x": series[measure]}).groupby("year")["x"]
+             .quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack())
+        ax.fill_between(q.index, q[0.05], q[0.95], color="C0", alpha=0.18, lw=0, label="90% of draws")
+        ax.fill_between(q.index, q[0.25], q[0.75], color="C0", alpha=0.3, lw=0, label="50% of draws")
+        ax.plot(q.index, q[0.5], color="C0", lw=2, label="median")
+        for o in record.observation:
+            if o.measure != measure:
+                continue
+            if o.error == "lognormal":
+                low, high = o.value * np.exp(-1.645 * o.sigma), o.value * np.exp(1.645 * o.sigma)
+                ax.errorbar([o.date], [o.value], yerr=[[o.value - low], [high - o.value]], fmt="o",
+                            color="black", capsize=4, label="record (90% error)")
+            else:
+                ax.plot([o.date], [o.value], marker="v", color="C3", ls="none",
+                        label="upper bound (all sectors)")
+                ax.vlines(o.date, 0, o.value, color="C3", lw=1, alpha=0.6)
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel("year")
+        ax.set_xlim(start_year, q.index.max())
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        handles, labels = ax.get_legend_handles_labels()
+        unique = dict(zip(labels, handles, strict=True))
+        ax.legend(unique.values(), unique.keys(), fontsize=7, frameon=False, loc="upper left")
+    fig.suptitle("The record against the calibrated model's posterior predictive (historical)")
+    return fig
+
+
+def plot_posterior(posterior: pd.DataFrame, params: dict, correlated: int = 6):
+    """Each parameter's weighted posterior histogram against its prior (flat on its scale),
+    then the most correlated pairs (weighted correlation) as scatter plots."""
+    names = list(params)
+    w = posterior["weight"].to_numpy()
+    pairs = _correlated_pairs(posterior, names, w)[:correlated]
+    cols = 6
+    rows = -(-len(names) // cols) + (1 if pairs else 0)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.3 * cols, 1.9 * rows), layout="constrained",
+                             squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        u = params[name]
+        log = u.scale == "log"
+        edges = np.geomspace(u.low, u.high, 16) if log else np.linspace(u.low, u.high, 16)
+        ax.hist(posterior[name], bins=edges, weights=w, density=True, color="C0", alpha=0.7)
+        if log:
+            ax.set_xscale("log")
+            ax.plot([u.low, u.high], [1.0 / (u.high - u.low)] * 2, alpha=0)  # keep the range
+            x = np.geomspace(u.low, u.high, 50)
+            ax.plot(x, 1.0 / (x * np.log(u.high / u.low)), color="black", lw=1, ls="--")
+        else:
+            ax.axhline(1.0 / (u.high - u.low), color="black", lw=1, ls="--")
+        ax.set_title(name.split(".", 1)[1] if "." in name else name, fontsize=8)
+        ax.tick_params(labelsize=6)
+        ax.set_yticks([])
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    for ax, (a, b, r) in zip(axes[-1], pairs, strict=False):
+        ax.axis("on")
+        ax.scatter(posterior[a], posterior[b], s=4 + 200 * w / w.max(), alpha=0.4, color="C1")
+        ax.set_xlabel(a.split(".", 1)[1], fontsize=7)
+        ax.set_ylabel(b.split(".", 1)[1], fontsize=7)
+        ax.set_title(f"r = {r:+.2f}", fontsize=8)
+        ax.tick_params(labelsize=6)
+    fig.suptitle("Posterior (bars) against prior (dashed) of each calibrated parameter"
+                 + ("; bottom row: the most correlated pairs" if pairs else ""), fontsize=10)
+    return fig
+
+
+def _correlated_pairs(posterior: pd.DataFrame, names: list[str], w: np.ndarray,
+                      threshold: float = 0.2) -> list[tuple[str, str, float]]:
+    x = posterior[names].to_numpy()
+    mean = w @ x / w.sum()
+    cov = ((x - mean) * w[:, None]).T @ (x - mean) / w.sum()
+    sd = np.sqrt(np.diag(cov))
+    out = []
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            if sd[i] > 0 and sd[j] > 0:
+                r = cov[i, j] / (sd[i] * sd[j])
+                if abs(r) >= threshold:
+                    out.append((names[i], names[j], float(r)))
+    return sorted(out, key=lambda t: -abs(t[2]))
