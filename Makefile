@@ -13,6 +13,9 @@ endef
 
 PYTHON ?= $(shell $(find_python))
 
+# ABC-SMC population size of `make run`'s calibration (the full size: 2000; see README)
+PARTICLES ?= 400
+
 .PHONY: run test venv dev clean benchmark lint
 
 $(BIN)/python:
@@ -44,7 +47,10 @@ run: $(VENV)/.installed
 	  --replicates 500 --out results/comparison
 	$(BIN)/mutuals tipping scenarios/baseline.toml scenarios/cautious.toml --out results/tipping
 	$(BIN)/mutuals phase scenarios/joined_up.toml --max-intensity 1 --steps 11 --out results/phase
-	$(BIN)/mutuals verdict --out results/verdict --readme README.md
+	$(BIN)/mutuals calibrate scenarios/historical.toml --record scenarios/calibration/record.toml \
+	  --particles $(PARTICLES) --out results/calibration > /dev/null
+	$(BIN)/mutuals verdict --out results/verdict --readme README.md \
+	  --posterior results/calibration/posterior.parquet
 
 ## run the whole test suite
 test: $(VENV)/.installed-dev

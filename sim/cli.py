@@ -237,17 +237,75 @@ def cmd_verdict(args) -> int:
     loaded = _load_all([str(folder / f"{n}.toml") for n in VERDICT_SCENARIOS])
     scenarios = dict(zip(VERDICT_SCENARIOS, loaded, strict=True))
     seed = loaded[0].run.seed if args.seed is None else args.seed
+    posterior = None
+    if args.posterior:
+        import pandas as pd
+
+        path = Path(args.posterior)
+        try:
+            posterior = pd.read_parquet(path)
+        except (OSError, ValueError) as err:
+            raise ScenarioError(f"command line: --posterior {path}: not a readable posterior "
+                                f"table ({err})") from None
+        if "weight" not in posterior.columns:
+            raise ScenarioError(f"command line: --posterior {path}: no 'weight' column; give the "
+                                "posterior.parquet that `mutuals calibrate` writes")
     with atomic_folder(Path(args.out)) as tmp:
         n = run_verdict(scenarios, tmp, replicates=args.replicates, seed=seed,
-                        lhs_points=args.lhs, lhs_replicates=args.lhs_replicates)
+                        lhs_points=args.lhs, lhs_replicates=args.lhs_replicates,
+                        posterior=posterior, posterior_particles=args.posterior_particles,
+                        posterior_replicates=args.posterior_replicates)
         write_json(tmp / "manifest.json", provenance(
             seed=seed, replicates=args.replicates, lhs_points=args.lhs,
-            lhs_replicates=args.lhs_replicates, scenario_folder=str(folder)))
+            lhs_replicates=args.lhs_replicates, scenario_folder=str(folder),
+            posterior=str(args.posterior) if args.posterior else None,
+            posterior_particles=args.posterior_particles,
+            posterior_replicates=args.posterior_replicates))
     if args.readme:
         update_readme(Path(args.readme), Path(args.out) / "verdict.md")
     print(f"the claim {'holds' if n['holds_at_defaults'] else 'does not hold'} at the defaults; "
           f"it holds at {n['n_holds']} of {n['n_points']} plausible parameter sets; "
           f"see {Path(args.out) / 'verdict.md'}")
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    import shutil
+
+    from .calibrate import Settings, calibrate
+    from .record import load_record
+    from .results import atomic_folder, provenance, write_json
+
+    (scenario,) = _load_all([args.scenario])
+    record = load_record(args.record)
+    if args.holdout_until is not None and not any(o.date <= args.holdout_until for o in record.observation):
+        raise ScenarioError(f"command line: --holdout-until {args.holdout_until:g}: no observation of "
+                            f"{args.record} is dated on or before it")
+    if sum(x is not None and x is not False for x in (args.workers > 1 or None, args.dask_local,
+                                                      args.scheduler)) > 1:
+        raise ScenarioError("command line: give at most one of --workers, --dask-local and --scheduler")
+    settings = Settings(
+        particles=args.particles, generations=args.generations, min_epsilon=args.min_epsilon,
+        seed=scenario.run.seed if args.seed is None else args.seed,
+        predictive_particles=args.predictive_particles,
+        predictive_replicates=args.predictive_replicates,
+        holdout_until=None if args.no_holdout else args.holdout_until,
+        compare_models=not args.no_models, workers=args.workers, dask_local=args.dask_local,
+        scheduler=args.scheduler, resume=args.resume)
+    out = Path(args.out)
+    work = out.parent / f".{out.name}.work"  # pyabc's histories, kept until the run succeeds
+    if work.exists() and not args.resume:
+        shutil.rmtree(work)
+    start = time.perf_counter()
+    with atomic_folder(out) as tmp:
+        summary = calibrate(scenario, record, tmp, work, settings,
+                            say=lambda text: print(f"mutuals calibrate: {text}", file=sys.stderr))
+        shutil.copy(work / "history.db", tmp / "history.db")
+        write_json(tmp / "manifest.json", provenance(
+            scenario=scenario.model_dump(mode="json"), record=record.model_dump(mode="json"),
+            settings=vars(settings), wall_seconds=round(time.perf_counter() - start, 1), **summary))
+    shutil.rmtree(work, ignore_errors=True)
+    print((out / "calibration.md").read_text(encoding="utf-8"))
     return 0
 
 
@@ -329,9 +387,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lhs", type=_positive, default=200, help="Latin hypercube points")
     p.add_argument("--lhs-replicates", type=_positive, default=40)
     p.add_argument("--readme", help="a README whose verdict markers receive the summary")
+    p.add_argument("--posterior", metavar="FILE",
+                   help="a calibrated posterior (posterior.parquet of `mutuals calibrate`)")
+    p.add_argument("--posterior-particles", type=_positive, default=100,
+                   help="particles drawn from the posterior (default 100)")
+    p.add_argument("--posterior-replicates", type=_positive, default=4,
+                   help="replicates per particle (default 4)")
     p.add_argument("--seed", type=int)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_verdict)
+
+    p = sub.add_parser("calibrate", help="fit the uncertain parameters to the record (ABC-SMC)",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("scenario", metavar="SCENARIO", help="the scenario to calibrate (historical)")
+    p.add_argument("--record", required=True, metavar="FILE",
+                   help="the record (scenarios/calibration/record.toml)")
+    p.add_argument("--particles", type=_positive, default=500, help="ABC-SMC population size")
+    p.add_argument("--generations", type=_positive, default=20, help="at most this many generations")
+    p.add_argument("--min-epsilon", type=float, default=0.5,
+                   help="stop at this distance (1 = one standard error of the record in all)")
+    p.add_argument("--predictive-particles", type=_positive, default=200,
+                   help="posterior particles drawn for the predictive")
+    p.add_argument("--predictive-replicates", type=_positive, default=5,
+                   help="replicates per predictive particle")
+    p.add_argument("--holdout-until", type=float, default=2012.5,
+                   help="also calibrate on the record up to this date and predict the rest")
+    p.add_argument("--no-holdout", action="store_true", help="skip the holdout")
+    p.add_argument("--no-models", action="store_true", help="skip the model selection")
+    p.add_argument("--workers", type=_positive, default=1, help="local processes")
+    p.add_argument("--dask-local", type=_positive, metavar="N", help="a local Dask cluster of N workers")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler")
+    p.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the ABC histories of an interrupted run into the same --out")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("dashboard", help="the interactive dashboard (Mesa SolaraViz)")
     p.add_argument("--scenario", help="start from this scenario file (default: baseline)")

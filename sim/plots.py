@@ -183,6 +183,7 @@ def plot_fit(table: pd.DataFrame, record, start_year: int, axes=None):
                 ax.vlines(o.date, 0, o.value, color="C3", lw=1, alpha=0.6)
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("year")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.set_xlim(start_year, q.index.max())
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
@@ -210,7 +211,9 @@ def plot_posterior(posterior: pd.DataFrame, params: dict, correlated: int = 6):
         ax.hist(posterior[name], bins=edges, weights=w, density=True, color="C0", alpha=0.7)
         if log:
             ax.set_xscale("log")
-            ax.plot([u.low, u.high], [1.0 / (u.high - u.low)] * 2, alpha=0)  # keep the range
+            ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
             x = np.geomspace(u.low, u.high, 50)
             ax.plot(x, 1.0 / (x * np.log(u.high / u.low)), color="black", lw=1, ls="--")
         else:

@@ -22,7 +22,7 @@ from .plots import plot_uptake
 from .scenario import Scenario
 
 PACKAGES = ("mutuals-sim", "mesa", "numpy", "pandas", "scipy", "pydantic", "matplotlib",
-            "pyarrow", "dask", "distributed", "SALib")
+            "pyarrow", "dask", "distributed", "SALib", "pyabc", "numba", "llvmlite")
 
 
 def git_commit() -> str:

@@ -1,0 +1,146 @@
+"""The record, its error model, ABC-SMC calibration and `mutuals calibrate`."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+import sim
+from sim import calibrate as cal
+from sim.cli import main
+from sim.record import Observation, Record, distance, load_record, model_values
+from sim.scenario import ScenarioError, Uncertainty, load_scenario, uncertainties
+
+from .conftest import SCENARIOS
+
+RECORD = SCENARIOS / "calibration" / "record.toml"
+
+
+def _obs(**kw) -> Observation:
+    base = dict(name="x", date=2014.25, measure="live_mutuals", counts="local_authority", value=50,
+                error="lognormal", sigma=0.3, source="test")
+    return Observation(**{**base, **kw})
+
+
+def test_the_shipped_record_holds_every_uptake_figure_up_to_2014():
+    record = load_record(RECORD)
+    assert len(record.observation) == 7
+    assert record.last_date <= 2015
+    la = [o for o in record.observation if o.counts == "local_authority"]
+    assert [(o.value, o.since, o.date) for o in la] == [(50, 2010.0, 2014.25)]
+    assert all(o.error == "upper_bound" for o in record.observation if o.counts == "all_sectors")
+    assert {o.value for o in record.observation} >= {9, 58, 40, 70, 100}
+
+
+def test_model_values_interpolate_between_years():
+    record = Record(observation=[_obs(name="a", date=2012.5),
+                                 _obs(name="b", date=2014.25, since=2010.0, measure="new_spinouts")])
+    measures = {"live_mutuals": np.array([[0.0, 2.0, 4.0, 8.0, 10.0, 12.0]]),
+                "cumulative_spinouts": np.array([[7.0, 9.0, 13.0, 20.0, 40.0, 41.0]]),
+                "in_preparation": np.zeros((1, 6))}
+    values = model_values(record, measures, 2010)
+    assert_allclose(values["a"], [6.0])  # halfway between 4 and 8
+    assert_allclose(values["b"], [40.25 - 7.0])
+
+
+def test_distance_follows_the_error_model():
+    record = Record(observation=[_obs(name="la"), _obs(name="bound", counts="all_sectors", value=9,
+                                                       error="upper_bound", sigma=0.2)])
+    at_truth = distance(record, {"la": 50.0, "bound": 9.0})
+    assert at_truth == 0.0
+    # a lognormal figure: one sigma off on the log(1 + x) scale is distance 1
+    one_sigma = np.expm1(np.log1p(50.0) + 0.3)
+    assert_allclose(distance(record, {"la": one_sigma, "bound": 0.0}), 1.0)
+    # a bound counts only when exceeded
+    assert distance(record, {"la": 50.0, "bound": 3.0}) == 0.0
+    assert_allclose(distance(record, {"la": 50.0, "bound": np.expm1(np.log(10.0) + 0.4)}), 2.0)
+
+
+@pytest.mark.parametrize("edit, key", [
+    (('error = "lognormal"', 'error = "gaussian"'), "observation.4.error"),
+    (("sigma = 0.3", "sigma = -1"), "observation.4.sigma"),
+    (("since = 2010.0\n", ""), "observation.4"),
+    (('counts = "local_authority"', 'counts = "everyone"'), "observation.4.counts"),
+    (('name = "all_sectors_2010"', 'name = "all_sectors_2010"\nvalu = 3'), "observation.0.valu"),
+])
+def test_a_wrong_record_is_refused_naming_the_key(tmp_path, capsys, edit, key):
+    text = RECORD.read_text().replace(*edit)
+    assert text != RECORD.read_text()
+    bad = tmp_path / "record.toml"
+    bad.write_text(text)
+    with pytest.raises(ScenarioError, match=key.replace(".", r"\.")):
+        load_record(bad)
+    out = tmp_path / "cal"
+    code = main(["calibrate", str(SCENARIOS / "historical.toml"), "--record", str(bad),
+                 "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and key in err and "Traceback" not in err
+    assert not out.exists() and not (tmp_path / ".cal.work").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["record.toml"]
+
+
+def test_priors_come_from_schema_metadata():
+    params = cal.calibrated_parameters(load_scenario(SCENARIOS / "historical.toml"), 2014.7)
+    every = uncertainties()
+    assert set(params) <= set(every)
+    # the behavioural ones all, the advice and evidence effects (running before 2014.7), not the
+    # cuts or instruments not yet in force
+    assert {p for p in every if p.startswith(("population.", "behaviour.", "mutuals."))} <= set(params)
+    assert "support.advice.cost_reduction" in params and "support.evidence.visibility" in params
+    assert "fiscal.severity" not in params and "support.grants.per_spinout" not in params
+    assert every["population.reserves"].scale == "log"  # 0.25-4 spans more than ten times
+    # the unbounded coordinates map the standard normal's quantiles onto each range
+    z = {cal._key(p): 0.0 for p in params}
+    mid = cal.from_unbounded(params, z)
+    assert_allclose(mid["behaviour.review_rate"], (0.04 + 0.15) / 2)
+    assert_allclose(mid["population.reserves"], 1.0)  # the geometric middle of 0.25-4
+
+
+@pytest.mark.slow
+def test_abc_recovers_the_bass_parameters_from_synthetic_data(tmp_path):
+    bass = load_scenario(SCENARIOS / "validation" / "bass.toml")
+    truth = {"behaviour.p": 0.03, "behaviour.q": 0.38}
+    years = [2012, 2014, 2016, 2018]
+    frame = sim.simulate(bass, replicates=200, seed=3, engine="ensemble")
+    adopters = frame.groupby("year")["live_mutuals"].mean()
+    record = Record(observation=[
+        _obs(name=f"adopters_{y}", date=float(y), value=float(adopters[y]), sigma=0.1) for y in years])
+    params = {"behaviour.p": Uncertainty(0.03, 0.005, 0.1, "linear"),
+              "behaviour.q": Uncertainty(0.38, 0.05, 0.8, "linear")}
+    result = cal.run_abc({"bass": bass}, record, tmp_path / "h.db", particles=200, generations=10,
+                         min_epsilon=1.0, seed=5, params=params, steered=list(params))
+    table = cal.identifiability(result).set_index("parameter")
+    for path, value in truth.items():
+        low, high = table.loc[path, ["posterior_q05", "posterior_q95"]]
+        assert low <= value <= high, (path, low, high)
+        assert table.loc[path, "ratio"] < 0.5  # and the data do narrow it
+
+
+@pytest.mark.slow
+def test_mutuals_calibrate_writes_the_whole_folder(tmp_path):
+    out = tmp_path / "cal"
+    args = ["calibrate", str(SCENARIOS / "historical.toml"), "--record", str(RECORD), "--particles",
+            "40", "--generations", "3", "--predictive-particles", "10", "--predictive-replicates", "2",
+            "--seed", "3", "--out", str(out)]
+    assert main(args) == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"posterior.parquet", "predictive.parquet", "fit.png", "posterior.png", "identifiability.csv",
+            "manifest.json", "models.csv", "holdout.csv", "calibration.md", "history.db"} <= names
+    posterior = pd.read_parquet(out / "posterior.parquet")
+    assert len(posterior) == 40 and abs(posterior["weight"].sum() - 1) < 1e-9
+    assert "behaviour.review_rate" in posterior.columns
+    predictive = pd.read_parquet(out / "predictive.parquet")
+    assert {"particle", "replicate", "year", "live_mutuals", "cumulative_spinouts",
+            "authorities_with_mutual", "share_with_mutual", "in_preparation"} <= set(predictive.columns)
+    assert predictive["particle"].nunique() == 10 and predictive["year"].max() == 2030
+    models = pd.read_csv(out / "models.csv")
+    assert len(models) == 7 and abs(models["probability"].sum() - 1) < 1e-6
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["settings"]["particles"] == 40 and manifest["record"]["observation"]
+    assert not (tmp_path / ".cal.work").exists()
+    # the same seed on one process gives the same posterior
+    assert main([*args[:-1], str(tmp_path / "again"), "--no-models", "--no-holdout"]) == 0
+    again = pd.read_parquet(tmp_path / "again" / "posterior.parquet")
+    pd.testing.assert_frame_equal(again, posterior)
