@@ -23,7 +23,16 @@ from scipy.special import ndtr
 
 from . import dynamics as dyn
 from .record import Record, distance, model_values
-from .scenario import INSTRUMENTS, MECHANISMS, Scenario, Uncertainty, uncertainties, with_overrides, without
+from .scenario import (
+    INSTRUMENTS,
+    MECHANISMS,
+    Scenario,
+    Uncertainty,
+    scenario_from_dict,
+    uncertainties,
+    with_overrides,
+    without,
+)
 from .simulate import measures_array, replicate_seeds, simulate
 
 BEHAVIOURAL = ("population.", "behaviour.", "mutuals.")
@@ -35,12 +44,13 @@ def calibrated_parameters(scenario: Scenario, until: float) -> dict[str, Uncerta
     """The uncertain parameters the record can speak to: every behavioural one (population,
     behaviour, mutuals) and the effects of every instrument that runs in ``scenario`` before
     ``until``. The others (cut severity, instruments not yet in force) keep their defaults."""
-    active = [name for name in INSTRUMENTS
-              if any(w.start < until and (w.budget > 0 or name == "right_to_challenge")
-                     for w in getattr(scenario.support, name).windows())
-              and (name != "right_to_challenge" or scenario.support.right_to_challenge.rate > 0)]
-    prefixes = BEHAVIOURAL + tuple(f"support.{name}." for name in active)
-    return uncertainties(prefixes)
+    def in_force(name: str) -> bool:
+        inst = getattr(scenario.support, name)
+        if name == "right_to_challenge":  # a statutory right: no budget, a rate
+            return inst.rate > 0 and inst.start < until
+        return any(w.start < until and w.budget > 0 for w in inst.windows())
+
+    return uncertainties(BEHAVIOURAL + tuple(f"support.{n}." for n in INSTRUMENTS if in_force(n)))
 
 
 def without_national_push(scenario: Scenario) -> Scenario:
@@ -53,7 +63,7 @@ def without_national_push(scenario: Scenario) -> Scenario:
         if inst["label"] == NATIONAL_PUSH:
             inst["budget"] = 0.0
             inst["label"] = ""
-    return with_overrides(scenario.model_validate(data), {}, f"{scenario.name} without the national push")
+    return scenario_from_dict(data, f"{scenario.name} without the national push")
 
 
 def structures(scenario: Scenario) -> dict[str, Scenario]:

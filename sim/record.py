@@ -8,14 +8,13 @@ measures; :func:`distance` compares the two under the record's error model.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .scenario import ScenarioError, _describe
+from .scenario import ScenarioError, _describe, read_toml
 
 MEASURES = ("new_spinouts", "live_mutuals", "in_preparation")
 
@@ -78,14 +77,7 @@ class Record(BaseModel):
 def load_record(path: str | Path) -> Record:
     """Read and validate a record file."""
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"record file {path} does not exist")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a UTF-8 text file") from None
+    data = read_toml(path, "record file")
     try:
         return Record.model_validate(data)
     except ValidationError as err:

@@ -199,7 +199,7 @@ class Behaviour(_Section):
     )
     temperature: float = _f(
         0.7, 0.01, 100.0, "GBP m; scale of the bounded-rational choice",
-        "assumption 0.3-2, calibrated loosely to early uptake (see ODD)", plausible=(0.3, 2)
+        "assumption 0.3-2, fitted to the record by the calibration (see ODD)", plausible=(0.3, 2)
     )
     savings_rate: float = _f(
         0.08, 0.0, 0.5, "share of a service's cost saved each year by a live mutual",
@@ -449,19 +449,24 @@ def _deep_merge(base: dict, top: dict) -> dict:
     return out
 
 
-def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict:
-    if path in chain:
-        loop = " -> ".join(str(p) for p in (*chain, path))
-        raise ScenarioError(f"{chain[-1]}: key 'extends': the files extend each other in a loop: {loop}")
+def read_toml(path: Path, what: str) -> dict:
+    """A TOML file's contents; :class:`ScenarioError` naming ``what`` and the file if it is
+    missing, not UTF-8 text or not valid TOML."""
     if not path.is_file():
-        where = f"{chain[-1]}: key 'extends': parent" if chain else "scenario file"
-        raise ScenarioError(f"{where} {path} does not exist")
+        raise ScenarioError(f"{what} {path} does not exist")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{path}: not valid TOML: {err}") from None
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: not a UTF-8 text file") from None
+
+
+def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict:
+    if path in chain:
+        loop = " -> ".join(str(p) for p in (*chain, path))
+        raise ScenarioError(f"{chain[-1]}: key 'extends': the files extend each other in a loop: {loop}")
+    data = read_toml(path, f"{chain[-1]}: key 'extends': parent" if chain else "scenario file")
     parents = data.pop("extends", [])
     if isinstance(parents, str):
         parents = [parents]

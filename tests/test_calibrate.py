@@ -144,3 +144,15 @@ def test_mutuals_calibrate_writes_the_whole_folder(tmp_path):
     assert main([*args[:-1], str(tmp_path / "again"), "--no-models", "--no-holdout"]) == 0
     again = pd.read_parquet(tmp_path / "again" / "posterior.parquet")
     pd.testing.assert_frame_equal(again, posterior)
+
+
+def test_model_selection_compares_the_structures_each_mechanism_off():
+    hist = load_scenario(SCENARIOS / "historical.toml")
+    models = cal.structures(hist)
+    assert list(models) == list(cal.STRUCTURES)
+    push = models["without national_push"]
+    assert push.support.evidence.budget == 0 and [w.start for w in push.support.advice.also] == [2018.0]
+    assert push.support.advice.budget == hist.support.advice.budget  # the programme itself stays
+    assert models["without contracts"].mutuals.contract_years == 0
+    earlier = models["earlier structure"]
+    assert earlier.behaviour.alternative_savings_rate == 0 and earlier.support.evidence.budget == 0

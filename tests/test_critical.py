@@ -111,3 +111,29 @@ def test_the_verdict_numbers_match_its_tables(tmp_path, capsys):
     verdict = "holds" if none["probability"] < 0.5 <= more["probability"] else "does not hold"
     assert f"the claim **{verdict}**" in text
     assert len(lhs) == 24 and (out / "defaults.png").exists() and (out / "lhs.png").exists()
+
+
+@pytest.mark.slow
+def test_the_verdict_under_a_posterior_reports_its_table(tmp_path):
+    from sim.cli import main
+    from sim.scenario import uncertainties
+
+    # a toy posterior of two particles: the verdict draws from it by weight
+    paths = [p for p in uncertainties(("behaviour.",)) if p in ("behaviour.review_rate", "behaviour.temperature")]
+    posterior = pd.DataFrame({paths[0]: [0.05, 0.14], paths[1]: [0.5, 1.5], "weight": [0.5, 0.5]})
+    posterior.to_parquet(tmp_path / "posterior.parquet")
+    out = tmp_path / "v"
+    assert main(["verdict", "--out", str(out), "--replicates", "20", "--lhs", "8", "--lhs-replicates",
+                 "4", "--seed", "2", "--posterior", str(tmp_path / "posterior.parquet"),
+                 "--posterior-particles", "6", "--posterior-replicates", "3"]) == 0
+    table = pd.read_csv(out / "posterior.csv")
+    assert list(table["particles"]) == [6, 6] and list(table["replicates"]) == [3, 3]
+    text = (out / "verdict.md").read_text()
+    found = re.search(r"Under the posterior .* is ([\d.]+) \(95% CI ([\d.]+)-([\d.]+);", text)
+    assert found, text
+    assert_allclose([float(g) for g in found.groups()],
+                    table.loc[0, ["probability", "low", "high"]].to_numpy(dtype=float), atol=0.005)
+    # a file that is not a posterior is refused before any work
+    (tmp_path / "bad.parquet").write_text("not parquet")
+    assert main(["verdict", "--out", str(tmp_path / "w"), "--posterior", str(tmp_path / "bad.parquet")]) == 2
+    assert not (tmp_path / "w").exists()
