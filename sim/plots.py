@@ -183,7 +183,7 @@ def plot_fit(table: pd.DataFrame, record, start_year: int, axes=None):
                 ax.vlines(o.date, 0, o.value, color="C3", lw=1, alpha=0.6)
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("year")
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=5, integer=True))
         ax.set_xlim(start_year, q.index.max())
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)

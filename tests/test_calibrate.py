@@ -156,3 +156,19 @@ def test_model_selection_compares_the_structures_each_mechanism_off():
     assert models["without contracts"].mutuals.contract_years == 0
     earlier = models["earlier structure"]
     assert earlier.behaviour.alternative_savings_rate == 0 and earlier.support.evidence.budget == 0
+
+
+@pytest.mark.slow
+def test_an_interrupted_calibration_resumes_from_its_history(tmp_path):
+    hist = load_scenario(SCENARIOS / "historical.toml")
+    record = load_record(RECORD)
+    params = cal.calibrated_parameters(hist, record.last_date)
+    steered = ["behaviour.savings_rate", "behaviour.alternative_savings_rate"]
+    db = tmp_path / "history.db"
+    first = cal.run_abc({"h": hist}, record, db, particles=30, generations=2, min_epsilon=0.0,
+                        seed=4, params=params, steered=steered)
+    assert first.generations == 2
+    resumed = cal.run_abc({"h": hist}, record, db, particles=30, generations=4, min_epsilon=0.0,
+                          seed=4, params=params, steered=steered, resume=True)
+    assert resumed.generations == 4 and resumed.epsilons[:2] == first.epsilons
+    assert resumed.epsilons[3] < resumed.epsilons[1]  # it went on from where it stopped
