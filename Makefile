@@ -41,7 +41,8 @@ dev: $(VENV)/.installed-dev
 ## run the shipped scenarios and write results/
 run: $(VENV)/.installed
 	$(BIN)/mutuals run scenarios/*.toml scenarios/validation/bass.toml --out results
-	$(BIN)/mutuals compare scenarios/baseline.toml scenarios/historical.toml scenarios/grants.toml \
+	$(BIN)/mutuals compare scenarios/baseline.toml scenarios/december_2012.toml scenarios/historical.toml \
+	  scenarios/grants.toml \
 	  scenarios/advice.toml scenarios/evidence.toml scenarios/tested_models.toml \
 	  scenarios/barriers.toml scenarios/right_to_challenge.toml scenarios/joined_up.toml \
 	  --replicates 500 --out results/comparison

@@ -210,7 +210,7 @@ def cmd_phase(args) -> int:
     return 0
 
 
-VERDICT_SCENARIOS = ("baseline", "historical", "joined_up", "grants", "advice", "evidence",
+VERDICT_SCENARIOS = ("baseline", "december_2012", "historical", "joined_up", "grants", "advice", "evidence",
                      "tested_models", "barriers", "right_to_challenge")
 
 

@@ -275,10 +275,11 @@ def proposal(c: Year, u_a, p_review):
 @element
 def choice_probabilities(p: Params, c: Year, cost, challenged, pressure, capacity, reserves,
                          alpha, beta, odds):
-    """(mutual, other model): the chances a review of a service of yearly cost ``cost`` ends in
-    a mutual or in another delivery model (the options appraisal), for an authority whose belief
-    is Beta(alpha, beta) and whose risk odds are ``odds`` (see :func:`sim.rules.risk_odds`:
-    fixed for a run, so computed once per authority)."""
+    """(chance of a mutual, its value, the other model's value) for a review of a service of
+    yearly cost ``cost`` (the options appraisal), by an authority whose belief is Beta(alpha,
+    beta) and whose risk odds are ``odds`` (see :func:`sim.rules.risk_odds`: fixed for a run, so
+    computed once per authority). The chance of the other model,
+    :func:`sim.rules.alternative_probability` of these, is needed only if no mutual is chosen."""
     net = net_cost(p, c)
     motivation = 1.0 + p.pressure_motivation * pressure
     utility = rules.decision_utility(
@@ -290,7 +291,7 @@ def choice_probabilities(p: Params, c: Year, cost, challenged, pressure, capacit
     feasible = rules.feasibility(capacity, rules.affordability(reserves, net), challenged,
                                  p.challenge_capacity)
     p_adopt = rules.adoption_probability(utility, other, p.temperature, feasible, p.p, p.q, c.share)
-    return p_adopt, rules.alternative_probability(utility, other, p.temperature, p_adopt)
+    return p_adopt, utility, other
 
 
 SLOT_OUTCOMES = ("accepted", "launched", "abandoned", "good", "bad", "failed", "challenged",
@@ -319,8 +320,8 @@ def slot_year(p: Params, c: Year, state, viability, cost, u_a, u_b, p_review, pr
     if state == IN_HOUSE:
         arrival, challenged = proposal(c, u_a, p_review)
         if arrival:
-            p_adopt, p_other = choice_probabilities(p, c, cost, challenged, pressure, capacity,
-                                                    reserves, alpha, beta, odds)
+            p_adopt, utility, other = choice_probabilities(p, c, cost, challenged, pressure,
+                                                           capacity, reserves, alpha, beta, odds)
             accepted = u_b < p_adopt
             if accepted:
                 # given approval (u_b < p_adopt), u_b / p_adopt is uniform on [0, 1): the new
@@ -329,7 +330,8 @@ def slot_year(p: Params, c: Year, state, viability, cost, u_a, u_b, p_review, pr
                                                          p.viability_spread)
                 launched = c.instant > 0.0
                 new_state = SPUN_OUT if launched else PREPARING
-            elif u_b < p_adopt + p_other:
+            elif other > 0.0 and u_b < p_adopt + rules.alternative_probability(
+                    utility, other, p.temperature, p_adopt):
                 alternative = True
                 new_state = ALTERNATIVE
         challenged = challenged and accepted
@@ -341,8 +343,8 @@ def slot_year(p: Params, c: Year, state, viability, cost, u_a, u_b, p_review, pr
         good = rules.good_year(u_a, viability)
         bad = not good
         failed = rules.failed(u_a, u_b, viability, p.failure_given_struggle)
-        lost = not failed and rules.contract_lost(u_a, u_b, viability, p.failure_given_struggle,
-                                                  p.contract_loss)
+        lost = (not failed and p.contract_loss > 0.0
+                and rules.contract_lost(u_a, u_b, viability, p.failure_given_struggle, p.contract_loss))
         new_state = RETURNED if failed else (ALTERNATIVE if lost else state)
     elif state == ALTERNATIVE:
         new_state = IN_HOUSE if rules.released(u_a, p.alternative_release) else state
@@ -382,40 +384,66 @@ STATE_MEASURES = ("authorities_with_mutual", "live_mutuals", "in_preparation", "
 
 
 @element
-def replicate_measures(state, slot_authority, slot_cost, spending_power, alpha, beta,
-                       savings_rate):
+def count_slot(tally, state, cost):
+    """One service added to its authority's tally (live, cost of live, preparing, returned,
+    delivered another way)."""
+    live, live_cost, preparing, returned, other = tally
+    if state == SPUN_OUT:
+        return live + 1, live_cost + cost, preparing, returned, other
+    if state == PREPARING:
+        return live, live_cost, preparing + 1, returned, other
+    if state == RETURNED:
+        return live, live_cost, preparing, returned + 1, other
+    if state == ALTERNATIVE:
+        return live, live_cost, preparing, returned, other + 1
+    return tally
+
+
+@element
+def add_authority(totals, tally, spending_power, alpha, beta, savings_rate):
+    """A replicate's running totals (authorities with a mutual, live, preparing, returned,
+    delivered another way, savings, summed belief, summed spending power) with one authority's
+    tally (:func:`count_slot`) and values added."""
+    n_with, n_live, n_preparing, n_returned, n_other, savings, belief, power = totals
+    live, live_cost, preparing, returned, other = tally
+    return (n_with + (live > 0), n_live + live, n_preparing + preparing, n_returned + returned,
+            n_other + other, savings + savings_rate * live_cost * spending_power,
+            belief + rules.belief_mean(alpha, beta), power + spending_power)
+
+
+ZERO_TALLY = (0.0, 0.0, 0.0, 0.0, 0.0)
+ZERO_TOTALS = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+@element
+def replicate_measures(state, first_slot, slot_cost, spending_power, alpha, beta, savings_rate):
     """:data:`STATE_MEASURES` of one replicate, from its services' states (N,) and its
-    authorities' spending power and beliefs (A,). Sums run over services, then authorities, in
-    order."""
+    authorities' spending power and beliefs (A,); authority ``a`` owns services ``first_slot[a]``
+    to ``first_slot[a + 1] - 1``. Sums run over authorities in order, each over its services in
+    order: the ensemble engine's loop, which tallies as it goes, adds in the same order."""
     A = spending_power.shape[0]
-    live, cost = np.zeros(A, dtype=np.int64), np.zeros(A)
-    n_live = n_preparing = n_returned = n_other = 0.0
-    for j in range(state.shape[0]):
-        if state[j] == SPUN_OUT:
-            live[slot_authority[j]] += 1
-            cost[slot_authority[j]] += slot_cost[j]
-            n_live += 1
-        elif state[j] == PREPARING:
-            n_preparing += 1
-        elif state[j] == RETURNED:
-            n_returned += 1
-        elif state[j] == ALTERNATIVE:
-            n_other += 1
-    n_with = savings = belief = power = 0.0
+    totals = ZERO_TOTALS
     for a in range(A):
-        n_with += live[a] > 0
-        savings += savings_rate * cost[a] * spending_power[a]
-        belief += rules.belief_mean(alpha[a], beta[a])
-        power += spending_power[a]
+        tally = ZERO_TALLY
+        for j in range(first_slot[a], first_slot[a + 1]):
+            tally = count_slot(tally, state[j], slot_cost[j])
+        totals = add_authority(totals, tally, spending_power[a], alpha[a], beta[a], savings_rate)
+    return finish_measures(totals, A)
+
+
+@element
+def finish_measures(totals, A):
+    """:data:`STATE_MEASURES` from a replicate's totals (:func:`add_authority`)."""
+    n_with, n_live, n_preparing, n_returned, n_other, savings, belief, power = totals
     return n_with, n_live, n_preparing, n_returned, n_other, savings, belief / A, power / A
 
 
 @numba.njit(cache=True)
-def state_measures(state, slot_authority, slot_cost, spending_power, alpha, beta, savings_rate):
+def state_measures(state, first_slot, slot_cost, spending_power, alpha, beta, savings_rate):
     """:func:`replicate_measures` of each of R replicates (R, 8): state (R, N), the rest (R, A)."""
     out = np.empty((state.shape[0], len(STATE_MEASURES)))
     for r in range(state.shape[0]):
-        out[r] = replicate_measures(state[r], slot_authority, slot_cost, spending_power[r],
+        out[r] = replicate_measures(state[r], first_slot, slot_cost, spending_power[r],
                                     alpha[r], beta[r], savings_rate)
     return out
 
@@ -486,16 +514,6 @@ def tally(previous: dict, launched, abandoned, failed, challenged, lost, spend: 
     }
     out.update({f"spent_{k}": v for k, v in spend.items()})
     return out
-
-
-@element
-def count_preparing(state, slot_authority, out):
-    """Projects in preparation per authority (A,), written to ``out``, from one replicate's
-    service states (N,)."""
-    out[:] = 0.0
-    for j in range(state.shape[0]):
-        if state[j] == PREPARING:
-            out[slot_authority[j]] += 1.0
 
 
 @element

@@ -23,31 +23,33 @@ from .scenario import Scenario
 
 
 @numba.njit(cache=True)
-def elements_year(p, table, inline, next_double, generators, group_of, slot_authority, slot_cost,
-                  savings_rate, state, viability, spending_power, alpha, beta, deprivation,
-                  capacity0, reserves0, odds, own, drawn):
+def elements_year(p, table, inline, next_double, generators, group_of, first_slot, slot_cost,
+                  savings_rate, state, viability, spending_power, alpha, beta,
+                  deprivation, capacity0, reserves0, odds, own, drawn):
     """One year of every authority and service of R replicates, updated in place.
 
     ``table`` holds each replicate's :class:`sim.dynamics.Year`. Replicate r draws its year's
     uniforms (see :mod:`sim.dynamics`) from its numpy PCG64 generator, whose state is at address
     ``generators[r]``: stepped inline (:func:`sim.pcg64.fill`) if ``inline``, else through the
     generator's C function ``next_double``; either way the numbers ``Generator.random`` gives.
-    Authority ``a`` is in peer group ``group_of[a]``; service ``j`` belongs to authority
-    ``slot_authority[j]``; ``own`` holds last year's (good years, bad years, bad news) per
-    authority (3, R, A), replaced by this year's; ``drawn`` the reserves each authority's
-    spin-outs have drawn (R, A). Returns the counts of :data:`sim.dynamics.EVENTS` (R, 7) and the
-    :data:`sim.dynamics.STATE_MEASURES` after the year (R, 8), per replicate.
+    Authority ``a`` is in peer group ``group_of[a]`` and owns the services ``first_slot[a]`` to
+    ``first_slot[a + 1] - 1``.
+    ``own`` holds last year's (good years, bad years, bad news) per authority and its projects
+    in preparation at the year's end (4, R, A), replaced by this year's; ``drawn`` the reserves
+    each authority's spin-outs have drawn (R, A). Returns the counts of
+    :data:`sim.dynamics.EVENTS` (R, 7) and the :data:`sim.dynamics.STATE_MEASURES` after the
+    year (R, 8), per replicate.
 
-    Each replicate draws its uniforms, then takes two passes: its authorities' years, then its
-    services' years, each service reading its authority's new values."""
+    Each replicate draws its uniforms and pools last year's evidence by peer group; then each
+    authority has its year, then its services theirs, reading its new values. An authority's
+    year reads only its own state and last year's pooled evidence, so the order changes
+    nothing; its counts are kept in locals and written once, and the measures are tallied as
+    the services are visited, in :func:`sim.dynamics.replicate_measures`'s order."""
     R, A = spending_power.shape
     N = state.shape[1]
     events = np.zeros((R, len(dyn.EVENTS)))
     measures = np.empty((R, len(dyn.STATE_MEASURES)))
     u = np.empty(A + 2 * N)  # one replicate's year of uniforms: [fiscal | u_a | u_b]
-    # this year's values of each authority, for its services
-    pressure, capacity, reserves, p_review = np.empty(A), np.empty(A), np.empty(A), np.empty(A)
-    preparing = np.empty(A)
     for r in range(R):
         if inline:
             pcg64.fill(generators[r], u)
@@ -55,41 +57,43 @@ def elements_year(p, table, inline, next_double, generators, group_of, slot_auth
             for i in range(u.size):
                 u[i] = next_double(generators[r])
         c = dyn.year_of(table, r)
-        group, national = dyn.pooled(group_of, own[:, r])
-        dyn.count_preparing(state[r], slot_authority, preparing)
+        group, national = dyn.pooled(group_of, own[:3, r])
+        n_accepted = n_launched = n_abandoned = n_failed = n_challenged = n_other = n_lost = 0
+        up_front = p.reserves_drawdown * dyn.net_cost(p, c)
+        totals = dyn.ZERO_TOTALS
         for a in range(A):
             g = group_of[a]
-            (spending_power[r, a], pressure[a], alpha[r, a], beta[r, a], capacity[a], reserves[a],
-             p_review[a]) = dyn.authority_year(
+            (spending_power[r, a], pressure, alpha[r, a], beta[r, a], capacity, reserves,
+             p_review) = dyn.authority_year(
                 p, c, spending_power[r, a], alpha[r, a], beta[r, a], deprivation[r, a], u[a],
                 capacity0[r, a], reserves0[r, a], (own[0, r, a], own[1, r, a], own[2, r, a]),
                 (group[0, g], group[1, g], group[2, g]), (national[0], national[1], national[2]),
-                preparing[a], drawn[r, a])
-            own[0, r, a] = own[1, r, a] = own[2, r, a] = 0.0
-        n_accepted = n_launched = n_abandoned = n_failed = n_challenged = n_other = n_lost = 0
-        up_front = p.reserves_drawdown * dyn.net_cost(p, c)
-        for j in range(N):
-            a = slot_authority[j]
-            (state[r, j], viability[r, j], accepted, launched, abandoned, good, bad, failed,
-             challenged, other, lost) = dyn.slot_year(
-                p, c, state[r, j], viability[r, j], slot_cost[j], u[A + j], u[A + N + j],
-                p_review[a], pressure[a], capacity[a], reserves[a], alpha[r, a], beta[r, a],
-                odds[r, a])
-            n_accepted += accepted
-            n_launched += launched
-            n_abandoned += abandoned
-            n_failed += failed
-            n_challenged += challenged
-            n_other += other
-            n_lost += lost
-            own[0, r, a] += good
-            own[1, r, a] += bad
-            own[2, r, a] += abandoned + failed + lost
-            if accepted:
-                drawn[r, a] += up_front
+                own[3, r, a], drawn[r, a])
+            n_good = n_bad = n_news = 0.0
+            tally = dyn.ZERO_TALLY
+            for j in range(first_slot[a], first_slot[a + 1]):
+                (state[r, j], viability[r, j], accepted, launched, abandoned, good, bad, failed,
+                 challenged, other, lost) = dyn.slot_year(
+                    p, c, state[r, j], viability[r, j], slot_cost[j], u[A + j], u[A + N + j],
+                    p_review, pressure, capacity, reserves, alpha[r, a], beta[r, a], odds[r, a])
+                n_accepted += accepted
+                n_launched += launched
+                n_abandoned += abandoned
+                n_failed += failed
+                n_challenged += challenged
+                n_other += other
+                n_lost += lost
+                n_good += good
+                n_bad += bad
+                n_news += abandoned + failed + lost
+                tally = dyn.count_slot(tally, state[r, j], slot_cost[j])
+                if accepted:
+                    drawn[r, a] += up_front
+            own[0, r, a], own[1, r, a], own[2, r, a], own[3, r, a] = n_good, n_bad, n_news, tally[2]
+            totals = dyn.add_authority(totals, tally, spending_power[r, a], alpha[r, a],
+                                       beta[r, a], savings_rate)
         events[r] = n_accepted, n_launched, n_abandoned, n_failed, n_challenged, n_other, n_lost
-        measures[r] = dyn.replicate_measures(state[r], slot_authority, slot_cost,
-                                             spending_power[r], alpha[r], beta[r], savings_rate)
+        measures[r] = dyn.finish_measures(totals, A)
     return events, measures
 
 
@@ -115,7 +119,7 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     prior_alpha, prior_beta = dyn.prior(s)
     alpha, beta = np.full((R, A), prior_alpha), np.full((R, A), prior_beta)
     spending_power = np.ones((R, A))
-    own = np.zeros((3, R, A))
+    own = np.zeros((4, R, A))  # good years, bad years, bad news; projects in preparation
     drawn = np.zeros((R, A))
     grant_share, advice_share = np.ones(R), np.ones(R)
     counters = dyn.first_tally(attrs["initial_adopter"].sum(axis=-1).astype(float))
@@ -133,12 +137,13 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     addresses = np.array([pcg64.state_address(g.bit_generator) for g in generators],
                          dtype=np.uint64)
     savings_rate = s.behaviour.savings_rate
-    obs = record(0, dyn.state_measures(state, st.slot_authority, st.slot_cost, spending_power,
+    first_slot = st.first_slot
+    obs = record(0, dyn.state_measures(state, first_slot, st.slot_cost, spending_power,
                                        alpha, beta, savings_rate), counters)
     for t, year in enumerate(years[1:], start=1):
         ctx = dyn.year_context(s, year, obs["share_with_mutual"], grant_share, advice_share)
         events, measures = elements_year(
-            p, ctx.table(R), inline_pcg64(), next_double, addresses, st.group, st.slot_authority,
+            p, ctx.table(R), inline_pcg64(), next_double, addresses, st.group, first_slot,
             st.slot_cost, savings_rate, state, viability, spending_power, alpha, beta, *fixed, odds,
             own, drawn)
         accepted, launched, abandoned, failed, challenged, _, lost = events.T

@@ -59,7 +59,7 @@ class MutualsModel(mesa.Model):
 
     def _observe(self) -> dict:
         st = self.structure
-        values = dyn.state_measures(self.slot_state[None], st.slot_authority, st.slot_cost,
+        values = dyn.state_measures(self.slot_state[None], st.first_slot, st.slot_cost,
                                     self._gather("spending_power")[None],
                                     self._gather("alpha")[None], self._gather("beta")[None],
                                     self.settings.behaviour.savings_rate)

@@ -108,6 +108,11 @@ class Structure:
     def n_slots(self) -> int:
         return len(self.slot_authority)
 
+    @property
+    def first_slot(self) -> np.ndarray:
+        """(A + 1,) authority ``a`` owns slots ``first_slot[a]`` to ``first_slot[a + 1] - 1``."""
+        return np.append(self.authority_starts, self.n_slots)
+
 
 def build_structure(scenario: Scenario) -> Structure:
     """Authorities ordered by region then tier (districts, then upper and single tier)."""

@@ -144,3 +144,17 @@ def test_the_odd_carries_the_current_parameter_table():
         basis = line.rsplit("|", 2)[-2]
         assert any(w in basis for w in ("assumption", "lever", "setting", "NAO", "IFS", "PAC",
                                         "survey", "Rogers", "Localism", "Feb 2013", "Dec 2011")), line
+
+
+def test_december_2012_holds_only_the_support_in_force_when_the_report_was_published():
+    report = 2012 + (31 + 29 + 31 + 30 + 31 + 30 + 31 + 31 + 30 + 31 + 30 + 5) / 366  # 6 December 2012
+    dec = load_scenario(SCENARIOS / "december_2012.toml")
+    hist = load_scenario(SCENARIOS / "historical.toml")
+    windows = [(n, w) for n in INSTRUMENTS for w in getattr(dec.support, n).windows()
+               if w.budget > 0 or (n == "right_to_challenge" and dec.support.right_to_challenge.rate > 0)]
+    assert windows and all(w.start <= report for _, w in windows), windows
+    # and it is historical without what was added later, nothing else
+    later = [w for n in INSTRUMENTS for w in getattr(hist.support, n).windows()
+             if w.start > report and w.budget > 0]
+    assert [w.start for w in later] == [2018.0]
+    assert dec.behaviour == hist.behaviour and dec.fiscal == hist.fiscal
