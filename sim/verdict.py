@@ -208,7 +208,7 @@ def run_verdict(scenarios: dict[str, Scenario], folder: Path, *, replicates: int
     ax.set_xlim(0, 1.02)
     ax.set_xlabel(f"probability that {theta:.0%} of authorities run a mutual by {cm}")
     ax.set_title(f"Critical mass at the default parameters\n(bars: Wilson 95% intervals; "
-                 f"{replicates} replicates, common random numbers)")
+                 f"{replicates} replicates, common random numbers)", fontsize=10, loc="right")
     fig.savefig(folder / "defaults.png", dpi=120)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")

@@ -127,7 +127,8 @@ def test_the_verdict_under_a_posterior_reports_its_table(tmp_path):
                  "4", "--seed", "2", "--posterior", str(tmp_path / "posterior.parquet"),
                  "--posterior-particles", "6", "--posterior-replicates", "3"]) == 0
     table = pd.read_csv(out / "posterior.csv")
-    assert list(table["particles"]) == [6, 6] and list(table["replicates"]) == [3, 3]
+    assert list(table["particles"]) == [6, 6, 6] and list(table["replicates"]) == [3, 3, 3]
+    assert "December 2012" in table.loc[0, "policy"] and "historical" in table.loc[2, "policy"]
     text = (out / "verdict.md").read_text()
     found = re.search(r"Under the posterior .* is ([\d.]+) \(95% CI ([\d.]+)-([\d.]+);", text)
     assert found, text
