@@ -252,8 +252,10 @@ def authority_year(p: Params, c: Year, spending_power, alpha, beta, deprivation,
     alpha = rules.updated_belief(alpha, p.prior_alpha, p.memory, good)
     beta = rules.updated_belief(beta, p.prior_beta, p.memory, bad)
     capacity, reserves = capacity_and_reserves(p, capacity0, reserves0, pressure)
-    capacity = rules.committed_capacity(capacity, n_preparing, p.capacity_per_project)
-    reserves = rules.reserves_left(reserves, drawn)
+    if n_preparing > 0.0:  # (with none, both rules leave their value as it is)
+        capacity = rules.committed_capacity(capacity, n_preparing, p.capacity_per_project)
+    if drawn > 0.0:
+        reserves = rules.reserves_left(reserves, drawn)
     return (spending_power, pressure, alpha, beta, capacity, reserves,
             review_probability(p, pressure))
 
@@ -292,6 +294,19 @@ def choice_probabilities(p: Params, c: Year, cost, challenged, pressure, capacit
                                  p.challenge_capacity)
     p_adopt = rules.adoption_probability(utility, other, p.temperature, feasible, p.p, p.q, c.share)
     return p_adopt, utility, other
+
+
+@element
+def quiet(p: Params, c: Year, state, u_a, p_review):
+    """Nothing happens to a service this year: in house with no proposal, delivered another way
+    and not coming back, or returned after a failure. :func:`slot_year` would leave it as it is,
+    with no event; the ensemble's loop skips it (a review arrives for about one service in ten
+    a year)."""
+    if state == IN_HOUSE:
+        return not proposal(c, u_a, p_review)[0]
+    if state == ALTERNATIVE:
+        return not rules.released(u_a, p.alternative_release)
+    return state == RETURNED
 
 
 SLOT_OUTCOMES = ("accepted", "launched", "abandoned", "good", "bad", "failed", "challenged",

@@ -44,7 +44,8 @@ def elements_year(p, table, inline, next_double, generators, group_of, first_slo
     authority has its year, then its services theirs, reading its new values. An authority's
     year reads only its own state and last year's pooled evidence, so the order changes
     nothing; its counts are kept in locals and written once, and the measures are tallied as
-    the services are visited, in :func:`sim.dynamics.replicate_measures`'s order."""
+    the services are visited, in :func:`sim.dynamics.replicate_measures`'s order. A service to
+    which nothing can happen this year (:func:`sim.dynamics.quiet`) is only tallied."""
     R, A = spending_power.shape
     N = state.shape[1]
     events = np.zeros((R, len(dyn.EVENTS)))
@@ -72,6 +73,9 @@ def elements_year(p, table, inline, next_double, generators, group_of, first_slo
             n_good = n_bad = n_news = 0.0
             tally = dyn.ZERO_TALLY
             for j in range(first_slot[a], first_slot[a + 1]):
+                if dyn.quiet(p, c, state[r, j], u[A + j], p_review):
+                    tally = dyn.count_slot(tally, state[r, j], slot_cost[j])
+                    continue
                 (state[r, j], viability[r, j], accepted, launched, abandoned, good, bad, failed,
                  challenged, other, lost) = dyn.slot_year(
                     p, c, state[r, j], viability[r, j], slot_cost[j], u[A + j], u[A + N + j],
