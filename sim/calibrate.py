@@ -14,6 +14,7 @@ Everything here takes and returns plain tables; :mod:`sim.cli` writes them to a 
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from .scenario import (
     INSTRUMENTS,
     MECHANISMS,
     Scenario,
+    ScenarioError,
     Uncertainty,
     scenario_from_dict,
     uncertainties,
@@ -191,16 +193,41 @@ def transition():
     return Floored()
 
 
-def sampler(workers: int = 1, dask_local: int | None = None, scheduler: str | None = None):
-    """pyabc's sampler: one process, a local process pool, or a Dask cluster (a local one of
-    ``dask_local`` workers, or an existing one at ``scheduler``)."""
+SCHEDULER_TIMEOUT = 5.0
+"""Seconds to wait for a Dask scheduler given by its address."""
+
+
+@contextmanager
+def dask_client(dask_local: int | None = None, scheduler: str | None = None):
+    """A Dask client for the calibration's simulations: of a local cluster of ``dask_local``
+    worker processes, or of the scheduler at ``scheduler``; None for neither. Closed (and the
+    local cluster shut down) on every path. A scheduler that does not answer within
+    :data:`SCHEDULER_TIMEOUT` seconds is a :class:`ScenarioError`."""
+    if not (dask_local or scheduler):
+        yield None
+        return
+    from dask.distributed import Client, LocalCluster
+
+    with ExitStack() as stack:
+        if scheduler:
+            try:
+                client = stack.enter_context(Client(scheduler, timeout=SCHEDULER_TIMEOUT))
+            except (OSError, TimeoutError, ValueError) as err:
+                raise ScenarioError(f"command line: --scheduler {scheduler}: no Dask scheduler "
+                                    f"answered within {SCHEDULER_TIMEOUT:g} s ({err})") from None
+        else:
+            cluster = stack.enter_context(LocalCluster(
+                n_workers=dask_local, threads_per_worker=1, processes=True, dashboard_address=None))
+            client = stack.enter_context(Client(cluster))
+        yield client
+
+
+def sampler(workers: int = 1, client=None):
+    """pyabc's sampler: one process, a local process pool of ``workers``, or a Dask
+    ``client``'s cluster (see :func:`dask_client`)."""
     import pyabc
 
-    if dask_local or scheduler:
-        from dask.distributed import Client, LocalCluster
-
-        client = Client(scheduler) if scheduler else Client(LocalCluster(
-            n_workers=dask_local, threads_per_worker=1, processes=True, dashboard_address=None))
+    if client is not None:
         out = pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=20)
     elif workers > 1:
         out = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
@@ -225,7 +252,7 @@ class Calibration:
 
 def run_abc(models: dict[str, Scenario], record: Record, db: Path, *, particles: int,
             generations: int, min_epsilon: float = 1.0, seed: int = 1, resume: bool = False,
-            workers: int = 1, dask_local: int | None = None, scheduler: str | None = None,
+            workers: int = 1, client=None,
             params: dict[str, Uncertainty] | None = None,
             steered: list[str] | None = None) -> Calibration:
     """ABC-SMC of ``record`` over one model (or several, for model selection), its history in
@@ -247,7 +274,7 @@ def run_abc(models: dict[str, Scenario], record: Record, db: Path, *, particles:
         simulators, [prior(steered_params) for _ in simulators],
         lambda x, _: distance(record, x), population_size=particles,
         transitions=[transition() for _ in simulators],
-        sampler=sampler(workers, dask_local, scheduler),
+        sampler=sampler(workers, client),
         # 0.95 x the median: when more than half the particles tie (no spin-outs at all gives one
         # and the same distance), the plain median stayed put for ten generations
         eps=pyabc.MedianEpsilon(median_multiplier=0.95))
@@ -260,9 +287,6 @@ def run_abc(models: dict[str, Scenario], record: Record, db: Path, *, particles:
     done = abc.history.max_t + 1 if abc.history.max_t is not None else 0
     history = abc.run(minimum_epsilon=min_epsilon, max_nr_populations=max(generations - done, 0)
                       if resume else generations, min_acceptance_rate=0.005)
-    sampler_client = getattr(abc.sampler, "my_client", None)
-    if sampler_client is not None:
-        sampler_client.close()
     pops = history.get_all_populations()
     pops = pops[pops["t"] >= 0]
     probabilities = None
@@ -398,16 +422,22 @@ def calibrate(scenario: Scenario, record: Record, folder: Path, work: Path, st: 
               say=print) -> dict:
     """Calibrate, check and compare; write every output into ``folder``. pyabc's histories
     live in ``work`` (kept between attempts, so that ``resume`` continues them). Returns the
-    figures the manifest and the README quote."""
+    figures the manifest and the README quote. A Dask cluster, if asked for, serves every
+    stage and is closed on every path."""
+    with dask_client(st.dask_local, st.scheduler) as client:
+        work.mkdir(parents=True, exist_ok=True)
+        pool = dict(workers=st.workers, client=client, resume=st.resume,
+                    min_epsilon=st.min_epsilon, seed=st.seed)
+        return _calibrate(scenario, record, folder, work, st, pool, say)
+
+
+def _calibrate(scenario, record, folder, work, st, pool, say) -> dict:
     import time
 
     import matplotlib.pyplot as plt
 
     from .plots import plot_fit, plot_posterior
 
-    work.mkdir(parents=True, exist_ok=True)
-    pool = dict(workers=st.workers, dask_local=st.dask_local, scheduler=st.scheduler,
-                resume=st.resume, min_epsilon=st.min_epsilon, seed=st.seed)
     timings, summary = {}, {}
 
     t0 = time.perf_counter()

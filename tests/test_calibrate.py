@@ -172,3 +172,26 @@ def test_an_interrupted_calibration_resumes_from_its_history(tmp_path):
                           seed=4, params=params, steered=steered, resume=True)
     assert resumed.generations == 4 and resumed.epsilons[:2] == first.epsilons
     assert resumed.epsilons[3] < resumed.epsilons[1]  # it went on from where it stopped
+
+
+def test_an_unreachable_scheduler_is_refused_quickly_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "cal"
+    code = main(["calibrate", str(SCENARIOS / "historical.toml"), "--record", str(RECORD),
+                 "--scheduler", "tcp://127.0.0.1:9", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "--scheduler tcp://127.0.0.1:9" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_calibration_runs_on_a_local_dask_cluster(tmp_path):
+    hist = load_scenario(SCENARIOS / "historical.toml")
+    record = load_record(RECORD)
+    params = cal.calibrated_parameters(hist, record.last_date)
+    with cal.dask_client(dask_local=2) as client:
+        result = cal.run_abc({"h": hist}, record, tmp_path / "h.db", particles=30, generations=2,
+                             seed=4, params=params, steered=["behaviour.savings_rate"], client=client)
+        assert client.status == "running"
+    assert client.status == "closed"
+    assert result.generations == 2 and len(result.posterior) == 30
+    assert set(params) < set(result.posterior.columns)
