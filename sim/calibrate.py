@@ -35,7 +35,7 @@ from .scenario import (
     with_overrides,
     without,
 )
-from .simulate import measures_array, replicate_seeds, simulate
+from .simulate import measures_array, replicate_seed, simulate
 
 BEHAVIOURAL = ("population.", "behaviour.", "mutuals.")
 NATIONAL_PUSH = "national push"
@@ -165,7 +165,7 @@ def screen(model: RecordModel, draws: int, seed: int, threshold: float = 0.1,
     for i in range(draws):
         values = from_unbounded(model.params, {_key(p): rng.normal() for p in model.params})
         rows.append(values)
-        outs.append(model.values(values, replicate_seeds(seed, 1, first=i)[0] % 2**63))
+        outs.append(model.values(values, replicate_seed(seed, i) % 2**63))
     x, y = pd.DataFrame(rows), np.log1p(pd.DataFrame(outs))
     table = []
     for p in model.params:
@@ -284,9 +284,9 @@ def run_abc(models: dict[str, Scenario], record: Record, db: Path, *, particles:
     else:
         Path(db).unlink(missing_ok=True)
         abc.new(url, {o.name: o.value for o in record.observation})
-    done = abc.history.max_t + 1 if abc.history.max_t is not None else 0
-    history = abc.run(minimum_epsilon=min_epsilon, max_nr_populations=max(generations - done, 0)
-                      if resume else generations, min_acceptance_rate=0.005)
+    done = abc.history.max_t + 1 if abc.history.max_t is not None else 0  # when resumed
+    history = abc.run(minimum_epsilon=min_epsilon, max_nr_populations=max(generations - done, 0),
+                      min_acceptance_rate=0.005)
     pops = history.get_all_populations()
     pops = pops[pops["t"] >= 0]
     probabilities = None

@@ -281,8 +281,7 @@ def cmd_calibrate(args) -> int:
     if args.holdout_until is not None and not any(o.date <= args.holdout_until for o in record.observation):
         raise ScenarioError(f"command line: --holdout-until {args.holdout_until:g}: no observation of "
                             f"{args.record} is dated on or before it")
-    if sum(x is not None and x is not False for x in (args.workers > 1 or None, args.dask_local,
-                                                      args.scheduler)) > 1:
+    if (args.workers > 1) + bool(args.dask_local) + bool(args.scheduler) > 1:
         raise ScenarioError("command line: give at most one of --workers, --dask-local and --scheduler")
     settings = Settings(
         particles=args.particles, generations=args.generations, min_epsilon=args.min_epsilon,
