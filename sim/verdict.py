@@ -67,34 +67,114 @@ def probability_of_critical_mass(frame: pd.DataFrame, run) -> pd.Series:
     return (reached <= run.critical_mass_year).groupby(level="design_row").mean()
 
 
-def under_posterior(policies: dict[str, Scenario], posterior: pd.DataFrame, particles: int,
+def posterior_draws(policies: dict[str, Scenario], posterior: pd.DataFrame, particles: int,
                     replicates: int, seed: int) -> pd.DataFrame:
-    """P(critical mass by the critical-mass year) of each policy under the calibrated posterior:
-    ``particles`` particles drawn by weight, each run for ``replicates`` replicates (particle
-    ``i`` on the same seeds under every policy). One row per policy: the pooled probability
-    with its Wilson 95% interval (replicate noise and parameter uncertainty together), and the
-    10-90% range of the particles' own probabilities (parameter uncertainty)."""
+    """Every policy under the calibrated posterior: ``particles`` particles drawn by weight, each
+    run for ``replicates`` replicates, particle ``i`` on the same seeds under every policy
+    (common random numbers). Columns: policy, particle, replicate, year, share_with_mutual."""
     from .calibrate import draw_particles
     from .simulate import simulate
 
     draws = draw_particles(posterior, particles, seed)
-    rows = []
+    frames = []
     for label, s in policies.items():
-        run = s.run
-        per_particle = []
         for i, row in enumerate(draws.to_dict("records")):
             frame = simulate(with_overrides(s, row, "posterior particle"), replicates=replicates,
-                             seed=seed + i, engine="ensemble")
-            per_particle.append((year_reached(frame, run.critical_mass_threshold)
-                                 <= run.critical_mass_year).mean())
-        per_particle = np.array(per_particle)
-        k, n = int(round(per_particle.sum() * replicates)), particles * replicates
+                             seed=seed + i, engine="ensemble")[["replicate", "year", "share_with_mutual"]]
+            frames.append(frame.assign(policy=label, particle=i))
+    out = pd.concat(frames, ignore_index=True)
+    out["policy"] = pd.Categorical(out["policy"], categories=list(policies))
+    return out[["policy", "particle", "replicate", "year", "share_with_mutual"]]
+
+
+def reached_by(table: pd.DataFrame, threshold: float) -> pd.Series:
+    """First year each (policy, particle, replicate) draw reaches ``threshold`` (NaN: never)."""
+    return year_reached(table, threshold, by=("policy", "particle", "replicate"))
+
+
+def under_posterior(table: pd.DataFrame, run) -> pd.DataFrame:
+    """P(critical mass by the critical-mass year) of each policy in :func:`posterior_draws`:
+    the pooled probability with its Wilson 95% interval (replicate noise and parameter
+    uncertainty together), and the 10-90% range of the particles' own probabilities (parameter
+    uncertainty alone)."""
+    hit = (reached_by(table, run.critical_mass_threshold) <= run.critical_mass_year).astype(float)
+    rows = []
+    for label, g in hit.groupby(level="policy", observed=True):
+        per_particle = g.groupby(level="particle").mean()
+        k, n = int(g.sum()), len(g)
         low, high = wilson_interval(k, n)
         rows.append(dict(policy=label, probability=k / n, low=float(low), high=float(high),
                          particle_p10=float(np.quantile(per_particle, 0.1)),
                          particle_p90=float(np.quantile(per_particle, 0.9)),
-                         particles=particles, replicates=replicates))
+                         particles=len(per_particle), replicates=n // len(per_particle)))
     return pd.DataFrame(rows)
+
+
+CLAIM_THRESHOLDS = tuple(np.round(np.arange(0.10, 0.301, 0.02), 2))
+CLAIM_YEARS = (2012, 2015, 2020, 2025)
+
+
+def claim_parts(table: pd.DataFrame, run) -> dict[str, pd.DataFrame]:
+    """The claim's parts under the posterior, from :func:`posterior_draws`:
+
+    - ``levels``: share running a mutual in 2012, 2015, 2020 and 2025 per policy: median and
+      10-90% of all draws (replicate noise and parameter uncertainty), and 10-90% of the
+      particles' medians (parameter uncertainty alone);
+    - ``p_threshold``: P(threshold reached by year) per policy, threshold (10%-30%) and year;
+    - ``time``: per policy, the year the critical-mass threshold is reached (median and 10-90%
+      of draws, censored at the horizon) and the share of draws that reach it at all; with
+      ``years_gained`` against the first policy, paired draw by draw."""
+    levels = []
+    for (label, year), g in table[table["year"].isin(CLAIM_YEARS)].groupby(["policy", "year"], observed=True):
+        x = g["share_with_mutual"]
+        medians = g.groupby("particle")["share_with_mutual"].median()
+        levels.append(dict(policy=label, year=year, median=x.median(), p10=x.quantile(0.1),
+                           p90=x.quantile(0.9), particles_p10=medians.quantile(0.1),
+                           particles_p90=medians.quantile(0.9)))
+    years = sorted(y for y in table["year"].unique() if y >= 2015)
+    grid = []
+    for theta in CLAIM_THRESHOLDS:
+        reached = reached_by(table, theta)
+        for label, g in reached.groupby(level="policy", observed=True):
+            for year in years:
+                grid.append(dict(policy=label, threshold=theta, year=year,
+                                 probability=float((g <= year).mean())))
+    reached = reached_by(table, run.critical_mass_threshold)
+    horizon = table["year"].max()
+    censored = reached.fillna(horizon + 1)  # "not by the horizon" counts as after it
+    first = censored.xs(censored.index.get_level_values("policy")[0], level="policy")
+    time = []
+    for label, g in censored.groupby(level="policy", observed=True):
+        g = g.droplevel("policy")
+        gained = (first - g).reindex(g.index)
+        time.append(dict(policy=label, reached_share=float((g <= horizon).mean()),
+                         year_median=g.median(), year_p10=g.quantile(0.1), year_p90=g.quantile(0.9),
+                         years_gained_median=gained.median(), years_gained_p10=gained.quantile(0.1),
+                         years_gained_p90=gained.quantile(0.9)))
+    return {"levels": pd.DataFrame(levels), "p_threshold": pd.DataFrame(grid),
+            "time": pd.DataFrame(time)}
+
+
+def plot_threshold_by_year(grid: pd.DataFrame, highlight: float | None = None):
+    """P(threshold reached by year), one heat map per policy (small multiples, one colour
+    scale); the critical-mass threshold marked."""
+    policies = list(dict.fromkeys(grid["policy"]))
+    fig, axes = plt.subplots(1, len(policies), figsize=(4.2 * len(policies), 3.8),
+                             layout="constrained", sharey=True, squeeze=False)
+    for ax, label in zip(axes[0], policies, strict=True):
+        m = grid[grid["policy"] == label].pivot(index="threshold", columns="year", values="probability")
+        im = ax.imshow(m.to_numpy(), origin="lower", aspect="auto", vmin=0, vmax=1, cmap="viridis",
+                       extent=(m.columns.min() - 0.5, m.columns.max() + 0.5,
+                               100 * m.index.min() - 1, 100 * m.index.max() + 1))
+        if highlight is not None:
+            ax.axhline(100 * highlight, color="white", ls="--", lw=1)
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel("by the end of year")
+    axes[0][0].set_ylabel("share of authorities running a mutual (%)")
+    fig.colorbar(im, ax=axes[0].tolist(), label="probability, under the posterior")
+    fig.suptitle("How likely is each level of uptake by each year? (dashed: the 16% threshold)",
+                 fontsize=10)
+    return fig
 
 
 def run_verdict(scenarios: dict[str, Scenario], folder: Path, *, replicates: int, seed: int,
@@ -187,14 +267,20 @@ def run_verdict(scenarios: dict[str, Scenario], folder: Path, *, replicates: int
                                    seed=seed)
     tip = tipping_point(scenarios["baseline"], replicates=200, seed=seed)
 
-    calibrated = None
+    calibrated = parts = None
     if posterior is not None:
-        calibrated = under_posterior({"no additional support (in force in December 2012)": none,
-                                      "more and better support (December 2012 + joined-up)": more,
-                                      "what was actually added later (historical)":
-                                      scenarios["historical"]},
-                                     posterior, posterior_particles, posterior_replicates, seed)
+        table = posterior_draws({"no additional support (in force in December 2012)": none,
+                                 "more and better support (December 2012 + joined-up)": more,
+                                 "what was actually added later (historical)": scenarios["historical"]},
+                                posterior, posterior_particles, posterior_replicates, seed)
+        calibrated = under_posterior(table, run)
         calibrated.to_csv(folder / "posterior.csv", index=False)
+        parts = claim_parts(table, run)
+        for name, frame in parts.items():
+            frame.to_csv(folder / f"posterior_{name}.csv", index=False)
+        fig = plot_threshold_by_year(parts["p_threshold"], theta)
+        fig.savefig(folder / "posterior_threshold_by_year.png", dpi=110)
+        plt.close(fig)
 
     # 5. figures
     fig, ax = plt.subplots(figsize=(9, 4.8), layout="constrained")
@@ -229,7 +315,8 @@ def run_verdict(scenarios: dict[str, Scenario], folder: Path, *, replicates: int
                    built=int(lhs["built_with"].sum()), scores=scores, conditions=conditions,
                    sustain_more=sustain_more, sustain_none=sustain_none, tip=tip,
                    defaults=defaults, ranges=ranges, lhs_replicates=lhs_replicates,
-                   replicates=replicates, run=run, early=early, calibrated=calibrated)
+                   replicates=replicates, run=run, early=early, calibrated=calibrated,
+                   parts=parts)
     (folder / "verdict.md").write_text(report(numbers), encoding="utf-8")
     return numbers
 
@@ -254,6 +341,48 @@ def _posterior_summary(n: dict) -> list[str]:
         f"{ph['high']:.2f}).",
         "",
     ]
+
+
+def _parts_section(n: dict) -> list[str]:
+    parts = n.get("parts")
+    if parts is None:
+        return []
+    run = n["run"]
+    theta = run.critical_mass_threshold
+    levels, time, grid = parts["levels"], parts["time"], parts["p_threshold"]
+    without = levels[levels["policy"] == levels["policy"].iloc[0]].set_index("year")
+    base = without.loc[2012, "median"]
+    lines = ["## The claim's parts under the calibrated posterior", "",
+             "Every particle drawn is run under every policy on the same seeds. Intervals: 10-90% of "
+             "all draws (replicate noise and parameter uncertainty together) and, in brackets, of the "
+             "particles' medians (parameter uncertainty alone). Tables: `posterior_levels.csv`, "
+             "`posterior_p_threshold.csv`, `posterior_time.csv`.", "",
+             "*Little happens without additional support?* Share of authorities running a mutual "
+             "with the support in force in December 2012:", "",
+             "| year | median | 10-90% of draws | (of particles) |", "|---|---|---|---|"]
+    for year, r in without.iterrows():
+        lines.append(f"| {year} | {r['median']:.1%} | {r['p10']:.1%}-{r['p90']:.1%} | "
+                     f"({r['particles_p10']:.1%}-{r['particles_p90']:.1%}) |")
+    later = without.loc[max(without.index), "median"]
+    lines += ["", f"The median share goes from {base:.1%} in 2012 to {without.loc[2020, 'median']:.1%} "
+              f"in 2020 and {later:.1%} in {max(without.index)}.", "",
+              f"*Slow to build without, built with?* P({theta:.0%} of authorities by the end of the year):",
+              "", "| policy | " + " | ".join(str(y) for y in (2015, 2020, 2025, 2030)) + " |",
+              "|---|" + "---|" * 4]
+    at = grid[np.isclose(grid["threshold"], theta)]
+    for label, g in at.groupby("policy", sort=False):
+        g = g.set_index("year")["probability"]
+        lines.append(f"| {label} | " + " | ".join(f"{g.get(y, np.nan):.2f}" for y in (2015, 2020, 2025, 2030)) + " |")
+    lines += ["", "| policy | reaches it by " + f"{int(grid['year'].max())}" + " | year reached, median (10-90%) "
+              "| years gained over no additional support, median (10-90%) |", "|---|---|---|---|"]
+    for r in time.itertuples():
+        lines.append(f"| {r.policy} | {r.reached_share:.2f} | {r.year_median:.0f} ({r.year_p10:.0f}-"
+                     f"{r.year_p90:.0f}) | {r.years_gained_median:.0f} ({r.years_gained_p10:.0f}-"
+                     f"{r.years_gained_p90:.0f}) |")
+    lines += ["", "A year after the horizon means the threshold was not reached by it. The same "
+              "probabilities over every threshold from 10% to 30% and every year from 2015:", "",
+              "![P(threshold by year)](posterior_threshold_by_year.png)", ""]
+    return lines
 
 
 def report(n: dict) -> str:
@@ -311,7 +440,7 @@ def report(n: dict) -> str:
     for _, r in n["defaults"].iterrows():
         lines.append(f"| {r['policy']} | {r['probability']:.2f} | {r['low']:.2f}-{r['high']:.2f} | "
                      f"{r['share_median']:.1%} ({r['share_p10']:.1%}-{r['share_p90']:.1%}) |")
-    lines += ["", "![defaults](defaults.png)", "",
+    lines += ["", "![defaults](defaults.png)", "", *_parts_section(n),
               "## What decides it",
               "",
               "First-order sensitivity indices (RBD-FAST, SALib) of whether the claim holds, and of "

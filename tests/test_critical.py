@@ -134,6 +134,19 @@ def test_the_verdict_under_a_posterior_reports_its_table(tmp_path):
     assert found, text
     assert_allclose([float(g) for g in found.groups()],
                     table.loc[0, ["probability", "low", "high"]].to_numpy(dtype=float), atol=0.005)
+    # the claim's parts come from the same draws: P(16% by 2020) is the same number
+    grid = pd.read_csv(out / "posterior_p_threshold.csv")
+    at = grid[np.isclose(grid["threshold"], 0.16) & (grid["year"] == 2020)].set_index("policy")
+    assert_allclose(at.loc[table["policy"], "probability"].to_numpy(), table["probability"].to_numpy())
+    # probabilities never fall with the year, nor rise with the threshold
+    for _, g in grid.groupby("policy"):
+        m = g.pivot(index="threshold", columns="year", values="probability").to_numpy()
+        assert (np.diff(m, axis=1) >= 0).all() and (np.diff(m, axis=0) <= 0).all()
+    time = pd.read_csv(out / "posterior_time.csv")
+    assert time.loc[0, "years_gained_median"] == 0  # the first policy against itself
+    levels = pd.read_csv(out / "posterior_levels.csv")
+    assert set(levels["year"]) == {2012, 2015, 2020, 2025} and "The claim's parts" in text
+    assert (out / "posterior_threshold_by_year.png").exists()
     # a file that is not a posterior is refused before any work
     (tmp_path / "bad.parquet").write_text("not parquet")
     assert main(["verdict", "--out", str(tmp_path / "w"), "--posterior", str(tmp_path / "bad.parquet")]) == 2
