@@ -416,7 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_positive, default=1, help="local processes")
     p.add_argument("--dask-local", type=_positive, metavar="N", help="a local Dask cluster of N workers")
     p.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler")
-    p.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
+    p.add_argument("--seed", type=int, help="root seed; if not given, the scenario's [run] seed")
     p.add_argument("--resume", action="store_true",
                    help="continue the ABC histories of an interrupted run into the same --out")
     p.add_argument("--out", required=True, help="output folder")
