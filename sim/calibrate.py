@@ -97,6 +97,7 @@ class RecordModel:
     record: Record
     params: dict[str, Uncertainty] = field(default_factory=dict)
     steered: list[str] = field(default_factory=list)
+    seed: int = 0
 
     def __post_init__(self) -> None:
         end = int(np.ceil(self.record.last_date)) + 1
@@ -110,12 +111,13 @@ class RecordModel:
         return {k: float(v) for k, v in model_values(self.record, measures, s.run.start_year).items()}
 
     def __call__(self, z) -> dict[str, float]:
-        # pyabc draws parameters from numpy's global generator (seeded by run_abc); the other
-        # parameters and the replicate's seed come from the same stream, so a single-process run
-        # repeats exactly
-        z = {_key(p): (z[_key(p)] if p in self.steered else np.random.normal())  # noqa: NPY002
-             for p in self.params}
-        seed = int(np.random.randint(0, 2**31 - 1))  # noqa: NPY002
+        # The particle's own generator, from the root seed and the coordinates pyabc proposed:
+        # it draws the integrated-out parameters and the replicate's seed, so the same proposal
+        # gives the same simulation whatever process runs it and in whatever order
+        bits = np.array([z[_key(p)] for p in self.steered], dtype=float).view(np.uint64)
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, *bits.tolist()]))
+        z = {_key(p): (z[_key(p)] if p in self.steered else rng.normal()) for p in self.params}
+        seed = int(rng.integers(2**63))
         values = from_unbounded(self.params, z)
         return {**self.values(values, seed), **{f"param:{k}": v for k, v in values.items()}}
 
@@ -265,11 +267,14 @@ def run_abc(models: dict[str, Scenario], record: Record, db: Path, *, particles:
     params = params or calibrated_parameters(first, record.last_date)
     if steered is None:
         table = screen(RecordModel(first, record, params), 400, seed)
-        steered = list(table.loc[table["steered"], "parameter"])
+        # at least one: pyabc needs a parameter, and each particle's generator its coordinates
+        steered = list(table.loc[table["steered"], "parameter"]) or [table.loc[0, "parameter"]]
     steered_params = {p: params[p] for p in steered}
-    simulators = [RecordModel(s, record, params, steered) for s in models.values()]
+    simulators = [RecordModel(s, record, params, steered, seed) for s in models.values()]
     simulators[0].values({k: u.default for k, u in params.items()}, 1)  # compile before forking
-    np.random.seed(seed)  # noqa: NPY002 - pyabc draws from numpy's global generator
+    # pyabc 0.13 draws its proposals from numpy's global generator and offers no other way to
+    # seed it; the simulations themselves draw from each particle's own generator (RecordModel)
+    np.random.seed(seed)  # noqa: NPY002
     abc = pyabc.ABCSMC(
         simulators, [prior(steered_params) for _ in simulators],
         lambda x, _: distance(record, x), population_size=particles,
