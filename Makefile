@@ -15,6 +15,9 @@ PYTHON ?= $(shell $(find_python))
 
 # ABC-SMC population size of `make run`'s calibration (the full size: 2000; see README)
 PARTICLES ?= 400
+# local processes for the verdict's designs (its numbers do not depend on them; the calibration
+# runs in one process, the only way pyabc gives the same posterior every time)
+WORKERS ?= 2
 
 .PHONY: run test venv dev clean benchmark lint
 
@@ -50,7 +53,7 @@ run: $(VENV)/.installed
 	$(BIN)/mutuals phase scenarios/joined_up.toml --max-intensity 1 --steps 11 --out results/phase
 	$(BIN)/mutuals calibrate scenarios/historical.toml --record scenarios/calibration/record.toml \
 	  --particles $(PARTICLES) --out results/calibration > /dev/null
-	$(BIN)/mutuals verdict --out results/verdict --readme README.md \
+	$(BIN)/mutuals verdict --out results/verdict --readme README.md --workers $(WORKERS) \
 	  --posterior results/calibration/posterior.parquet
 
 ## run the whole test suite

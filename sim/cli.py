@@ -237,7 +237,7 @@ def cmd_verdict(args) -> int:
     loaded = _load_all([str(folder / f"{n}.toml") for n in VERDICT_SCENARIOS])
     scenarios = dict(zip(VERDICT_SCENARIOS, loaded, strict=True))
     seed = loaded[0].run.seed if args.seed is None else args.seed
-    posterior = None
+    posterior = record_check = None
     if args.posterior:
         import pandas as pd
 
@@ -250,22 +250,31 @@ def cmd_verdict(args) -> int:
         if "weight" not in posterior.columns:
             raise ScenarioError(f"command line: --posterior {path}: no 'weight' column; give the "
                                 "posterior.parquet that `mutuals calibrate` writes")
+        check = path.with_name("record_check.csv")  # written beside it by `mutuals calibrate`
+        record_check = pd.read_csv(check) if check.exists() else None
+    if args.sobol & (args.sobol - 1):
+        raise ScenarioError(f"command line: --sobol: a power of two (Sobol sequences need one); given {args.sobol}")
     with atomic_folder(Path(args.out)) as tmp:
         n = run_verdict(scenarios, tmp, replicates=args.replicates, seed=seed,
-                        lhs_points=args.lhs, lhs_replicates=args.lhs_replicates,
-                        posterior=posterior, posterior_particles=args.posterior_particles,
-                        posterior_replicates=args.posterior_replicates)
+                        lhs_points=args.lhs, lhs_replicates=args.lhs_replicates, sobol_points=args.sobol,
+                        workers=args.workers, progress=True, posterior=posterior,
+                        posterior_particles=args.posterior_particles,
+                        posterior_replicates=args.posterior_replicates,
+                        structure_particles=args.structure_particles,
+                        structure_replicates=args.structure_replicates, record_check=record_check)
         write_json(tmp / "manifest.json", provenance(
             seed=seed, replicates=args.replicates, lhs_points=args.lhs,
-            lhs_replicates=args.lhs_replicates, scenario_folder=str(folder),
+            lhs_replicates=args.lhs_replicates, sobol_base_points=args.sobol, scenario_folder=str(folder),
             posterior=str(args.posterior) if args.posterior else None,
             posterior_particles=args.posterior_particles,
-            posterior_replicates=args.posterior_replicates))
+            posterior_replicates=args.posterior_replicates,
+            structure_particles=args.structure_particles,
+            structure_replicates=args.structure_replicates))
     if args.readme:
         update_readme(Path(args.readme), Path(args.out) / "verdict.md")
-    print(f"the claim {'holds' if n['holds_at_defaults'] else 'does not hold'} at the defaults; "
-          f"it holds at {n['n_holds']} of {n['n_points']} plausible parameter sets; "
-          f"see {Path(args.out) / 'verdict.md'}")
+    for a in n["answers"]:
+        print(f"{a['question']} {'yes' if a['answer'] else 'no'} ({a['probability']:.2f}, {a['view']})")
+    print(f"see {Path(args.out) / 'verdict.md'}")
     return 0
 
 
@@ -382,9 +391,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verdict", help="the verdict on the Committee's claim")
     p.add_argument("--scenarios", default="scenarios", help="folder of the shipped scenarios")
-    p.add_argument("--replicates", type=_positive, default=400)
-    p.add_argument("--lhs", type=_positive, default=200, help="Latin hypercube points")
-    p.add_argument("--lhs-replicates", type=_positive, default=40)
+    p.add_argument("--replicates", type=_positive, default=400, help="replicates at the defaults (default 400)")
+    p.add_argument("--lhs", type=_positive, default=1000,
+                   help="prior Latin hypercube points for PRIM (default 1000)")
+    p.add_argument("--lhs-replicates", type=_positive, default=12,
+                   help="replicates per hypercube or Sobol point and policy (default 12)")
+    p.add_argument("--sobol", type=_positive, default=64,
+                   help="Sobol base points, a power of two; the sample has this times (parameters + 2) "
+                        "points (default 64)")
+    p.add_argument("--workers", type=_positive, default=1, help="local processes (default 1)")
+    p.add_argument("--structure-particles", type=_positive, default=40,
+                   help="posterior particles for the self-sustaining test and the barrier search (default 40)")
+    p.add_argument("--structure-replicates", type=_positive, default=10,
+                   help="replicates per particle for them (default 10)")
     p.add_argument("--readme", help="a README whose verdict markers receive the summary")
     p.add_argument("--posterior", metavar="FILE",
                    help="a calibrated posterior (posterior.parquet of `mutuals calibrate`)")

@@ -1,12 +1,16 @@
-"""Critical mass, both ways: the threshold measure and the self-sustaining test; the tipping point.
+"""Critical mass, both ways (the threshold measure and the self-sustaining test), the barrier
+search and the tipping point.
 
 - *Threshold*: the share of authorities running a mutual reaches θ by a given year
   (:func:`sim.analysis.year_reached`).
-- *Self-sustaining*: withdraw all support at a year and see whether uptake keeps growing on its
-  own over the following ``window`` years (:func:`self_sustaining`).
-- *Tipping point*: the smallest initial share of authorities running a mutual from which uptake
-  grows with no support at all, for given cuts and behaviour, found by bisection on
-  ``population.initial_adopters`` (:func:`tipping_point`).
+- *Self-sustaining*: withdraw all support; once the pipeline has drained, do the extra live
+  mutuals the support left over a world that never had any hold or grow (:func:`self_sustaining`)?
+- *Barrier*: an unstable equilibrium of unsupported uptake along the initial share, the
+  Committee's "chicken and egg" (:func:`find_barrier`, :func:`unsupported_growth`).
+- *Tipping point*: the smallest initial share from which uptake grows with no support over a few
+  years in half of the replicates, by bisection on ``population.initial_adopters``
+  (:func:`tipping_point`; it assumes that probability rises with the share, and returns the
+  evaluated points so that this can be checked).
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ import numpy as np
 import pandas as pd
 
 from .analysis import wilson_interval
+from .dynamics import MEASURES
 from .scenario import INSTRUMENTS, Scenario, with_overrides
-from .simulate import simulate
+from .simulate import measures_array, replicate_seeds, simulate
 
 
 def without_support(scenario: Scenario, after: float | None = None) -> Scenario:
@@ -52,35 +57,87 @@ def grows(frame: pd.DataFrame, start: int, window: int) -> pd.Series:
     return by[start + window] > by[start]
 
 
+def gap_summary(live_with: np.ndarray, live_without: np.ndarray, drained: int, end: int,
+                resamples: int = 1000, seed: int = 0) -> tuple[float, float, tuple[float, float]]:
+    """The gap in live mutuals between a supported and an unsupported world (each (R, years),
+    paired replicates) when the supported world's pipeline has drained (column ``drained``) and
+    at ``end``: the mean gaps and a 95% bootstrap interval (over replicates) of their ratio."""
+    gap = live_with.astype(float) - live_without.astype(float)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(gap), size=(resamples, len(gap)))
+    drained_means, end_means = gap[idx, drained].mean(axis=1), gap[idx, end].mean(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = np.where(drained_means > 0, end_means / drained_means, np.nan)
+    ratios = ratios[np.isfinite(ratios)]
+    interval = ((float(np.quantile(ratios, 0.025)), float(np.quantile(ratios, 0.975))) if len(ratios)
+                else (np.nan, np.nan))
+    return float(gap[:, drained].mean()), float(gap[:, end].mean()), interval
+
+
 @dataclass(frozen=True)
-class Probability:
-    successes: int
-    trials: int
+class Sustained:
+    """Whether what a policy built outlasts it: the gap in live mutuals between the policy
+    (withdrawn at ``withdraw``) and no support at all, once the pipeline has drained
+    (``withdraw + drain``) and at the horizon (``end``), on paired replicates."""
+
+    withdraw: int
+    drained_year: int
+    end: int
+    gap_at_drain: float  # mean extra live mutuals over no support at all
+    gap_at_end: float
+    interval: tuple[float, float]  # 95% bootstrap interval of the ratio end / drain
+    adoptions: float  # new spin-outs per year after the drain, supported world (mean)
+    exits: float  # failures and lost contracts per year after the drain, supported world (mean)
+    replicates: int
 
     @property
-    def value(self) -> float:
-        return self.successes / self.trials
+    def ratio(self) -> float:
+        return self.gap_at_end / self.gap_at_drain if self.gap_at_drain > 0 else float("nan")
 
     @property
-    def interval(self) -> tuple[float, float]:
-        low, high = wilson_interval(self.successes, self.trials)
-        return float(low), float(high)
+    def sustaining(self) -> bool:
+        """The policy left extra mutuals, and their number held or grew without it."""
+        return self.gap_at_drain > 0 and self.ratio >= 1.0
 
     def __str__(self) -> str:
+        if self.gap_at_drain <= 0:
+            return (f"not self-sustaining: no extra mutuals over no support at all by "
+                    f"{self.drained_year} (n={self.replicates})")
         low, high = self.interval
-        return f"{self.value:.2f} (95% CI {low:.2f}-{high:.2f}, n={self.trials})"
+        word = "self-sustaining" if self.sustaining else "not self-sustaining"
+        return (f"{word}: {self.gap_at_drain:.1f} extra live mutuals in {self.drained_year}, "
+                f"{self.gap_at_end:.1f} in {self.end} (ratio {self.ratio:.2f}, 95% CI {low:.2f}-"
+                f"{high:.2f}, n={self.replicates}); after the drain, {self.adoptions:.1f} spin-outs "
+                f"and {self.exits:.1f} failures or lost contracts a year")
 
 
-def self_sustaining(scenario: Scenario, withdraw: int, window: int = 5, replicates: int = 200,
-                    seed: int = 1) -> Probability:
-    """Probability that uptake keeps growing for ``window`` years after all support is
-    withdrawn at the start of year ``withdraw``."""
-    if not scenario.run.start_year <= withdraw <= scenario.run.end_year - window:
-        raise ValueError(f"withdraw must leave {window} years before the horizon; given {withdraw}")
-    frame = simulate(without_support(scenario, float(withdraw)), replicates=replicates, seed=seed,
-                     engine="ensemble")
-    g = grows(frame, withdraw, window)
-    return Probability(int(g.sum()), len(g))
+def self_sustaining(scenario: Scenario, withdraw: int, drain: int | None = None,
+                    replicates: int = 200, seed: int = 1) -> Sustained:
+    """Does the critical mass a policy built sustain itself once the policy ends?
+
+    All support is withdrawn at the start of ``withdraw``; ``drain`` years later (by default
+    the longest preparation, rounded up, so that no project the support helped is still to
+    launch) the supported world's extra live mutuals over a world with no support at all
+    (same seeds) are compared with its extra at the horizon. Self-sustaining: the gap held or
+    grew, because the mutuals the support left behind drew new adoptions at least as fast as
+    they failed or lost their contracts. A policy that built nothing is not self-sustaining,
+    and neither is uptake that the cuts alone drive (it is the same in both worlds)."""
+    drain = int(np.ceil(scenario.mutuals.preparation_years)) + 1 if drain is None else drain
+    start, end = scenario.run.start_year, scenario.run.end_year
+    if not start <= withdraw <= end - drain - 1:
+        raise ValueError(f"withdraw must leave the drain ({drain} years) and a year after it "
+                         f"before the horizon {end}; given {withdraw}")
+    seeds = replicate_seeds(seed, replicates)
+    with_ = measures_array(without_support(scenario, float(withdraw)), seeds)
+    none = measures_array(without_support(scenario), seeds)
+    live, spun = MEASURES.index("live_mutuals"), MEASURES.index("cumulative_spinouts")
+    drained, last = withdraw + drain - start, end - start
+    gap_drain, gap_end, interval = gap_summary(with_[:, :, live], none[:, :, live], drained, last, seed=seed)
+    years = last - drained
+    adoptions = (with_[:, last, spun] - with_[:, drained, spun]).mean() / years
+    exits = adoptions - (with_[:, last, live] - with_[:, drained, live]).mean() / years
+    return Sustained(withdraw, withdraw + drain, end, gap_drain, gap_end, interval,
+                     float(adoptions), float(exits), replicates)
 
 
 def bisect(f: Callable[[float], float], low: float, high: float, tol: float) -> float:
@@ -160,6 +217,83 @@ def growth_curve(scenario: Scenario, shares: np.ndarray, window: int = 5, replic
         rows.append(dict(initial_share=float(share), p_growth=float(g.mean()), low=float(low),
                          high=float(high)))
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Barrier:
+    """A critical-mass barrier: an unstable equilibrium of unsupported uptake, the initial share
+    below which uptake declines and above which it grows."""
+
+    share: float | None  # the lowest barrier found (None: no barrier in the range searched)
+    crossings: int  # upward sign changes of growth along the grid
+    refined: bool  # located by bisection (a single crossing) rather than interpolated
+    curve: pd.DataFrame  # initial_share, growth: every evaluated point
+
+    @property
+    def found(self) -> bool:
+        return self.share is not None
+
+    @property
+    def regime(self) -> str:
+        """``barrier``; ``grows`` (from every positive share up to where growth turns, so no
+        barrier); or ``declines`` (from every share searched: uptake never takes off)."""
+        if self.found:
+            return "barrier"
+        return "grows" if (self.curve["growth"] > 0).any() else "declines"
+
+
+def upward_crossings(shares, growth) -> list[tuple[int, int]]:
+    """Pairs of grid indices (i, j), j the next point with non-zero growth, where growth turns
+    from negative to positive. Exact zeros (nothing happens) are skipped: they are neither
+    decline nor growth."""
+    points = [i for i, g in enumerate(growth) if g != 0]
+    return [(i, j) for i, j in zip(points, points[1:], strict=False) if growth[i] < 0 < growth[j]]
+
+
+def find_barrier(growth: Callable[[float], float], shares, tol: float = 1e-3) -> Barrier:
+    """Search ``shares`` (increasing) for an unstable equilibrium of ``growth`` (long-run change
+    of the share running a mutual, from an initial share). Where the grid shows exactly one
+    upward crossing, growth is monotone across it as far as the grid can tell, and bisection
+    refines it to ``tol``; with several (a noisy estimate wavering near zero growth), the highest
+    is interpolated on the grid and reported: the share above which growth stays positive up to
+    its peak (``crossings`` says how many there were)."""
+    shares = [float(x) for x in shares]
+    cache = {x: float(growth(x)) for x in shares}
+
+    def f(x: float) -> float:
+        if x not in cache:
+            cache[x] = float(growth(x))
+        return cache[x]
+
+    values = [cache[x] for x in shares]
+    up = upward_crossings(shares, values)
+    share, refined = None, False
+    if len(up) == 1:
+        i, j = up[0]
+        share, refined = bisect(f, shares[i], shares[j], tol), True
+    elif up:
+        i, j = up[-1]
+        share = shares[i] + (shares[j] - shares[i]) * -values[i] / (values[j] - values[i])
+    curve = pd.DataFrame(sorted(cache.items()), columns=["initial_share", "growth"])
+    return Barrier(share, len(up), refined, curve)
+
+
+def unsupported_growth(scenario: Scenario, years: int = 20, replicates: int = 20,
+                       seed: int = 1) -> Callable[[float], float]:
+    """Long-run growth with no support: the mean change, over ``years`` from the start, of the
+    share of authorities running a mutual, as a function of the initial share (common seeds)."""
+    base = without_support(scenario)
+    start = base.run.start_year
+    share = MEASURES.index("share_with_mutual")
+    seeds = replicate_seeds(seed, replicates)
+
+    def growth(initial: float) -> float:
+        s = with_overrides(base, {"population.initial_adopters": initial,
+                                  "run.end_year": start + years, "run.critical_mass_year": start + years})
+        m = measures_array(s, seeds)[:, :, share]
+        return float((m[:, years] - m[:, 0]).mean())
+
+    return growth
 
 
 def scaled_support(scenario: Scenario, intensity: float) -> Scenario:

@@ -3,21 +3,26 @@
 The claim (HC 112, para 94): "The necessary critical mass will be slow to build up without more
 and better support ... Without additional assistance it seems likely little will happen."
 
-Made testable (the report states this too):
+Made testable (the report states this too), part by part:
 
 - *no additional support* is the ``december_2012`` scenario: the support in force when the report
-  was published (the pathfinders and the Mutuals Taskforce, the first Mutuals Support Programme,
-  Right to Challenge); ``historical`` (with what was actually added later) is reported beside it,
-  never in its place;
-- *more and better support* is that plus the Committee's joined-up strategy (the instruments of
-  ``joined_up``), built by :func:`combine`;
-- *critical mass* is the threshold measure: θ of authorities running a mutual by the scenario's
-  critical-mass year;
-- the claim **holds** at a point of the plausible parameter space when critical mass by that year
-  is unlikely without additional support (probability < 0.5) and likely with it (>= 0.5).
+  was published; ``historical`` (with what was actually added later) is reported beside it,
+  never in its place; *more and better support* is that plus the Committee's joined-up strategy
+  (the instruments of ``joined_up``), built by :func:`combine`;
+- *little happens without*: the share of authorities running a mutual in 2015, 2020 and 2025
+  against 2012, and the probability that it rises by less than half the critical-mass threshold
+  by the critical-mass year (:data:`sim.discovery.LITTLE`);
+- *slow to build without, built with*: P(threshold by year) over thresholds of 10-30% and years
+  2015-2030 for each policy, the year the threshold is reached and the years gained;
+- *self-sustaining*: whether the extra mutuals more support leaves behind hold or grow once it
+  ends and its pipeline has drained (:func:`sim.critical.self_sustaining`);
+- *a critical-mass barrier*: an unstable equilibrium of unsupported uptake, searched along the
+  initial share (:func:`sim.critical.find_barrier`).
 
-It is evaluated at the defaults and over a Latin hypercube of the uncertain behavioural
-parameters, whose plausible ranges are read from the scenario schema (the ODD's ranges).
+Each is scored under the calibrated posterior (every particle drawn by weight, several replicates
+each) and, as a second view, at the defaults and over a prior Latin hypercube, where PRIM (EMA
+Workbench) finds the conditions under which each part's answer changes and Sobol indices
+(SALib) say which parameters decide the outcomes.
 """
 
 from __future__ import annotations
@@ -28,18 +33,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from . import discovery
 from .analysis import wilson_interval, year_reached
-from .critical import self_sustaining, tipping_point
-from .experiments import latin_hypercube, run_design
-from .scenario import INSTRUMENTS, Scenario, scenario_from_dict, uncertainties, with_overrides
+from .critical import Sustained, find_barrier, self_sustaining, unsupported_growth
+from .experiments import latin_hypercube
+from .scenario import INSTRUMENTS, Scenario, scenario_from_dict, with_overrides
 
-UNCERTAIN_SECTIONS = ("population.", "behaviour.", "mutuals.", "fiscal.severity")
-
-
-def plausible_ranges() -> dict[str, tuple[float, float]]:
-    """Every uncertain parameter of the population, behaviour and mutuals (its plausible range
-    from the schema's metadata, :func:`sim.scenario.uncertainties`), and the severity of cuts."""
-    return {path: (u.low, u.high) for path, u in uncertainties(UNCERTAIN_SECTIONS).items()}
+BARRIER_SHARES = (0.0, 0.003, 0.006, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3)
+"""Initial shares of authorities running a mutual searched for a barrier."""
+BARRIER_YEARS = 20
 
 
 def combine(base: Scenario, extra: Scenario, name: str) -> Scenario:
@@ -60,11 +62,6 @@ def combine(base: Scenario, extra: Scenario, name: str) -> Scenario:
     data["description"] = f"{base.name} plus the funded instruments of {extra.name}"
     return scenario_from_dict(data, name)
 
-
-def probability_of_critical_mass(frame: pd.DataFrame, run) -> pd.Series:
-    """Per design row: P(threshold reached by the critical-mass year)."""
-    reached = year_reached(frame, run.critical_mass_threshold, by=("design_row", "replicate"))
-    return (reached <= run.critical_mass_year).groupby(level="design_row").mean()
 
 
 def posterior_draws(policies: dict[str, Scenario], posterior: pd.DataFrame, particles: int,
@@ -177,210 +174,356 @@ def plot_threshold_by_year(grid: pd.DataFrame, highlight: float | None = None):
     return fig
 
 
-def run_verdict(scenarios: dict[str, Scenario], folder: Path, *, replicates: int, seed: int,
-                lhs_points: int, lhs_replicates: int, progress: bool = False,
-                posterior: pd.DataFrame | None = None, posterior_particles: int = 100,
-                posterior_replicates: int = 4) -> dict:
-    """Compute every number of the verdict and write ``verdict.md`` and its figures.
 
-    With a calibrated ``posterior`` (see :mod:`sim.calibrate`), the probabilities without and
-    with more support are also computed under it."""
+def support_ends(scenario: Scenario) -> int:
+    """The first whole year after every funded window of ``scenario`` has ended (the Right to
+    Challenge, a statutory right with no end, aside)."""
+    ends = [w.end for name in INSTRUMENTS if name != "right_to_challenge"
+            for w in [getattr(scenario.support, name), *getattr(scenario.support, name).also] if w.budget > 0]
+    return int(np.ceil(max(ends))) if ends else scenario.run.start_year
+
+
+def structure(none: Scenario, more: Scenario, replicates: int, seed: int) -> tuple[Sustained, object]:
+    """Self-sustaining (``more`` withdrawn when it ends) and the barrier (``none`` with no support)
+    at one parameter set."""
+    sustained = self_sustaining(more, withdraw=support_ends(more), replicates=replicates, seed=seed)
+    growth = unsupported_growth(none, years=BARRIER_YEARS, replicates=replicates, seed=seed)
+    return sustained, find_barrier(growth, BARRIER_SHARES, tol=0.002)
+
+
+def structure_under_posterior(none: Scenario, more: Scenario, draws: pd.DataFrame, replicates: int,
+                              seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Self-sustaining and the barrier for each drawn particle (particle ``i`` on seeds of root
+    ``seed + i``): one row per particle, and every particle's growth curve."""
+    rows, curves = [], []
+    for i, row in enumerate(draws.to_dict("records")):
+        s, b = structure(with_overrides(none, row, "posterior particle"),
+                         with_overrides(more, row, "posterior particle"), replicates, seed + i)
+        rows.append(dict(particle=i, gap_at_drain=s.gap_at_drain, gap_at_end=s.gap_at_end, ratio=s.ratio,
+                         sustaining=s.sustaining, adoptions=s.adoptions, exits=s.exits,
+                         barrier=b.share if b.found else np.nan, regime=b.regime, crossings=b.crossings))
+        curves.append(b.curve.assign(particle=i))
+    return pd.DataFrame(rows), pd.concat(curves, ignore_index=True)
+
+
+def little_under_posterior(table: pd.DataFrame, run) -> pd.DataFrame:
+    """Per policy of :func:`posterior_draws`: the rise in the share running a mutual from 2012 to
+    the critical-mass year (median and 10-90% of draws), and P(little happens: a rise below
+    :data:`sim.discovery.LITTLE` of the threshold), pooled and over particles."""
+    wide = table[table["year"].isin((2012, run.critical_mass_year))].pivot_table(
+        index=["policy", "particle", "replicate"], columns="year", values="share_with_mutual", observed=True)
+    rise = wide[run.critical_mass_year] - wide[2012]
+    little = rise < discovery.LITTLE * run.critical_mass_threshold
+    rows = []
+    for label, g in rise.groupby(level="policy", observed=True):
+        lt = little.loc[label]
+        per_particle = lt.groupby(level="particle").mean()
+        low, high = wilson_interval(int(lt.sum()), len(lt))
+        rows.append(dict(policy=label, rise_median=g.median(), rise_p10=g.quantile(0.1), rise_p90=g.quantile(0.9),
+                         p_little=float(lt.mean()), low=float(low), high=float(high),
+                         particle_p10=float(per_particle.quantile(0.1)),
+                         particle_p90=float(per_particle.quantile(0.9))))
+    return pd.DataFrame(rows)
+
+
+def run_verdict(scenarios: dict[str, Scenario], folder: Path, *, replicates: int, seed: int,
+                lhs_points: int, lhs_replicates: int, sobol_points: int, workers: int = 1,
+                progress: bool = False, posterior: pd.DataFrame | None = None,
+                posterior_particles: int = 100, posterior_replicates: int = 4,
+                structure_particles: int = 40, structure_replicates: int = 10,
+                record_check: pd.DataFrame | None = None) -> dict:
+    """Compute every number of the verdict and write ``verdict.md``, its tables and figures.
+
+    With a calibrated ``posterior`` (see :mod:`sim.calibrate`) each part of the claim is scored
+    under it; without one, at the defaults and over the prior only. ``record_check`` (the
+    calibration's ``record_check.csv``) lets the report say how well the model fits the record."""
+    from .calibrate import draw_particles
     from .simulate import simulate
 
     none = scenarios["december_2012"]
     more = combine(none, scenarios["joined_up"], "december_2012_joined_up")
     run = none.run
     cm, theta = run.critical_mass_year, run.critical_mass_threshold
-
-    # 1. at the defaults: every policy on the same replicates
-    policies = {"no support at all (baseline)": scenarios["baseline"],
-                "no additional support (in force in December 2012)": none,
+    policies = {"no additional support (in force in December 2012)": none,
                 "more and better support (December 2012 + joined-up)": more,
                 "what was actually added later (historical)": scenarios["historical"]}
+
+    # 1. at the defaults: every policy on the same replicates
+    at_defaults = {"no support at all (baseline)": scenarios["baseline"], **policies}
     for inst in ("grants", "advice", "evidence", "tested_models", "barriers"):
-        policies[f"December 2012 + {inst} alone"] = combine(none, scenarios[inst], f"december_2012_{inst}")
+        at_defaults[f"December 2012 + {inst} alone"] = combine(none, scenarios[inst], f"december_2012_{inst}")
     rows = []
-    for label, s in policies.items():
+    for label, s in at_defaults.items():
         frame = simulate(s, replicates=replicates, seed=seed, engine="ensemble")
         r = year_reached(frame, theta)
         k = int((r <= cm).sum())
         low, high = wilson_interval(k, len(r))
         share = frame.loc[frame["year"] == cm, "share_with_mutual"]
+        rise = share.to_numpy() - frame.loc[frame["year"] == 2012, "share_with_mutual"].to_numpy()
         if s is scenarios["historical"]:
             early = frame.loc[frame["year"] == 2014, "cumulative_spinouts"]
         rows.append(dict(policy=label, reached=k, replicates=len(r), probability=k / len(r),
                          low=float(low), high=float(high), share_median=share.median(),
-                         share_p10=share.quantile(0.1), share_p90=share.quantile(0.9)))
+                         share_p10=share.quantile(0.1), share_p90=share.quantile(0.9),
+                         rise_median=float(np.median(rise)),
+                         p_little=float(np.mean(rise < discovery.LITTLE * theta))))
     defaults = pd.DataFrame(rows)
     defaults.to_csv(folder / "defaults.csv", index=False)
-    p_none = defaults.iloc[1]
-    p_more = defaults.iloc[2]
-    holds_at_defaults = p_none["probability"] < 0.5 <= p_more["probability"]
+    sustained, barrier = structure(none, more, replicates, seed)
+    barrier.curve.to_csv(folder / "barrier_defaults.csv", index=False)
 
-    # 2. across the plausible space: a Latin hypercube, both policies on common replicates
-    ranges = plausible_ranges()
-    design = latin_hypercube(ranges, lhs_points, seed)
-    results = {}
-    for key, s in (("none", none), ("more", more)):
-        table = run_design(s, design, lhs_replicates, seed, folder / f"lhs_{key}", chunk=lhs_replicates,
-                           progress=progress)
-        results[key] = probability_of_critical_mass(table, run)
-    lhs = design.copy()
-    lhs["p_none"] = results["none"].to_numpy()
-    lhs["p_more"] = results["more"].to_numpy()
-    lhs["holds"] = (lhs["p_none"] < 0.5) & (lhs["p_more"] >= 0.5)
-    lhs["slow_without"] = lhs["p_none"] < 0.5
-    lhs["built_with"] = lhs["p_more"] >= 0.5
-    lhs.to_csv(folder / "lhs.csv", index_label="design_row")
-    n_holds, n_points = int(lhs["holds"].sum()), len(lhs)
-
-    # 3. which parameters decide it: SALib's RBD-FAST first-order indices on the LHS sample
-    from SALib.analyze import rbd_fast
-
-    problem = {"num_vars": len(ranges), "names": list(ranges),
-               "bounds": [list(v) for v in ranges.values()]}
-    x = lhs[list(ranges)].to_numpy()
-    scores = pd.DataFrame({"parameter": list(ranges)})
-    for outcome in ("holds", "p_none", "p_more"):
-        y = lhs[outcome].astype(float).to_numpy()
-        if np.ptp(y) == 0:  # a constant outcome: no parameter explains any of its variance
-            scores[f"S1_{outcome}"] = np.nan
-            continue
-        with np.errstate(invalid="ignore", divide="ignore"):  # constant bootstrap resamples
-            res = rbd_fast.analyze(problem, x, y, seed=seed)
-        scores[f"S1_{outcome}"] = np.asarray(res["S1"])
-    scores = scores.sort_values("S1_holds", ascending=False, na_position="last").reset_index(drop=True)
-    scores.to_csv(folder / "feature_scores.csv", index=False)
-    top = scores["parameter"].head(3).tolist()
-    conditions = []
-    for p in top:
-        lo, hi = ranges[p]
-        mid = 0.5 * (lo + hi)
-        below = lhs.loc[lhs[p] < mid, "holds"].mean()
-        above = lhs.loc[lhs[p] >= mid, "holds"].mean()
-        conditions.append((p, lo, hi, mid, below, above))
-
-    # 4. self-sustaining and tipping point at the defaults
-    sustain_more = self_sustaining(more, withdraw=2020, window=5, replicates=replicates // 2,
-                                   seed=seed)
-    sustain_none = self_sustaining(none, withdraw=2020, window=5, replicates=replicates // 2,
-                                   seed=seed)
-    tip = tipping_point(scenarios["baseline"], replicates=200, seed=seed)
-
-    calibrated = parts = None
+    # 2. under the calibrated posterior
+    calibrated = parts = little = struct = curves = None
     if posterior is not None:
-        table = posterior_draws({"no additional support (in force in December 2012)": none,
-                                 "more and better support (December 2012 + joined-up)": more,
-                                 "what was actually added later (historical)": scenarios["historical"]},
-                                posterior, posterior_particles, posterior_replicates, seed)
+        table = posterior_draws(policies, posterior, posterior_particles, posterior_replicates, seed)
         calibrated = under_posterior(table, run)
         calibrated.to_csv(folder / "posterior.csv", index=False)
         parts = claim_parts(table, run)
         for name, frame in parts.items():
             frame.to_csv(folder / f"posterior_{name}.csv", index=False)
+        little = little_under_posterior(table, run)
+        little.to_csv(folder / "posterior_little.csv", index=False)
+        struct, curves = structure_under_posterior(none, more, draw_particles(posterior, structure_particles, seed + 1),
+                                                   structure_replicates, seed)
+        struct.to_csv(folder / "posterior_structure.csv", index=False)
         fig = plot_threshold_by_year(parts["p_threshold"], theta)
         fig.savefig(folder / "posterior_threshold_by_year.png", dpi=110)
         plt.close(fig)
 
-    # 5. figures
+    # 3. over the prior: where each part holds (PRIM) and what decides the outcomes (Sobol)
+    params = discovery.uncertain_parameters()
+    design = latin_hypercube({k: (u.low, u.high) for k, u in params.items()}, lhs_points, seed)
+    lhs = discovery.evaluate_design(none, more, design, lhs_replicates, seed, workers=workers, progress=progress)
+    lhs.to_csv(folder / "lhs.csv", index_label="design_row")
+    boxes = {(part, target): discovery.prim_box(design, lhs[part].to_numpy(), part, target)
+             for part in discovery.PARTS for target in (True, False)}
+    box_rows = [dict(part=b.part, box_is_where_it=("holds" if b.holds else "fails"), share_holds=b.share,
+                     coverage=b.coverage, density=b.density, mass=b.mass, **r)
+                for b in boxes.values() if b is not None for r in b.limits.to_dict("records")]
+    pd.DataFrame(box_rows).to_csv(folder / "prim_boxes.csv", index=False)
+    sobol_design = discovery.sobol_design(params, sobol_points, seed)
+    sobol_table = discovery.evaluate_design(none, more, sobol_design, lhs_replicates, seed, workers=workers,
+                                            progress=progress)
+    sobol = discovery.sobol_indices(params, sobol_table, seed)
+    sobol.to_csv(folder / "sobol.csv", index=False)
+
+    # 4. figures
+    plot_defaults(defaults, theta, cm, replicates).savefig(folder / "defaults.png", dpi=120)
+    plot_structure(barrier, curves, sustained, struct).savefig(folder / "structure.png", dpi=110)
+    plot_sobol(sobol).savefig(folder / "sobol.png", dpi=110)
+    plt.close("all")
+
+    numbers = dict(run=run, defaults=defaults, early=early, replicates=replicates, sustained=sustained,
+                   barrier=barrier, calibrated=calibrated, parts=parts, little=little, struct=struct,
+                   lhs=lhs, lhs_replicates=lhs_replicates, boxes=boxes, sobol=sobol, params=params,
+                   sobol_points=len(sobol_design), record_check=record_check,
+                   structure_replicates=structure_replicates)
+    numbers["answers"] = answers(numbers)
+    (folder / "verdict.md").write_text(report(numbers), encoding="utf-8")
+    return numbers
+
+
+# --- figures --------------------------------------------------------------------------------
+
+
+def plot_defaults(defaults: pd.DataFrame, theta: float, cm: int, replicates: int):
     fig, ax = plt.subplots(figsize=(9, 4.8), layout="constrained")
     y = np.arange(len(defaults))
     err = np.vstack([defaults["probability"] - defaults["low"], defaults["high"] - defaults["probability"]])
-    colours = ["0.6", "C0", "C2"] + ["C1"] * (len(defaults) - 3)
+    colours = ["0.6", "C0", "C2", "C1"] + ["0.75"] * (len(defaults) - 4)
     ax.barh(y, defaults["probability"], xerr=err, capsize=3, color=colours)
     ax.set_yticks(y, defaults["policy"])
     ax.invert_yaxis()
     ax.axvline(0.5, color="black", ls=":", lw=1)
     ax.set_xlim(0, 1.02)
     ax.set_xlabel(f"probability that {theta:.0%} of authorities run a mutual by {cm}")
-    ax.set_title(f"Critical mass at the default parameters\n(bars: Wilson 95% intervals; "
-                 f"{replicates} replicates, common random numbers)", fontsize=10, loc="right")
-    fig.savefig(folder / "defaults.png", dpi=120)
-    plt.close(fig)
-    fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
-    a, b = top[0], top[1] if len(top) > 1 else top[0]
-    for value, colour, label in ((True, "C2", "claim holds"), (False, "C3", "claim does not hold")):
-        sel = lhs[lhs["holds"] == value]
-        ax.scatter(sel[a], sel[b], c=colour, s=18, label=f"{label} ({len(sel)})", alpha=0.8)
-    ax.set_xlabel(a)
-    ax.set_ylabel(b)
-    ax.set_title(f"Where the claim holds: {n_points} Latin hypercube points,\n"
-                 "the two parameters that decide it most (RBD-FAST)")
-    ax.legend(frameon=False)
-    fig.savefig(folder / "lhs.png", dpi=120)
-    plt.close(fig)
-
-    numbers = dict(p_none=p_none, p_more=p_more, holds_at_defaults=holds_at_defaults,
-                   n_holds=n_holds, n_points=n_points, slow=int(lhs["slow_without"].sum()),
-                   built=int(lhs["built_with"].sum()), scores=scores, conditions=conditions,
-                   sustain_more=sustain_more, sustain_none=sustain_none, tip=tip,
-                   defaults=defaults, ranges=ranges, lhs_replicates=lhs_replicates,
-                   replicates=replicates, run=run, early=early, calibrated=calibrated,
-                   parts=parts)
-    (folder / "verdict.md").write_text(report(numbers), encoding="utf-8")
-    return numbers
+    ax.set_title(f"At the default parameters only (bars: Wilson 95% intervals; {replicates} replicates,\n"
+                 "common random numbers); the calibrated answer is in the verdict's text", fontsize=10, loc="right")
+    return fig
 
 
-def _posterior_summary(n: dict) -> list[str]:
-    c = n.get("calibrated")
-    if c is None:
-        return []
-    cm = n["run"].critical_mass_year
-    pn, pm, ph = c.iloc[0], c.iloc[1], c.iloc[2]
-    holds = pn["probability"] < 0.5 <= pm["probability"]
-    return [
-        f"Under the posterior calibrated to the record of 2010-2014 (`mutuals calibrate`; "
-        f"{int(pn['particles'])} particles drawn by weight, {int(pn['replicates'])} replicates "
-        f"each), the probability of critical mass by {cm} is {pn['probability']:.2f} (95% CI "
-        f"{pn['low']:.2f}-{pn['high']:.2f}; 10-90% of particles {pn['particle_p10']:.2f}-"
-        f"{pn['particle_p90']:.2f}) without additional support and {pm['probability']:.2f} (95% CI "
-        f"{pm['low']:.2f}-{pm['high']:.2f}; particles {pm['particle_p10']:.2f}-"
-        f"{pm['particle_p90']:.2f}) with the joined-up strategy: by the same cut-off the claim "
-        f"**{'holds' if holds else 'does not hold'}** under the posterior. With what was actually "
-        f"added later (`historical`) it is {ph['probability']:.2f} (95% CI {ph['low']:.2f}-"
-        f"{ph['high']:.2f}).",
-        "",
-    ]
+def plot_structure(barrier, curves: pd.DataFrame | None, sustained: Sustained, struct: pd.DataFrame | None):
+    """Left: long-run growth with no support against the initial share (defaults in black,
+    posterior particles in grey). Right: how much of the extra mutuals more support left behind
+    remain at the horizon, per posterior particle."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    if curves is not None:
+        for _, g in curves.groupby("particle"):
+            a.plot(100 * g["initial_share"], 100 * g["growth"], color="0.6", lw=0.6, alpha=0.6)
+    a.plot(100 * barrier.curve["initial_share"], 100 * barrier.curve["growth"], color="black", lw=2,
+           marker="o", ms=3, label="default parameters")
+    a.axhline(0, color="C3", lw=1)
+    a.set_xlabel("authorities running a mutual at the start (%)")
+    a.set_ylabel(f"change over {BARRIER_YEARS} years, no support (points)")
+    a.set_title("Is there a critical-mass barrier?\n(a barrier: growth turns from negative to positive)",
+                fontsize=10)
+    a.legend(frameon=False, fontsize=8)
+    if struct is not None and struct["ratio"].notna().any():
+        b.hist(struct["ratio"].dropna(), bins=20, color="C0")
+        b.axvline(1, color="C3", lw=1)
+        b.set_xlabel("extra live mutuals at the horizon / just after the drain")
+        b.set_ylabel("posterior particles")
+    else:
+        b.text(0.5, 0.5, f"defaults: ratio {sustained.ratio:.2f}", ha="center", transform=b.transAxes)
+    b.set_title(f"Does what more support built last once it ends ({sustained.withdraw})?\n"
+                "(right of the red line: self-sustaining)", fontsize=10)
+    return fig
 
 
-def _parts_section(n: dict) -> list[str]:
+def plot_sobol(sobol: pd.DataFrame, top: int = 10):
+    """Total-order (bars, 95% intervals) and first-order (dots) Sobol indices of each outcome, the
+    ``top`` parameters by total order."""
+    names = {"p_without": "P(critical mass), no additional support", "p_with": "P(critical mass), more support",
+             "years_gained": "years gained"}
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.6), layout="constrained")
+    for ax, (key, title) in zip(axes, names.items(), strict=True):
+        s = sobol.dropna(subset=[f"ST_{key}"]).nlargest(top, f"ST_{key}")[::-1]
+        y = np.arange(len(s))
+        ax.barh(y, s[f"ST_{key}"], xerr=s[f"ST_conf_{key}"], color="C0", alpha=0.7, label="total order")
+        ax.plot(s[f"S1_{key}"], y, "o", color="black", ms=4, label="first order")
+        ax.set_yticks(y, s["parameter"], fontsize=8)
+        ax.set_xlim(left=min(0.0, float(s[f"S1_{key}"].min()) if len(s) else 0.0))
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("Sobol index (share of variance)")
+    axes[0].legend(frameon=False, fontsize=8, loc="lower right")
+    return fig
+
+
+# --- the answers and the report -------------------------------------------------------------
+
+
+def _box_words(box, answer: bool) -> str:
+    """What would change an answer: the PRIM box where the other answer is found, in words."""
+    if box is None:
+        return f"nowhere in the prior's ranges is the answer {'no' if answer else 'yes'}"
+    where = "; ".join(f"`{r.parameter}` {r.low:.3g}-{r.high:.3g}" for r in box.limits.itertuples()) or "anywhere"
+    share = box.share if box.holds else 1 - box.share
+    extra = (f"a box of density 80% needs {box.dims_for_density} parameters" if box.dims_for_density
+             else "no box PRIM found reaches a density of 80%")
+    return (f"the answer is {'yes' if box.holds else 'no'} at {share:.0%} of the prior's points, most often "
+            f"where {where}: {box.coverage:.0%} of those points lie there, and {box.density:.0%} of the points "
+            f"there answer {'yes' if box.holds else 'no'} ({extra})")
+
+
+def answers(n: dict) -> list[dict]:
+    """Each part of the claim: its question, the answer, its probability with intervals, and what
+    would change it. Under the posterior where there is one, else at the defaults."""
+    run, boxes = n["run"], n["boxes"]
+    cm, theta = run.critical_mass_year, run.critical_mass_threshold
+    out = []
+    if n["calibrated"] is not None:
+        c, lt, t = n["calibrated"], n["little"], n["parts"]["time"]
+        pn, pm, ln, tm = c.iloc[0], c.iloc[1], lt.iloc[0], t.iloc[1]
+        spread = lambda r: (f"95% CI {r['low']:.2f}-{r['high']:.2f}; "  # noqa: E731
+                            f"10-90% of particles {r['particle_p10']:.2f}-{r['particle_p90']:.2f}")
+        view = "under the calibrated posterior"
+        little = (ln["p_little"], spread(ln), f"the share running a mutual rises by {ln['rise_median']:.1%} "
+                  f"(median; 10-90% {ln['rise_p10']:.1%}-{ln['rise_p90']:.1%}) from 2012 to {cm}")
+        slow, built = (pn["probability"], spread(pn)), (pm["probability"], spread(pm))
+        gained = (f"more support brings it forward by {tm['years_gained_median']:.0f} year(s) (median; 10-90% "
+                  f"{tm['years_gained_p10']:.0f}-{tm['years_gained_p90']:.0f})")
+        st = n["struct"]
+        k, m = int(st["sustaining"].sum()), len(st)
+        lo, hi = wilson_interval(k, m)
+        sustain = (k / m, f"95% CI {float(lo):.2f}-{float(hi):.2f} over {m} particles",
+                   f"the median particle keeps {st['ratio'].median():.0%} of the extra mutuals to {run.end_year}")
+        kb = int((st["regime"] == "barrier").sum())
+        lo, hi = wilson_interval(kb, m)
+        where = (f"at {st['barrier'].median():.1%} of authorities (median; 10-90% {st['barrier'].quantile(0.1):.1%}-"
+                 f"{st['barrier'].quantile(0.9):.1%})" if kb else "nowhere")
+        regimes = st["regime"].value_counts()
+        barrier = (kb / m, f"95% CI {float(lo):.2f}-{float(hi):.2f} over {m} particles",
+                   f"found {where}; elsewhere uptake grows from any start in {regimes.get('grows', 0)} particles "
+                   f"and declines from every start in {regimes.get('declines', 0)}")
+    else:
+        d = n["defaults"].set_index("policy")
+        pn, pm = d.iloc[1], d.iloc[2]
+        view = "at the default parameters"
+        spread = lambda r: f"95% CI {r['low']:.2f}-{r['high']:.2f}"  # noqa: E731
+        little = (pn["p_little"], f"{int(pn['replicates'])} replicates", f"the share running a mutual "
+                  f"rises by {pn['rise_median']:.1%} (median) from 2012 to {cm}")
+        slow, built = (pn["probability"], spread(pn)), (pm["probability"], spread(pm))
+        gained = "years gained are reported under the posterior"
+        s = n["sustained"]
+        sustain = (float(s.sustaining), f"{s.replicates} replicates", str(s))
+        b = n["barrier"]
+        barrier = (float(b.found), "one parameter set", f"regime: {b.regime}")
+    out.append(dict(part="little_without", question="Without additional support, does little happen?",
+                    answer=little[0] >= 0.5, probability=little[0], interval=little[1],
+                    sentence=f"{little[2]}; the chance that it rises by less than "
+                             f"{100 * discovery.LITTLE * theta:.0f} percentage points is {little[0]:.2f} ({little[1]})",
+                    changes=_box_words(boxes["little_without", little[0] < 0.5], little[0] >= 0.5)))
+    out.append(dict(part="slow_without", question=f"Without it, is critical mass ({theta:.0%}) unlikely by {cm}?",
+                    answer=slow[0] < 0.5, probability=slow[0], interval=slow[1],
+                    sentence=f"P({theta:.0%} by {cm}) is {slow[0]:.2f} ({slow[1]})",
+                    changes=_box_words(boxes["slow_without", slow[0] >= 0.5], slow[0] < 0.5)))
+    out.append(dict(part="built_with", question=f"With more and better support, is it likely by {cm}?",
+                    answer=built[0] >= 0.5, probability=built[0], interval=built[1],
+                    sentence=f"P({theta:.0%} by {cm}) is {built[0]:.2f} ({built[1]}); {gained}",
+                    changes=_box_words(boxes["built_with", built[0] < 0.5], built[0] >= 0.5)))
+    out.append(dict(part="self_sustaining", question="Once more support ends, does what it built last?",
+                    answer=sustain[0] >= 0.5, probability=sustain[0], interval=sustain[1],
+                    sentence=f"P(self-sustaining) is {sustain[0]:.2f} ({sustain[1]}): {sustain[2]}",
+                    changes="not searched over the prior"))
+    out.append(dict(part="barrier", question="Is there a critical-mass barrier (a 'chicken and egg')?",
+                    answer=barrier[0] >= 0.5, probability=barrier[0], interval=barrier[1],
+                    sentence=f"P(barrier) is {barrier[0]:.2f} ({barrier[1]}): {barrier[2]}",
+                    changes="not searched over the prior"))
+    for a in out:
+        a["view"] = view
+    return out
+
+
+def _fit_section(n: dict) -> list[str]:
+    check = n.get("record_check")
+    if check is None:
+        return ["The verdict was run without a calibrated posterior, so it rests on the default parameters, "
+                "which do not reproduce the record (see Limitations).", ""]
+    fits = int(check["fits"].sum())
+    lines = [f"The model was fitted to the record of 2010-2014 (`mutuals calibrate`; ABC-SMC). Of its "
+             f"{len(check)} figures, the posterior predictive fits {fits}:", "",
+             "| figure | date | record | model, median (90%) | fits |", "|---|---|---|---|---|"]
+    for r in check.itertuples():
+        record = f"about {r.value:g}" if r.error == "lognormal" else f"at most {r.value:g}"
+        extra = "" if r.error == "lognormal" else f"; held in {r.share_within_bound:.0%} of draws"
+        lines.append(f"| {r.observation} | {r.date:g} | {record} | {r.predictive_median:.0f} "
+                     f"({r.predictive_q05:.0f}-{r.predictive_q95:.0f}){extra} | {'yes' if r.fits else 'no'} |")
+    lines += ["", "A figure fits if the 90% band covers it and the median is within its stated error; a bound "
+              "if at least 90% of draws respect it. Where the model misses, the answers below inherit the miss.", ""]
+    return lines
+
+
+def _parts_tables(n: dict) -> list[str]:
     parts = n.get("parts")
     if parts is None:
         return []
     run = n["run"]
     theta = run.critical_mass_threshold
     levels, time, grid = parts["levels"], parts["time"], parts["p_threshold"]
-    without = levels[levels["policy"] == levels["policy"].iloc[0]].set_index("year")
-    base = without.loc[2012, "median"]
-    lines = ["## The claim's parts under the calibrated posterior", "",
-             "Every particle drawn is run under every policy on the same seeds. Intervals: 10-90% of "
-             "all draws (replicate noise and parameter uncertainty together) and, in brackets, of the "
-             "particles' medians (parameter uncertainty alone). Tables: `posterior_levels.csv`, "
-             "`posterior_p_threshold.csv`, `posterior_time.csv`.", "",
-             "*Little happens without additional support?* Share of authorities running a mutual "
-             "with the support in force in December 2012:", "",
-             "| year | median | 10-90% of draws | (of particles) |", "|---|---|---|---|"]
-    for year, r in without.iterrows():
-        lines.append(f"| {year} | {r['median']:.1%} | {r['p10']:.1%}-{r['p90']:.1%} | "
-                     f"({r['particles_p10']:.1%}-{r['particles_p90']:.1%}) |")
-    later = without.loc[max(without.index), "median"]
-    lines += ["", f"The median share goes from {base:.1%} in 2012 to {without.loc[2020, 'median']:.1%} "
-              f"in 2020 and {later:.1%} in {max(without.index)}.", "",
-              f"*Slow to build without, built with?* P({theta:.0%} of authorities by the end of the year):",
-              "", "| policy | " + " | ".join(str(y) for y in (2015, 2020, 2025, 2030)) + " |",
-              "|---|" + "---|" * 4]
+    lines = ["## The evidence under the calibrated posterior", "",
+             "Every particle drawn is run under every policy on the same seeds. Intervals: 10-90% of all draws "
+             "(replicate noise and parameter uncertainty together) and, in brackets, of the particles' medians "
+             "(parameter uncertainty alone). Tables: `posterior_levels.csv`, `posterior_little.csv`, "
+             "`posterior_p_threshold.csv`, `posterior_time.csv`, `posterior_structure.csv`.", "",
+             "Share of authorities running a mutual:", "",
+             "| policy | year | median | 10-90% of draws | (of particles) |", "|---|---|---|---|---|"]
+    for r in levels.itertuples():
+        lines.append(f"| {r.policy} | {r.year} | {r.median:.1%} | {r.p10:.1%}-{r.p90:.1%} | "
+                     f"({r.particles_p10:.1%}-{r.particles_p90:.1%}) |")
+    lines += ["", f"P({theta:.0%} of authorities by the end of the year):", "",
+              "| policy | " + " | ".join(str(y) for y in (2015, 2020, 2025, 2030)) + " |", "|---|" + "---|" * 4]
     at = grid[np.isclose(grid["threshold"], theta)]
     for label, g in at.groupby("policy", sort=False):
         g = g.set_index("year")["probability"]
         lines.append(f"| {label} | " + " | ".join(f"{g.get(y, np.nan):.2f}" for y in (2015, 2020, 2025, 2030)) + " |")
-    lines += ["", "| policy | reaches it by " + f"{int(grid['year'].max())}" + " | year reached, median (10-90%) "
+    lines += ["", f"| policy | reaches {theta:.0%} by {int(grid['year'].max())} | year reached, median (10-90%) "
               "| years gained over no additional support, median (10-90%) |", "|---|---|---|---|"]
     for r in time.itertuples():
         lines.append(f"| {r.policy} | {r.reached_share:.2f} | {r.year_median:.0f} ({r.year_p10:.0f}-"
                      f"{r.year_p90:.0f}) | {r.years_gained_median:.0f} ({r.years_gained_p10:.0f}-"
                      f"{r.years_gained_p90:.0f}) |")
-    lines += ["", "A year after the horizon means the threshold was not reached by it. The same "
-              "probabilities over every threshold from 10% to 30% and every year from 2015:", "",
+    lines += ["", "A year after the horizon means the threshold was not reached by it. The same probabilities "
+              "over every threshold from 10% to 30% and every year from 2015:", "",
               "![P(threshold by year)](posterior_threshold_by_year.png)", ""]
     return lines
 
@@ -388,119 +531,101 @@ def _parts_section(n: dict) -> list[str]:
 def report(n: dict) -> str:
     run = n["run"]
     cm, theta = run.critical_mass_year, run.critical_mass_threshold
-    pn, pm = n["p_none"], n["p_more"]
-    share_low, share_high = wilson_interval(n["n_holds"], n["n_points"])
-    answer = "holds" if n["holds_at_defaults"] else "does not hold"
+    ans = n["answers"]
+    core = {a["part"]: a for a in ans}
+    holds = core["little_without"]["answer"] and core["slow_without"]["answer"] and core["built_with"]["answer"]
+    s, b = n["sustained"], n["barrier"]
     lines = [
-        "# Verdict: is the Committee's claim borne out?",
+        "# Is the Committee right? Mutuals, critical mass and support",
         "",
-        "*Generated by `mutuals verdict`; every number below was computed by the run that wrote "
-        "this file (tables beside it: `defaults.csv`, `lhs.csv`, `feature_scores.csv`).*",
+        "*Generated by `mutuals verdict`; every number below was computed by the run that wrote this file "
+        "(tables beside it; `manifest.json` records what produced it).*",
         "",
-        "## The claim and how it was made testable",
+        "## The question",
         "",
-        "HC 112 (December 2012), para 94: \"The necessary critical mass will be slow to build up "
-        "without more and better support ... Without additional assistance it seems likely "
-        "little will happen.\"",
+        "The Public Administration Select Committee (HC 112, December 2012, para 94): \"The necessary "
+        "critical mass will be slow to build up without more and better support ... Without additional "
+        "assistance it seems likely little will happen.\"",
         "",
-        f"- *Critical mass*: {theta:.0%} of English principal authorities running a live mutual "
-        f"(Rogers' innovators and early adopters) by {cm}, the decade after the report.",
-        "- *No additional support*: the support in force when the report was published "
-        "(`december_2012`: actual cuts; the pathfinders and the Mutuals Taskforce from 2010; the "
-        "Mutuals Support Programme of 2011-13; Right to Challenge from June 2012). What was "
-        "actually added later (`historical`: Mutuals Support Programme 2, 2018-20) is reported "
-        "beside it, never in its place.",
-        "- *More and better support*: the same plus the Committee's joined-up strategy "
-        "(evidence and dissemination, tested models, barrier removal, grants and advice, "
-        "2013-2020, as in `joined_up.toml`).",
-        f"- The claim **holds** where P(critical mass by {cm}) is below 0.5 without additional "
-        "support and at least 0.5 with it.",
+        f"- *Critical mass*: {theta:.0%} of English principal authorities running a live mutual (Rogers' "
+        "innovators and early adopters).",
+        "- *Without additional support*: the support in force when the report was published: actual cuts, "
+        "the pathfinders and the Mutuals Taskforce from 2010, the first Mutuals Support Programme (2011-13), "
+        "Right to Challenge from June 2012 (`december_2012`). What was actually added later (the second "
+        "programme, 2018-20; `historical`) is shown beside it, never in its place.",
+        "- *More and better support*: the same plus the Committee's joined-up strategy (evidence, tested "
+        "models, barrier removal, grants and advice, 2013-2020; `joined_up.toml`).",
+        f"- *Little happens*: the share running a mutual rises by less than {100 * discovery.LITTLE * theta:.0f} "
+        f"percentage points from 2012 to {cm}.",
         "",
         "## Summary",
         "",
-        f"At the default parameters the claim **{answer}**: the probability of critical mass by "
-        f"{cm} is {pn['probability']:.2f} (95% CI {pn['low']:.2f}-{pn['high']:.2f}) without "
-        f"additional support and {pm['probability']:.2f} (95% CI {pm['low']:.2f}-{pm['high']:.2f}) "
-        f"with the joined-up strategy ({int(pn['replicates'])} replicates each, common random "
-        "numbers).",
+        f"Answered {ans[0]['view']}:",
         "",
-        f"Across {n['n_points']} Latin hypercube points over the plausible ranges of "
-        f"{len(n['ranges'])} uncertain parameters ({n['lhs_replicates']} replicates per point and "
-        f"policy), the claim holds at {n['n_holds']} points: a share of "
-        f"{n['n_holds'] / n['n_points']:.2f} (95% CI {float(share_low):.2f}-{float(share_high):.2f}). "
-        f"Critical mass was unlikely without additional support at {n['slow']} points and likely "
-        f"with it at {n['built']}.",
-        "",
-        *_posterior_summary(n),
-        "## Probabilities at the defaults",
-        "",
-        f"| policy | P(critical mass by {cm}) | 95% CI | share running a mutual in {cm}, median (10-90%) |",
-        "|---|---|---|---|",
     ]
+    for a in ans:
+        lines.append(f"- **{a['question']}** {'Yes' if a['answer'] else 'No'}: {a['sentence']}.")
+    d = n["defaults"]
+    lines += ["", f"Taken together, the claim **{'holds' if holds else 'does not hold'}** {ans[0]['view']}: "
+              + ("little happens without additional support, critical mass is unlikely without it and likely "
+                 "with it." if holds else "at least one of its parts (little happens without; unlikely without; "
+                 "likely with) is answered no above."), "",
+              f"At the default parameters, which do not reproduce the record, P({theta:.0%} by {cm}) is "
+              f"{d['probability'].iloc[1]:.2f} without additional support and {d['probability'].iloc[2]:.2f} with "
+              "more and better support (table below).", ""]
+    lines += ["## What would change each answer", "",
+              f"PRIM (EMA Workbench) over {len(n['lhs'])} Latin hypercube points of the prior ({len(n['params'])} "
+              f"uncertain parameters, {n['lhs_replicates']} replicates per point and policy; cuts at their actual "
+              "trajectory): for each part, the box of at most four parameters where the other answer is densest. "
+              "Table: `prim_boxes.csv` (both answers' boxes); every point: `lhs.csv`.", ""]
+    for a in ans[:3]:
+        lines.append(f"- *{a['question']}* {a['changes']}.")
+    lines.append("")
+    lines += ["## How well the model fits the record", "", *_fit_section(n)]
+    lines += _parts_tables(n)
+    lines += ["## Does it last, and is there a barrier?", "",
+              f"*Self-sustaining*: more support is withdrawn when it ends ({s.withdraw}); once its pipeline has "
+              f"drained ({s.drained_year}), are the extra live mutuals it left over a world that never had support "
+              f"still there, or more, in {s.end}? At the defaults: {s}.", "",
+              f"*Barrier*: growth of the share running a mutual over {BARRIER_YEARS} years with no support, against "
+              "the share at the start; a barrier is where it turns from decline to growth. At the defaults: "
+              + (f"a barrier at {b.share:.1%} of authorities." if b.found else
+                 "none (" + ("uptake grows from any start" if b.regime == "grows"
+                            else "uptake declines from every start") + ")."),
+              "", "![structure](structure.png)", ""]
+    lines += ["## What decides the outcomes", "",
+              f"Sobol indices (SALib; {n['sobol_points']} points of a Saltelli sample, "
+              f"{n['lhs_replicates']} replicates each): the share of each outcome's variance due to a parameter "
+              "alone (first order) and with all its interactions (total order), with 95% intervals. Replicate "
+              "noise inflates the total order. Table: `sobol.csv`.", "",
+              "| parameter | ST, P without (95%) | ST, P with | ST, years gained |", "|---|---|---|---|"]
+    sob = n["sobol"].copy()
+    sob["rank"] = sob[[c for c in sob.columns if c.startswith("ST_") and "conf" not in c]].max(axis=1)
+    for r in sob.nlargest(8, "rank").to_dict("records"):
+        cells = [f"{r[f'ST_{k}']:.2f} ± {r[f'ST_conf_{k}']:.2f}" if np.isfinite(r[f"ST_{k}"]) else "-"
+                 for k in ("p_without", "p_with", "years_gained")]
+        lines.append(f"| `{r['parameter']}` | " + " | ".join(cells) + " |")
+    lines += ["", "![sobol](sobol.png)", "",
+              "## At the default parameters", "",
+              f"| policy | P(critical mass by {cm}) | 95% CI | share running a mutual in {cm}, median (10-90%) |",
+              "|---|---|---|---|"]
     for _, r in n["defaults"].iterrows():
         lines.append(f"| {r['policy']} | {r['probability']:.2f} | {r['low']:.2f}-{r['high']:.2f} | "
                      f"{r['share_median']:.1%} ({r['share_p10']:.1%}-{r['share_p90']:.1%}) |")
-    lines += ["", "![defaults](defaults.png)", "", *_parts_section(n),
-              "## What decides it",
-              "",
-              "First-order sensitivity indices (RBD-FAST, SALib) of whether the claim holds, and of "
-              "the two probabilities, over the Latin hypercube:",
-              "",
-              "| parameter | plausible range | S1 (claim holds) | S1 (P without) | S1 (P with) |",
-              "|---|---|---|---|---|"]
-    for _, r in n["scores"].head(8).iterrows():
-        lo, hi = n["ranges"][r["parameter"]]
-        lines.append(f"| `{r['parameter']}` | {lo:g}-{hi:g} | {r['S1_holds']:.3f} | "
-                     f"{r['S1_p_none']:.3f} | {r['S1_p_more']:.3f} |")
-    largest = n["scores"]["S1_holds"].max()
-    total = n["scores"]["S1_holds"].clip(lower=0).sum()
-    if largest < 0.2:
-        lines += ["", f"No single parameter decides it: the largest first-order index is "
-                      f"{largest:.2f}, and together the first-order effects explain about "
-                      f"{min(total, 1.0):.0%} of the variance; the rest is interactions between "
-                      "parameters and replicate noise."]
-    lines += ["", "Share of points where the claim holds, below and above the middle of each "
-              "deciding parameter's range:", ""]
-    for p, _low, _high, mid, below, above in n["conditions"]:
-        lines.append(f"- `{p}` < {mid:g}: {below:.2f}; >= {mid:g}: {above:.2f}")
-    lines += ["", "![lhs](lhs.png)", "",
-              "## Is the critical mass self-sustaining?",
-              "",
-              f"With every instrument withdrawn at the start of 2020, live mutuals kept growing over "
-              f"2020-2025 with probability {n['sustain_more']} after the joined-up strategy, and "
-              f"{n['sustain_none']} after the support in force in December 2012 alone (default "
-              "parameters).",
-              ""]
-    tip = n["tip"]
-    if tip.found:
-        lines.append(f"Tipping point with no support at all (actual cuts, default behaviour): uptake "
-                     f"grows in half of the replicates from an initial share of {tip.median:.1%} of "
-                     f"authorities (10%: {tip.low:.1%}; 90%: {tip.high:.1%}).")
-    else:
-        lines.append("No tipping point was found below 30% of authorities at the defaults.")
-    if tip.found and tip.median == 0.0:
-        lines.append("At the defaults, uptake grows even from no adopters: the cuts' pressure "
-                     "alone moves the least risk-averse authorities, so no threshold has to be "
-                     "passed; the tipping point appears only in more cautious regimes (see "
-                     "`results/tipping/`).")
-    lines += ["",
-              "## Limitations",
-              "",
-              "- The model is a stylised reconstruction: authorities' attributes are drawn, not "
-              "measured, and most behavioural parameters are assumptions with ranges (docs/ODD.md).",
-              f"- At the defaults it under-predicts early uptake ({n['early'].median():.0f} "
-              f"local-authority spin-outs by 2014 under `historical`, median; 10-90%: "
-              f"{n['early'].quantile(0.1):.0f}-{n['early'].quantile(0.9):.0f}; against about 50 "
-              "reported)" + ("; the probabilities under the calibrated posterior (fitted to that "
-                             "record; how well: the calibration's `calibration.md`) are the ones "
-                             "to read where they differ." if n["calibrated"] is not None else
-                             ", so the defaults may be too cautious."),
-              "- Right to Challenge was in force in December 2012 already, so it has no line of "
-              "its own.",
-              "- The definition of the claim (threshold, year, the 0.5 cut-off) is ours; the tables "
-              "beside this file allow others.",
-              f"- Probabilities over the hypercube rest on {n['lhs_replicates']} replicates per "
-              "point; RBD-FAST indices of a binary outcome are rough.",
-              "- Support instruments' effects are assumptions; nothing was fitted to the verdict.",
+    lines += ["", "![defaults](defaults.png)", "",
+              "## Limitations", "",
+              "- The model is a stylised reconstruction: authorities' attributes are drawn, not measured, and most "
+              "behavioural parameters are assumptions with ranges (docs/ODD.md).",
+              f"- At the defaults it under-predicts early uptake ({n['early'].median():.0f} local-authority spin-outs "
+              f"by 2014 under `historical`, median; against about 50 reported); "
+              + ("the answers above are the calibrated ones." if n["calibrated"] is not None else
+                 "no calibrated posterior was given, so the answers above rest on them."),
+              "- The calibration fits a short record (seven figures, six of them bounds); it narrows only a few "
+              "parameters, and the rest keep their prior ranges (`calibration.md`).",
+              "- The definitions (the threshold, the year, 'little', the 0.5 cut-offs) are ours; the tables beside "
+              "this file allow others, and the heat map shows every threshold and year.",
+              f"- Self-sustaining and the barrier rest on {n['structure_replicates']} replicates per particle; the "
+              "barrier's location is interpolated on a grid where growth wavers near zero.",
+              "- Support instruments' effects are assumptions with ranges; nothing was fitted to the verdict.",
               ""]
     return "\n".join(lines)

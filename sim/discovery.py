@@ -1,0 +1,210 @@
+"""Scenario discovery over the prior: where each part of the claim holds, found by PRIM (the
+EMA Workbench), and which parameters decide the outcomes, by Sobol indices (SALib).
+
+Every point of a design is run under both policies on the same replicate seeds (common random
+numbers) and reduced, in memory, to the outcomes of :data:`OUTCOMES`; the parts of the claim
+(:data:`PARTS`) are conditions on them. The cuts stay at their actual trajectory: their severity
+is varied only in the phase diagram (``mutuals phase``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .dynamics import MEASURES
+from .scenario import Scenario, Uncertainty, uncertainties, with_overrides
+from .simulate import measures_array, replicate_seeds
+
+UNCERTAIN_SECTIONS = ("population.", "behaviour.", "mutuals.", "support.")
+"""Where the uncertain parameters of the verdict live: every schema field with a plausible range
+in these sections (behaviour, mutuals, support effects, viability, the Right to Challenge rate);
+not the cuts, which are known."""
+
+LITTLE = 0.5
+"""*Little happens* without support: the share running a mutual rises by less than this
+fraction of the critical-mass threshold from 2012 to the critical-mass year."""
+
+OUTCOMES = {
+    "p_without": "P(critical mass by the critical-mass year) with no additional support",
+    "p_with": "P(critical mass by the critical-mass year) with more and better support",
+    "years_gained": "years by which more support brings critical mass forward (median, paired replicates)",
+    "rise_without": "rise in the share running a mutual, 2012 to the critical-mass year, no additional "
+                    "support (median)",
+}
+
+PARTS = {
+    "little_without": "little happens without additional support",
+    "slow_without": "critical mass is unlikely without additional support",
+    "built_with": "critical mass is likely with more and better support",
+    "holds": "the claim holds (unlikely without and likely with)",
+}
+
+
+def uncertain_parameters() -> dict[str, Uncertainty]:
+    """The verdict's uncertain parameters, from the schema's metadata."""
+    return uncertainties(UNCERTAIN_SECTIONS)
+
+
+def reached_year(share: np.ndarray, threshold: float, start_year: int) -> np.ndarray:
+    """First year each replicate's share (R, years) reaches ``threshold``; a year after the
+    horizon where it never does."""
+    hit = share >= threshold
+    first = np.where(hit.any(axis=1), hit.argmax(axis=1), share.shape[1])
+    return start_year + first
+
+
+def outcomes(without: np.ndarray, with_: np.ndarray, run, start_year: int) -> dict[str, float]:
+    """:data:`OUTCOMES` of one point from its shares running a mutual, (R, years) each, on paired
+    replicates."""
+    theta, cm = run.critical_mass_threshold, run.critical_mass_year
+    year_without = reached_year(without, theta, start_year)
+    year_with = reached_year(with_, theta, start_year)
+    t2012, tcm = 2012 - start_year, cm - start_year
+    return dict(p_without=float((year_without <= cm).mean()), p_with=float((year_with <= cm).mean()),
+                years_gained=float(np.median(year_without - year_with)),
+                rise_without=float(np.median(without[:, tcm] - without[:, t2012])))
+
+
+def parts(table: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """:data:`PARTS` from the outcomes of each point."""
+    return pd.DataFrame({
+        "little_without": table["rise_without"] < LITTLE * threshold,
+        "slow_without": table["p_without"] < 0.5,
+        "built_with": table["p_with"] >= 0.5,
+        "holds": (table["p_without"] < 0.5) & (table["p_with"] >= 0.5),
+    }, index=table.index)
+
+
+def _evaluate(without: Scenario, with_: Scenario, rows: list[dict], replicates: int, seed: int) -> list[dict]:
+    share = MEASURES.index("share_with_mutual")
+    seeds = replicate_seeds(seed, replicates)
+    out = []
+    for row in rows:
+        a = measures_array(with_overrides(without, row, "design"), seeds)[:, :, share]
+        b = measures_array(with_overrides(with_, row, "design"), seeds)[:, :, share]
+        out.append(outcomes(a, b, without.run, without.run.start_year))
+    return out
+
+
+def evaluate_design(without: Scenario, with_: Scenario, design: pd.DataFrame, replicates: int,
+                    seed: int, workers: int = 1, chunk: int = 50, progress: bool = False) -> pd.DataFrame:
+    """The design with :data:`OUTCOMES` and :data:`PARTS` added, one row per point; every point
+    on the same replicate seeds under both policies. The numbers do not depend on ``workers``."""
+    from tqdm.auto import tqdm
+
+    rows = [{k: float(v) for k, v in r.items()} for r in design.to_dict("records")]
+    blocks = [rows[i:i + chunk] for i in range(0, len(rows), chunk)]
+    bar = tqdm(total=len(rows), desc="design points", disable=not progress)
+    results: list[dict] = []
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for block, got in zip(blocks, pool.map(_evaluate, *zip(*[(without, with_, b, replicates, seed)
+                                                                      for b in blocks], strict=True)),
+                                  strict=True):
+                results += got
+                bar.update(len(block))
+    else:
+        for block in blocks:
+            results += _evaluate(without, with_, block, replicates, seed)
+            bar.update(len(block))
+    bar.close()
+    table = pd.concat([design.reset_index(drop=True), pd.DataFrame(results)], axis=1)
+    return pd.concat([table, parts(table, without.run.critical_mass_threshold)], axis=1)
+
+
+# --- PRIM -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Box:
+    """A PRIM box: conditions, as limits on a few parameters, under which a part of the claim
+    holds (``holds`` True) or fails (False)."""
+
+    part: str
+    holds: bool  # the box is where the part holds (True) or where it fails (False)
+    share: float  # share of all points where the part holds
+    coverage: float  # share of the points of interest (holds == ``holds``) inside the box
+    density: float  # share of the points inside the box that are of interest
+    mass: float  # share of all points inside the box
+    limits: pd.DataFrame  # parameter, low, high, qp (quasi-p value of the restriction)
+    dims_for_density: int | None  # parameters restricted by the first box of density >= 0.8
+
+
+MAX_DIMS = 4
+MIN_DENSITY = 0.8
+
+
+def prim_box(x: pd.DataFrame, y: np.ndarray, part: str, target: bool | None = None) -> Box | None:
+    """The EMA Workbench's PRIM box where ``y`` (bool per point of ``x``) equals ``target`` (by
+    default its rarer value): on the peeling trajectory, the densest box that restricts at most
+    :data:`MAX_DIMS` parameters (a condition a reader can hold in mind; of equally dense ones,
+    the largest coverage). None where no point or every point has it. ``dims_for_density``
+    says how many parameters a box must restrict to reach a density of :data:`MIN_DENSITY`, if
+    any box does."""
+    y = np.asarray(y, dtype=bool)
+    target = bool(y.mean() < 0.5) if target is None else target
+    interest = y if target else ~y
+    if interest.all() or not interest.any():
+        return None
+    with warnings.catch_warnings():
+        # the workbench 3.0 warns on import without ipyparallel, and uses pandas' deprecated inplace
+        warnings.filterwarnings("ignore", message="ipyparallel not installed")
+        warnings.filterwarnings("ignore", message="The inplace keyword")
+        from ema_workbench.analysis import prim
+
+        finder = prim.Prim(x.reset_index(drop=True), interest.astype(int), peel_alpha=0.05, mass_min=0.05)
+        box = finder.find_box()
+    trajectory = box.peeling_trajectory
+    simple = trajectory[trajectory["res_dim"] <= MAX_DIMS].sort_values(["density", "coverage"])
+    box.select(int(simple.index[-1]))
+    stats, lims = box.inspect(style="data")[0]
+    dense = trajectory.loc[trajectory["density"] >= MIN_DENSITY, "res_dim"]
+    limits = pd.DataFrame({"parameter": lims.index, "low": lims.iloc[:, 0].to_numpy(dtype=float),
+                           "high": lims.iloc[:, 1].to_numpy(dtype=float),
+                           "qp": np.nanmin(lims.iloc[:, 2:].to_numpy(dtype=float), axis=1)})
+    return Box(part, target, float(y.mean()), float(stats["coverage"]), float(stats["density"]),
+               float(stats["mass"]), limits.reset_index(drop=True),
+               int(dense.min()) if len(dense) else None)
+
+
+# --- Sobol -------------------------------------------------------------------------------------
+
+
+def salib_problem(params: dict[str, Uncertainty]) -> dict:
+    """A SALib problem over the parameters' plausible ranges (uniform, as SALib samples them)."""
+    return {"num_vars": len(params), "names": list(params), "bounds": [[u.low, u.high] for u in params.values()]}
+
+
+def sobol_design(params: dict[str, Uncertainty], n: int, seed: int) -> pd.DataFrame:
+    """SALib's Saltelli-Sobol sample (first and total order), ``n`` (a power of two) base points:
+    ``n * (d + 2)`` rows."""
+    from SALib.sample import sobol
+
+    x = sobol.sample(salib_problem(params), n, calc_second_order=False, seed=seed)
+    return pd.DataFrame(x, columns=list(params))
+
+
+def sobol_indices(params: dict[str, Uncertainty], table: pd.DataFrame, seed: int,
+                  outcomes_: tuple[str, ...] = ("p_without", "p_with", "years_gained")) -> pd.DataFrame:
+    """First- and total-order Sobol indices, with 95% confidence half-widths, of each outcome:
+    one row per parameter, columns ``S1_<outcome>``, ``S1_conf_<outcome>``, ``ST_<outcome>``,
+    ``ST_conf_<outcome>``. A constant outcome gets NaN (nothing to apportion)."""
+    from SALib.analyze import sobol
+
+    problem = salib_problem(params)
+    out = pd.DataFrame({"parameter": list(params)})
+    for name in outcomes_:
+        y = table[name].to_numpy(dtype=float)
+        if np.ptp(y) == 0:
+            for k in ("S1", "S1_conf", "ST", "ST_conf"):
+                out[f"{k}_{name}"] = np.nan
+            continue
+        res = sobol.analyze(problem, y, calc_second_order=False, seed=seed)
+        for k in ("S1", "S1_conf", "ST", "ST_conf"):
+            out[f"{k}_{name}"] = np.asarray(res[k])
+    return out
