@@ -417,8 +417,9 @@ def answers(n: dict) -> list[dict]:
         spread = lambda r: (f"95% CI {r['low']:.2f}-{r['high']:.2f}; "  # noqa: E731
                             f"10-90% of particles {r['particle_p10']:.2f}-{r['particle_p90']:.2f}")
         view = "under the calibrated posterior"
-        little = (ln["p_little"], spread(ln), f"the share running a mutual rises by {ln['rise_median']:.1%} "
-                  f"(median; 10-90% {ln['rise_p10']:.1%}-{ln['rise_p90']:.1%}) from 2012 to {cm}")
+        little = (ln["p_little"], spread(ln), f"the share running a mutual rises by {100 * ln['rise_median']:.1f} "
+                  f"percentage points (median; 10-90% {100 * ln['rise_p10']:.1f}-{100 * ln['rise_p90']:.1f}) "
+                  f"from 2012 to {cm}")
         slow, built = (pn["probability"], spread(pn)), (pm["probability"], spread(pm))
         gained = (f"more support brings it forward by {tm['years_gained_median']:.0f} year(s) (median; 10-90% "
                   f"{tm['years_gained_p10']:.0f}-{tm['years_gained_p90']:.0f})")
@@ -441,7 +442,7 @@ def answers(n: dict) -> list[dict]:
         view = "at the default parameters"
         spread = lambda r: f"95% CI {r['low']:.2f}-{r['high']:.2f}"  # noqa: E731
         little = (pn["p_little"], f"{int(pn['replicates'])} replicates", f"the share running a mutual "
-                  f"rises by {pn['rise_median']:.1%} (median) from 2012 to {cm}")
+                  f"rises by {100 * pn['rise_median']:.1f} percentage points (median) from 2012 to {cm}")
         slow, built = (pn["probability"], spread(pn)), (pm["probability"], spread(pm))
         gained = "years gained are reported under the posterior"
         s = n["sustained"]
@@ -572,7 +573,7 @@ def report(n: dict) -> str:
                  "likely with) is answered no above."), "",
               f"At the default parameters, which do not reproduce the record, P({theta:.0%} by {cm}) is "
               f"{d['probability'].iloc[1]:.2f} without additional support and {d['probability'].iloc[2]:.2f} with "
-              "more and better support (table below).", ""]
+              "more and better support (`verdict.md`, *At the default parameters*).", ""]
     lines += ["## What would change each answer", "",
               f"PRIM (EMA Workbench) over {len(n['lhs'])} Latin hypercube points of the prior ({len(n['params'])} "
               f"uncertain parameters, {n['lhs_replicates']} replicates per point and policy; cuts at their actual "
