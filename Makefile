@@ -19,7 +19,7 @@ PARTICLES ?= 400
 # runs in one process, the only way pyabc gives the same posterior every time)
 WORKERS ?= 2
 
-.PHONY: run test venv dev clean benchmark lint
+.PHONY: run test venv dev clean benchmark lint regression-baseline
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -59,6 +59,10 @@ run: $(VENV)/.installed
 ## run the whole test suite
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
+
+## rewrite the seeded regression baseline (tests/data/regression.csv); review its diff
+regression-baseline: $(VENV)/.installed-dev
+	$(BIN)/python -m tests.regression
 
 benchmark: $(VENV)/.installed
 	$(BIN)/python benchmarks/engines.py

@@ -14,7 +14,6 @@ Everything here takes and returns plain tables; :mod:`sim.cli` writes them to a 
 from __future__ import annotations
 
 import sys
-from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,12 +22,12 @@ import pandas as pd
 from scipy.special import ndtr
 
 from . import dynamics as dyn
+from .experiments import dask_client
 from .record import Record, distance, model_values
 from .scenario import (
     INSTRUMENTS,
     MECHANISMS,
     Scenario,
-    ScenarioError,
     Uncertainty,
     scenario_from_dict,
     uncertainties,
@@ -195,33 +194,6 @@ def transition():
     return Floored()
 
 
-SCHEDULER_TIMEOUT = 5.0
-"""Seconds to wait for a Dask scheduler given by its address."""
-
-
-@contextmanager
-def dask_client(dask_local: int | None = None, scheduler: str | None = None):
-    """A Dask client for the calibration's simulations: of a local cluster of ``dask_local``
-    worker processes, or of the scheduler at ``scheduler``; None for neither. Closed (and the
-    local cluster shut down) on every path. A scheduler that does not answer within
-    :data:`SCHEDULER_TIMEOUT` seconds is a :class:`ScenarioError`."""
-    if not (dask_local or scheduler):
-        yield None
-        return
-    from dask.distributed import Client, LocalCluster
-
-    with ExitStack() as stack:
-        if scheduler:
-            try:
-                client = stack.enter_context(Client(scheduler, timeout=SCHEDULER_TIMEOUT))
-            except (OSError, TimeoutError, ValueError) as err:
-                raise ScenarioError(f"command line: --scheduler {scheduler}: no Dask scheduler "
-                                    f"answered within {SCHEDULER_TIMEOUT:g} s ({err})") from None
-        else:
-            cluster = stack.enter_context(LocalCluster(
-                n_workers=dask_local, threads_per_worker=1, processes=True, dashboard_address=None))
-            client = stack.enter_context(Client(cluster))
-        yield client
 
 
 def sampler(workers: int = 1, client=None):

@@ -29,10 +29,31 @@ def _load_all(paths: list[str]):
     return scenarios
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (what is allowed, what was given) and exit
+    code 2, like every other refused input."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"allowed a whole number of at least 1; given {text!r}") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1; given {text}")
+        raise argparse.ArgumentTypeError(f"allowed a whole number of at least 1; given {text}")
+    return value
+
+
+def _fraction_or_more(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"allowed a number of at least 0; given {text!r}") from None
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"allowed a number of at least 0; given {text}")
     return value
 
 
@@ -44,14 +65,16 @@ def cmd_validate(args) -> int:
 
 def cmd_run(args) -> int:
     from .analysis import summary
-    from .results import write_run
+    from .results import check_target, run_fingerprint, write_run
     from .simulate import choose_engine, simulate
 
     scenarios = _load_all(args.scenarios)
+    settings = [(args.replicates or s.run.replicates, s.run.seed if args.seed is None else args.seed)
+                for s in scenarios]
+    for s, (replicates, seed) in zip(scenarios, settings, strict=True):
+        check_target(Path(args.out) / s.name, run_fingerprint(s, seed, replicates), args.overwrite)
     rows = []
-    for s in scenarios:
-        replicates = args.replicates or s.run.replicates
-        seed = s.run.seed if args.seed is None else args.seed
+    for s, (replicates, seed) in zip(scenarios, settings, strict=True):
         engine = choose_engine(args.engine, replicates)
         start = time.perf_counter()
         frame = simulate(s, replicates=replicates, seed=seed, engine=engine)
@@ -87,7 +110,7 @@ def _spec(text: str, parts: int) -> tuple[str, list[float]]:
 def cmd_sweep(args) -> int:
     import numpy as np
 
-    from .experiments import check_design, full_factorial, latin_hypercube, run_design
+    from .experiments import check_design, check_range, full_factorial, latin_hypercube, run_design
 
     (scenario,) = _load_all([args.scenario])
     frames = []
@@ -104,6 +127,8 @@ def cmd_sweep(args) -> int:
         ranges = dict(_spec(text, 2) for text in args.range or [])
         if not ranges:
             raise ScenarioError("command line: --lhs needs at least one --range PATH=LOW:HIGH")
+        for path, (low, high) in ranges.items():
+            check_range(scenario, path, low, high, "command line: --range")
         frames.append(latin_hypercube({k: tuple(v) for k, v in ranges.items()}, args.lhs,
                                       args.seed if args.seed is not None else scenario.run.seed))
     if not frames:
@@ -111,9 +136,14 @@ def cmd_sweep(args) -> int:
     design = frames[0] if len(frames) == 1 else frames[0].merge(frames[1], how="cross")
     check_design(scenario, design, "command line")
     seed = scenario.run.seed if args.seed is None else args.seed
+    if (args.workers > 1) + bool(args.dask_local) + bool(args.scheduler) > 1:
+        raise ScenarioError("command line: give at most one of --workers, --dask-local and --scheduler")
+    if args.resume and args.overwrite:
+        raise ScenarioError("command line: give --resume (continue the run in --out) or --overwrite "
+                            "(start it again), not both")
     table = run_design(scenario, design, args.replicates, seed, Path(args.out),
                        workers=args.workers, chunk=args.chunk, scheduler=args.scheduler,
-                       dask_local=args.dask_local, resume=args.resume)
+                       dask_local=args.dask_local, resume=args.resume, overwrite=args.overwrite)
     print(f"{len(design)} design rows x {args.replicates} replicates: {len(table)} rows "
           f"written to {Path(args.out) / 'sweep.parquet'}")
     return 0
@@ -121,17 +151,20 @@ def cmd_sweep(args) -> int:
 
 def cmd_compare(args) -> int:
     from .compare import run_policies, write_comparison
-    from .results import atomic_folder, provenance, write_json
+    from .results import atomic_folder, check_target, fingerprint, provenance, write_json
 
     scenarios = _load_all(args.scenarios)
     seed = scenarios[0].run.seed if args.seed is None else args.seed
+    made_by = fingerprint("compare", scenarios=[s.model_dump(mode="json") for s in scenarios], seed=seed,
+                          replicates=args.replicates)
+    check_target(Path(args.out), made_by, args.overwrite)
     frame = run_policies(scenarios, args.replicates, seed)
     with atomic_folder(Path(args.out)) as tmp:
         table = write_comparison(frame, scenarios[0].run, tmp)
         frame.to_parquet(tmp / "timeseries.parquet", index=False)
         write_json(tmp / "manifest.json", provenance(
             scenarios=[s.model_dump(mode="json") for s in scenarios], seed=seed,
-            replicates=args.replicates, engine="ensemble"))
+            replicates=args.replicates, engine="ensemble", fingerprint=made_by))
     run = scenarios[0].run
     cm = run.critical_mass_year
     show = table[["scenario", f"p_critical_mass_{cm}", f"p_critical_mass_{cm}_low",
@@ -147,9 +180,12 @@ def cmd_tipping(args) -> int:
 
     from .critical import growth_curve, tipping_point
     from .plots import plot_growth_curve
-    from .results import atomic_folder, provenance, write_json
+    from .results import atomic_folder, check_target, fingerprint, provenance, write_json
 
     scenarios = _load_all(args.scenarios)
+    made_by = fingerprint("tipping", scenarios=[s.model_dump(mode="json") for s in scenarios], seed=args.seed,
+                          replicates=args.replicates, window=args.window)
+    check_target(Path(args.out), made_by, args.overwrite)
     found = []
     fig, ax = plt.subplots(figsize=(8, 4.8), layout="constrained")
     with atomic_folder(Path(args.out)) as tmp:
@@ -172,7 +208,7 @@ def cmd_tipping(args) -> int:
         write_json(tmp / "tipping.json", found)
         write_json(tmp / "manifest.json", provenance(
             scenarios=[s.model_dump(mode="json") for s in scenarios], seed=args.seed,
-            replicates=args.replicates))
+            replicates=args.replicates, window=args.window, fingerprint=made_by))
     for f in found:
         if f["found"]:
             print(f"{f['scenario']}: with no support, uptake grows in half of the replicates from "
@@ -188,11 +224,20 @@ def cmd_phase(args) -> int:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from .critical import phase_grid
+    from .critical import phase_grid, scaled_support
     from .plots import plot_phase
-    from .results import atomic_folder, provenance, write_json
+    from .results import atomic_folder, check_target, fingerprint, provenance, write_json
+    from .scenario import with_overrides
 
     (scenario,) = _load_all([args.scenario])
+    # the most extreme cell of the grid, validated before any work
+    scaled_support(scenario, args.max_intensity, f"command line: --max-intensity {args.max_intensity:g}")
+    with_overrides(scenario, {"fiscal.severity": args.max_severity},
+                   f"command line: --max-severity {args.max_severity:g}")
+    made_by = fingerprint("phase", scenario=scenario.model_dump(mode="json"), seed=args.seed,
+                          replicates=args.replicates, steps=args.steps, max_intensity=args.max_intensity,
+                          max_severity=args.max_severity)
+    check_target(Path(args.out), made_by, args.overwrite)
     grid = phase_grid(scenario, np.linspace(0, args.max_intensity, args.steps),
                       np.linspace(0, args.max_severity, args.steps), args.replicates, args.seed)
     with atomic_folder(Path(args.out)) as tmp:
@@ -205,7 +250,9 @@ def cmd_phase(args) -> int:
         fig.savefig(tmp / "phase.png", dpi=120)
         plt.close(fig)
         write_json(tmp / "manifest.json", provenance(scenario=scenario.model_dump(mode="json"),
-                                                       seed=args.seed, replicates=args.replicates))
+                                                       seed=args.seed, replicates=args.replicates,
+                                                       steps=args.steps, max_intensity=args.max_intensity,
+                                                       max_severity=args.max_severity, fingerprint=made_by))
     print(f"phase diagram of {len(grid)} cells written to {args.out}")
     return 0
 
@@ -230,7 +277,7 @@ def update_readme(readme: Path, verdict: Path) -> None:
 
 
 def cmd_verdict(args) -> int:
-    from .results import atomic_folder, provenance, write_json
+    from .results import atomic_folder, check_target, file_digest, fingerprint, provenance, write_json
     from .verdict import run_verdict
 
     folder = Path(args.scenarios)
@@ -253,7 +300,14 @@ def cmd_verdict(args) -> int:
         check = path.with_name("record_check.csv")  # written beside it by `mutuals calibrate`
         record_check = pd.read_csv(check) if check.exists() else None
     if args.sobol & (args.sobol - 1):
-        raise ScenarioError(f"command line: --sobol: a power of two (Sobol sequences need one); given {args.sobol}")
+        raise ScenarioError(f"command line: --sobol: allowed a power of two (Sobol sequences need one); "
+                            f"given {args.sobol}")
+    made_by = fingerprint("verdict", scenarios=[s.model_dump(mode="json") for s in loaded], seed=seed,
+                          posterior=file_digest(args.posterior) if args.posterior else None,
+                          **{k: getattr(args, k) for k in ("replicates", "lhs", "lhs_replicates", "sobol",
+                                                            "posterior_particles", "posterior_replicates",
+                                                            "structure_particles", "structure_replicates")})
+    check_target(Path(args.out), made_by, args.overwrite)
     with atomic_folder(Path(args.out)) as tmp:
         n = run_verdict(scenarios, tmp, replicates=args.replicates, seed=seed,
                         lhs_points=args.lhs, lhs_replicates=args.lhs_replicates, sobol_points=args.sobol,
@@ -269,7 +323,7 @@ def cmd_verdict(args) -> int:
             posterior_particles=args.posterior_particles,
             posterior_replicates=args.posterior_replicates,
             structure_particles=args.structure_particles,
-            structure_replicates=args.structure_replicates))
+            structure_replicates=args.structure_replicates, fingerprint=made_by))
     if args.readme:
         update_readme(Path(args.readme), Path(args.out) / "verdict.md")
     for a in n["answers"]:
@@ -283,7 +337,7 @@ def cmd_calibrate(args) -> int:
 
     from .calibrate import Settings, calibrate
     from .record import load_record
-    from .results import atomic_folder, provenance, write_json
+    from .results import atomic_folder, check_target, fingerprint, provenance, write_json
 
     (scenario,) = _load_all([args.scenario])
     record = load_record(args.record)
@@ -301,9 +355,21 @@ def cmd_calibrate(args) -> int:
         compare_models=not args.no_models, workers=args.workers, dask_local=args.dask_local,
         scheduler=args.scheduler, resume=args.resume)
     out = Path(args.out)
+    made_by = fingerprint("calibrate", scenario=scenario.model_dump(mode="json"),
+                          record=record.model_dump(mode="json"),
+                          **{k: v for k, v in vars(settings).items()
+                             if k not in ("workers", "dask_local", "scheduler", "resume")})
+    check_target(out, made_by, args.overwrite)
     work = out.parent / f".{out.name}.work"  # pyabc's histories, kept until the run succeeds
     if work.exists() and not args.resume:
         shutil.rmtree(work)
+    if args.resume and work.exists():
+        started = (work / "fingerprint").read_text() if (work / "fingerprint").exists() else None
+        if started != made_by:
+            raise ScenarioError(f"command line: --resume: the interrupted calibration in {work} was started "
+                                "with another scenario, record or settings; run without --resume to start again")
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "fingerprint").write_text(made_by)
     start = time.perf_counter()
     with atomic_folder(out) as tmp:
         summary = calibrate(scenario, record, tmp, work, settings,
@@ -311,14 +377,28 @@ def cmd_calibrate(args) -> int:
         shutil.copy(work / "history.db", tmp / "history.db")
         write_json(tmp / "manifest.json", provenance(
             scenario=scenario.model_dump(mode="json"), record=record.model_dump(mode="json"),
-            settings=vars(settings), wall_seconds=round(time.perf_counter() - start, 1), **summary))
+            settings=vars(settings), wall_seconds=round(time.perf_counter() - start, 1), fingerprint=made_by,
+            **summary))
     shutil.rmtree(work, ignore_errors=True)
     print((out / "calibration.md").read_text(encoding="utf-8"))
     return 0
 
 
+def _die_with_parent() -> None:
+    """In the child, before it runs: on Linux, ask the kernel to terminate it when its parent
+    dies, however the parent dies (even by SIGKILL)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def cmd_dashboard(args) -> int:
     import os
+    import signal
     import subprocess
 
     if args.scenario:
@@ -326,14 +406,31 @@ def cmd_dashboard(args) -> int:
     env = dict(os.environ)
     if args.scenario:
         env["MUTUALS_SCENARIO"] = str(Path(args.scenario).resolve())
-    print(f"dashboard on http://{args.host}:{args.port} (Ctrl-C stops it)")
+    print(f"dashboard on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
     command = [sys.executable, "-m", "solara", "run", "sim.app", "--host", args.host,
                "--port", str(args.port), "--production"]
-    return subprocess.call(command, env=env)
+    linux = sys.platform.startswith("linux")
+    server = subprocess.Popen(command, env=env, preexec_fn=_die_with_parent if linux else None)
+
+    def stop(signum, frame):  # a terminated dashboard takes its server with it
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        return server.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="mutuals",
         description="Agent-based model of English local authorities' uptake of mutuals.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -343,6 +440,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replicates", type=_positive, help="replicates (default: the scenario's)")
     p.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
     p.add_argument("--out", default="results", help="output folder (default: results)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace results another command or configuration wrote there")
     p.add_argument("--engine", choices=["auto", "mesa", "ensemble"], default="auto")
     p.set_defaults(func=cmd_run)
 
@@ -355,7 +454,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a parameter's range for --lhs (repeatable)")
     p.add_argument("--replicates", type=_positive, default=100)
     p.add_argument("--seed", type=int)
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace results another command or configuration wrote there")
     p.add_argument("--workers", type=_positive, default=1, help="local process pool size")
     p.add_argument("--chunk", type=_positive, default=250, help="replicates per task")
     p.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler")
@@ -368,7 +469,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     p.add_argument("--replicates", type=_positive, default=500)
     p.add_argument("--seed", type=int)
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace results another command or configuration wrote there")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("tipping", help="tipping point: the share from which uptake grows unaided")
@@ -376,17 +479,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replicates", type=_positive, default=200)
     p.add_argument("--window", type=_positive, default=5, help="years over which growth is judged")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace results another command or configuration wrote there")
     p.set_defaults(func=cmd_tipping)
 
     p = sub.add_parser("phase", help="phase diagram: support intensity x cut severity")
     p.add_argument("scenario", metavar="SCENARIO", help="the policy to scale (e.g. joined_up)")
     p.add_argument("--replicates", type=_positive, default=100)
     p.add_argument("--steps", type=_positive, default=9)
-    p.add_argument("--max-intensity", type=float, default=2.0)
-    p.add_argument("--max-severity", type=float, default=2.0)
+    p.add_argument("--max-intensity", type=_fraction_or_more, default=2.0,
+                   help="highest multiple of the policy's budgets (default 2)")
+    p.add_argument("--max-severity", type=_fraction_or_more, default=2.0,
+                   help="highest multiple of the actual cuts (default 2)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace results another command or configuration wrote there")
     p.set_defaults(func=cmd_phase)
 
     p = sub.add_parser("verdict", help="the verdict on the Committee's claim")
@@ -412,7 +521,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--posterior-replicates", type=_positive, default=4,
                    help="replicates per particle (default 4)")
     p.add_argument("--seed", type=int)
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace results another command or configuration wrote there")
     p.set_defaults(func=cmd_verdict)
 
     p = sub.add_parser("calibrate", help="fit the uncertain parameters to the record (ABC-SMC)",
@@ -439,6 +550,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true",
                    help="continue the ABC histories of an interrupted run into the same --out")
     p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace results another command or configuration wrote there")
     p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("dashboard", help="the interactive dashboard (Mesa SolaraViz)")
@@ -464,3 +577,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mutuals: interrupted", file=sys.stderr)
         return 130
+    except OSError as err:  # a folder that cannot be written, a disk that is full
+        print(f"mutuals: error: {err}", file=sys.stderr)
+        return 1

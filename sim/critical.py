@@ -23,7 +23,7 @@ import pandas as pd
 
 from .analysis import wilson_interval
 from .dynamics import MEASURES
-from .scenario import INSTRUMENTS, Scenario, with_overrides
+from .scenario import INSTRUMENTS, Scenario, scenario_from_dict, with_overrides
 from .simulate import measures_array, replicate_seeds, simulate
 
 
@@ -296,14 +296,15 @@ def unsupported_growth(scenario: Scenario, years: int = 20, replicates: int = 20
     return growth
 
 
-def scaled_support(scenario: Scenario, intensity: float) -> Scenario:
-    """The scenario with every instrument's budget (every window) multiplied by ``intensity``."""
+def scaled_support(scenario: Scenario, intensity: float, source: str = "scaled support") -> Scenario:
+    """The scenario with every instrument's budget (every window) multiplied by ``intensity``;
+    a budget beyond its allowed range is a :class:`ScenarioError` naming ``source``."""
     data = scenario.model_dump()
     for name in INSTRUMENTS:
         inst = data["support"][name]
         for w in [inst, *inst["also"]]:
             w["budget"] *= intensity
-    return type(scenario).model_validate(data)
+    return scenario_from_dict(data, source)
 
 
 def phase_grid(scenario: Scenario, intensities, severities, replicates: int = 100,

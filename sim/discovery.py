@@ -204,7 +204,9 @@ def sobol_indices(params: dict[str, Uncertainty], table: pd.DataFrame, seed: int
             for k in ("S1", "S1_conf", "ST", "ST_conf"):
                 out[f"{k}_{name}"] = np.nan
             continue
-        res = sobol.analyze(problem, y, calc_second_order=False, seed=seed)
+        with warnings.catch_warnings():  # SALib warns where a block of its sample is constant
+            warnings.filterwarnings("ignore", message="Constant values encountered")
+            res = sobol.analyze(problem, y, calc_second_order=False, seed=seed)
         for k in ("S1", "S1_conf", "ST", "ST_conf"):
             out[f"{k}_{name}"] = np.asarray(res[k])
     return out

@@ -11,10 +11,14 @@ depend on the executor, the number of workers or the chunk size.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import os
+import shutil
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +46,19 @@ def latin_hypercube(ranges: dict[str, tuple[float, float]], n: int, seed: int) -
     return pd.DataFrame(qmc.scale(sample, low, high), columns=list(ranges))
 
 
+def check_range(scenario: Scenario, path: str, low: float, high: float, source: str) -> None:
+    """Refuse a design range as typed: an unknown path, ``low`` above ``high``, or either end
+    outside the parameter's allowed range."""
+    known = parameter_paths()
+    if path not in known:
+        with_overrides(scenario, {path: 0}, source)  # raises, with a suggestion
+    allowed_low, allowed_high, _ = known[path]
+    if low > high:
+        raise ScenarioError(f"{source} {path}: LOW must not exceed HIGH; given {low:g}:{high:g}")
+    if (allowed_low is not None and low < allowed_low) or (allowed_high is not None and high > allowed_high):
+        raise ScenarioError(f"{source} {path}: allowed {allowed_low} to {allowed_high}; given {low:g} to {high:g}")
+
+
 def check_design(scenario: Scenario, design: pd.DataFrame, source: str = "design") -> None:
     """Refuse unknown parameters and values out of range before any work starts."""
     known = parameter_paths()
@@ -55,6 +72,35 @@ def check_design(scenario: Scenario, design: pd.DataFrame, source: str = "design
                                 f"given {values.min():g} to {values.max():g}")
     for _, row in design.iterrows():
         with_overrides(scenario, row.to_dict(), source)
+
+
+SCHEDULER_TIMEOUT = 5.0
+"""Seconds to wait for a Dask scheduler given by its address."""
+
+
+@contextmanager
+def dask_client(dask_local: int | None = None, scheduler: str | None = None):
+    """A Dask client: of a local cluster of ``dask_local``
+    worker processes, or of the scheduler at ``scheduler``; None for neither. Closed (and the
+    local cluster shut down) on every path. A scheduler that does not answer within
+    :data:`SCHEDULER_TIMEOUT` seconds is a :class:`ScenarioError`."""
+    if not (dask_local or scheduler):
+        yield None
+        return
+    from dask.distributed import Client, LocalCluster
+
+    with ExitStack() as stack:
+        if scheduler:
+            try:
+                client = stack.enter_context(Client(scheduler, timeout=SCHEDULER_TIMEOUT))
+            except (OSError, TimeoutError, ValueError) as err:
+                raise ScenarioError(f"command line: --scheduler {scheduler}: no Dask scheduler "
+                                    f"answered within {SCHEDULER_TIMEOUT:g} s ({err})") from None
+        else:
+            cluster = stack.enter_context(LocalCluster(
+                n_workers=dask_local, threads_per_worker=1, processes=True, dashboard_address=None))
+            client = stack.enter_context(Client(cluster))
+        yield client
 
 
 @dataclass(frozen=True)
@@ -97,42 +143,72 @@ def evaluate_to(folder: Path, scenario: Scenario, overrides: dict, seed: int, ta
     return task
 
 
+def design_fingerprint(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: int,
+                       chunk: int) -> dict[str, str]:
+    """What a sweep's tables depend on, each part hashed: a resumed sweep must match every one."""
+    from ._compiled import cache_dir
+    from .results import versions
+
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    return {"scenario": digest(scenario.model_dump_json()), "design": digest(design.to_csv(index=False)),
+            "seed": str(seed), "replicates": str(replicates), "chunk": str(chunk),
+            "code": f"{versions().get('mutuals-sim', '?')}/{cache_dir().name}"}
+
+
 def run_design(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: int,
                out: Path, *, workers: int = 1, chunk: int = 250, scheduler: str | None = None,
-               dask_local: int | None = None, resume: bool = False,
+               dask_local: int | None = None, resume: bool = False, overwrite: bool = False,
                progress: bool = True) -> pd.DataFrame:
     """Evaluate every design row on ``replicates`` common replicates; write ``out/sweep.parquet``
-    (one row per design row, replicate and year) and ``out/design.csv``."""
+    (one row per design row, replicate and year), ``out/design.csv`` and ``out/fingerprint.json``.
+
+    A folder that holds an earlier run is refused unless ``resume`` (which continues it, and
+    refuses it if the scenario, design, seed, replicates, chunk or code differ, naming which) or
+    ``overwrite`` (which starts again). A Dask cluster is connected to before anything is
+    written, and closed on every path."""
     from tqdm.auto import tqdm
 
     out = Path(out)
     chunks = out / "chunks"
-    if out.exists() and not resume and any(chunks.glob("*.parquet")):
-        raise ScenarioError(f"{out}: holds an earlier run; pass --resume to continue it or "
-                            "choose another --out")
-    chunks.mkdir(parents=True, exist_ok=True)
     design = design.reset_index(drop=True)
-    design.rename_axis("design_row").to_csv(out / "design.csv")
-    todo = [t for t in tasks(len(design), replicates, chunk)
-            if not (resume and (chunks / t.name).exists())]
+    mine = design_fingerprint(scenario, design, replicates, seed, chunk)
+    earlier = out.exists() and (any(chunks.glob("*.parquet")) or (out / "sweep.parquet").exists())
+    if earlier and not (resume or overwrite):
+        raise ScenarioError(f"{out}: holds an earlier run; pass --resume to continue it, --overwrite to "
+                            "start again, or choose another --out")
+    if resume and earlier:
+        try:
+            theirs = json.loads((out / "fingerprint.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            theirs = {}
+        differ = [k for k in mine if theirs.get(k) != mine[k]]
+        if differ:
+            raise ScenarioError(f"{out}: --resume: the earlier run had another {', '.join(differ)}; "
+                                "resume it with the same ones, or pass --overwrite to start again")
     rows = [{k: float(v) for k, v in r.items()} for r in design.to_dict("records")]
-    bar = tqdm(total=len(todo), desc=f"{scenario.name}: tasks", disable=not progress)
+    with dask_client(dask_local, scheduler) as client:
+        if overwrite and out.exists():
+            shutil.rmtree(chunks, ignore_errors=True)
+            (out / "sweep.parquet").unlink(missing_ok=True)
+        chunks.mkdir(parents=True, exist_ok=True)
+        design.rename_axis("design_row").to_csv(out / "design.csv")
+        (out / "fingerprint.json").write_text(json.dumps(mine, indent=2) + "\n", encoding="utf-8")
+        todo = [t for t in tasks(len(design), replicates, chunk) if not (chunks / t.name).exists()]
+        bar = tqdm(total=len(todo), desc=f"{scenario.name}: tasks", disable=not progress)
 
-    def done(task: Task, frame: pd.DataFrame | None = None) -> None:
-        if frame is not None:  # else the worker wrote it
-            _write_atomic(frame, chunks / task.name)
-        bar.update()
+        def done(task: Task, frame: pd.DataFrame | None = None) -> None:
+            if frame is not None:  # else the worker wrote it
+                _write_atomic(frame, chunks / task.name)
+            bar.update()
 
-    if scheduler or dask_local:
-        from dask.distributed import Client, LocalCluster
-        from dask.distributed import as_completed as dask_completed
+        if client is not None:
+            from dask.distributed import as_completed as dask_completed
 
-        cluster = LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=":0") if dask_local else None
-        with Client(cluster if cluster is not None else scheduler) as client:
             # local workers write their own chunks; a remote cluster's may not see this folder,
             # so they send their tables back
-            if cluster is not None:
+            if dask_local:
                 futures = {client.submit(evaluate_to, chunks, scenario, rows[t.row], seed, t,
                                          pure=False): t for t in todo}
             else:
@@ -141,19 +217,17 @@ def run_design(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: 
             for future in dask_completed(futures):
                 result = future.result()
                 done(futures[future], None if isinstance(result, Task) else result)
-        if cluster is not None:
-            cluster.close()
-    elif workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(evaluate_to, chunks, scenario, rows[t.row], seed, t): t
-                       for t in todo}
-            for future in as_completed(futures):
-                future.result()
-                done(futures[future])
-    else:
-        for t in todo:
-            done(t, evaluate(scenario, rows[t.row], seed, t))
-    bar.close()
+        elif workers > 1:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                futures = {pool.submit(evaluate_to, chunks, scenario, rows[t.row], seed, t): t
+                           for t in todo}
+                for future in as_completed(futures):
+                    future.result()
+                    done(futures[future])
+        else:
+            for t in todo:
+                done(t, evaluate(scenario, rows[t.row], seed, t))
+        bar.close()
     frames = [pd.read_parquet(chunks / t.name) for t in tasks(len(design), replicates, chunk)]
     table = pd.concat(frames, ignore_index=True).sort_values(
         ["design_row", "replicate", "year"], kind="stable").reset_index(drop=True)

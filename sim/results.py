@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -19,7 +20,7 @@ import pandas as pd
 
 from .analysis import summary
 from .plots import plot_uptake
-from .scenario import Scenario
+from .scenario import Scenario, ScenarioError
 
 PACKAGES = ("mutuals-sim", "mesa", "numpy", "pandas", "scipy", "pydantic", "matplotlib",
             "pyarrow", "dask", "distributed", "SALib", "pyabc", "numba", "llvmlite")
@@ -53,6 +54,37 @@ def provenance(**extra) -> dict:
             "git_commit": git_commit(), "versions": versions(), **extra}
 
 
+def fingerprint(command: str, **config) -> str:
+    """A short hash of a command and everything that decides its numbers (not where it writes,
+    nor how many processes it uses), recorded in the manifest of the folder it writes."""
+    text = json.dumps({"command": command, **config}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def check_target(target: Path, made_by: str, overwrite: bool = False) -> None:
+    """Refuse, before any work starts, to replace a results folder that another command or
+    configuration made (its manifest's fingerprint differs, or it has none), unless
+    ``overwrite``. The same command and configuration may replace its own folder: it writes the
+    same numbers."""
+    target = Path(target)
+    if overwrite or not target.exists() or not any(target.iterdir()):
+        return
+    if not target.is_dir():
+        raise ScenarioError(f"command line: --out {target}: is a file, not a folder")
+    try:
+        found = json.loads((target / "manifest.json").read_text(encoding="utf-8")).get("fingerprint")
+    except (OSError, ValueError):
+        found = None
+    if found != made_by:
+        what = "another command or configuration" if found else "something other than this tool"
+        raise ScenarioError(f"command line: --out {target}: holds results made by {what}; pass "
+                            "--overwrite to replace them, or choose another --out")
+
+
 @contextmanager
 def atomic_folder(target: Path):
     """Yield a temporary folder beside ``target``; on success it replaces ``target`` whole."""
@@ -77,6 +109,11 @@ def write_json(path: Path, data) -> None:
     Path(path).write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
 
 
+def run_fingerprint(scenario: Scenario, seed: int, replicates: int) -> str:
+    """What decides a `mutuals run` folder's numbers (the engine does not: both agree)."""
+    return fingerprint("run", scenario=scenario.model_dump(mode="json"), seed=seed, replicates=replicates)
+
+
 def write_run(frame: pd.DataFrame, scenario: Scenario, out_dir: Path, *, seed: int,
               replicates: int, engine: str, seconds: float) -> Path:
     """Write ``out_dir/<scenario name>/`` with the table, summary, figure and manifest."""
@@ -93,5 +130,6 @@ def write_run(frame: pd.DataFrame, scenario: Scenario, out_dir: Path, *, seed: i
             scenario=scenario.model_dump(mode="json"), seed=seed, replicates=replicates,
             replicate_seeds="numpy.random.SeedSequence(seed, spawn_key=(replicate,)), "
                             "128 bits of generate_state(4, uint32), little-endian",
-            engine=engine, wall_seconds=round(seconds, 3)))
+            engine=engine, wall_seconds=round(seconds, 3),
+            fingerprint=run_fingerprint(scenario, seed, replicates)))
     return target

@@ -452,6 +452,8 @@ def _deep_merge(base: dict, top: dict) -> dict:
 def read_toml(path: Path, what: str) -> dict:
     """A TOML file's contents; :class:`ScenarioError` naming ``what`` and the file if it is
     missing, not UTF-8 text or not valid TOML."""
+    if path.is_dir():
+        raise ScenarioError(f"{what} {path} is a folder; give the files in it (for example {path}/*.toml)")
     if not path.is_file():
         raise ScenarioError(f"{what} {path} does not exist")
     try:

@@ -3,6 +3,7 @@
 import json
 
 import pandas as pd
+import pytest
 
 from sim.cli import main
 
@@ -43,3 +44,56 @@ def test_python_dash_m_sim_is_the_same_tool(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "sim", "validate",
                            str(SCENARIOS / "joined_up.toml")], capture_output=True, text=True)
     assert proc.returncode == 0 and "ok: joined_up" in proc.stdout
+
+
+S = str(SCENARIOS)
+REFUSED = {
+    "scaled support over its cap": (["phase", f"{S}/joined_up.toml", "--max-intensity", "12"],
+                                    ["--max-intensity 12", "support.grants.budget", "200", "240"]),
+    "negative intensity": (["phase", f"{S}/joined_up.toml", "--max-intensity", "-1"],
+                           ["--max-intensity", "at least 0", "-1"]),
+    "severity over its cap": (["phase", f"{S}/joined_up.toml", "--max-severity", "5"],
+                              ["--max-severity 5", "fiscal.severity", "3"]),
+    "replicates not a number": (["run", f"{S}/baseline.toml", "--replicates", "abc"],
+                                ["--replicates", "whole number", "'abc'"]),
+    "a folder for a scenario": (["run", S], ["is a folder", "*.toml"]),
+    "a range as typed": (["sweep", f"{S}/baseline.toml", "--lhs", "4", "--range", "behaviour.peer_weight=0.1:1.5"],
+                         ["behaviour.peer_weight", "allowed 0.0 to 1.0", "given 0.1 to 1.5"]),
+    "no scheduler there": (["sweep", f"{S}/baseline.toml", "--vary", "behaviour.memory=0.7:0.9:2",
+                            "--scheduler", "tcp://127.0.0.1:9"], ["--scheduler", "within 5 s"]),
+    "sobol not a power of two": (["verdict", "--sobol", "6"], ["--sobol", "power of two", "6"]),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED), ids=list(REFUSED))
+def test_each_bad_input_exits_2_with_one_line_and_writes_nothing(case, tmp_path, capsys):
+    argv, words = REFUSED[case]
+    out = tmp_path / "out"
+    try:
+        code = main([*argv, "--out", str(out)])
+    except SystemExit as stop:
+        code = stop.code
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert all(w in err for w in words), err
+    assert "Traceback" not in err and "_positive" not in err and "overrides:" not in err
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_a_folder_from_another_command_or_configuration_is_never_silently_replaced(tmp_path, capsys):
+    base = str(SCENARIOS / "baseline.toml")
+    assert main(["run", base, "--replicates", "4", "--seed", "1", "--out", str(tmp_path)]) == 0
+    # the same command and configuration: the same numbers, so it may replace its own folder
+    assert main(["run", base, "--replicates", "4", "--seed", "1", "--out", str(tmp_path)]) == 0
+    made = (tmp_path / "baseline" / "manifest.json").read_text()
+    capsys.readouterr()
+    # another seed: refused, before any work, and the folder is untouched
+    assert main(["run", base, "--replicates", "4", "--seed", "2", "--out", str(tmp_path)]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert json.loads((tmp_path / "baseline" / "manifest.json").read_text())["seed"] == 1
+    # another command into a folder `run` made
+    assert main(["compare", base, "--replicates", "4", "--out", str(tmp_path / "baseline")]) == 2
+    assert (tmp_path / "baseline" / "manifest.json").read_text() == made
+    # told to
+    assert main(["run", base, "--replicates", "4", "--seed", "2", "--out", str(tmp_path), "--overwrite"]) == 0
+    assert json.loads((tmp_path / "baseline" / "manifest.json").read_text())["seed"] == 2

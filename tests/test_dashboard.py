@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -124,3 +125,34 @@ def test_a_real_browser_moves_a_slider_steps_the_model_and_sees_the_plot_change(
     finally:
         server.terminate()
         server.communicate(timeout=20)  # reaps the process and closes its pipe
+
+
+def _serves(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _wait(condition, seconds: float) -> bool:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if condition():
+            return True
+        time.sleep(0.25)
+    return condition()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["terminated", "killed"])
+def test_a_stopped_dashboard_takes_its_server_with_it(how):
+    port = _free_port()
+    parent = subprocess.Popen([sys.executable, "-m", "sim", "dashboard", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _wait(lambda: _serves(port), 90), "the dashboard did not start"
+        parent.send_signal(how)
+        parent.wait(timeout=30)
+        assert _wait(lambda: not _serves(port), 20), "its server still serves the port"
+    finally:
+        if parent.poll() is None:
+            parent.kill()

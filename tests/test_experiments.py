@@ -71,9 +71,24 @@ def test_resume_after_an_interruption_gives_the_same_table(tmp_path, monkeypatch
         ex.run_design(BASELINE, DESIGN, 12, 5, out, chunk=4, progress=False)
     calls.clear()
     monkeypatch.setattr(ex, "evaluate", lambda *a: (calls.append(a[-1]), real(*a))[1])
+    # a resume with another design, seed or scenario is refused, naming what differs
+    other = ex.full_factorial({"fiscal.severity": [0.5, 1.4], "behaviour.memory": [0.7, 0.9]})
+    for kw, what in ((dict(design=other), "design"), (dict(seed=6), "seed"),
+                     (dict(scenario=load_scenario(SCENARIOS / "grants.toml")), "scenario"),
+                     (dict(replicates=13), "replicates")):
+        args = dict(scenario=BASELINE, design=DESIGN, replicates=12, seed=5) | kw
+        with pytest.raises(ex.ScenarioError, match=f"another {what}"):
+            ex.run_design(args["scenario"], args["design"], args["replicates"], args["seed"], out, chunk=4,
+                          progress=False, resume=True)
+    assert calls == [] and len(list((out / "chunks").glob("*.parquet"))) == 5
     resumed = ex.run_design(BASELINE, DESIGN, 12, 5, out, chunk=4, progress=False, resume=True)
     assert len(calls) == 12 - 5  # finished chunks were not recomputed
     pd.testing.assert_frame_equal(whole, resumed, check_exact=True)
+    # --overwrite starts again from nothing
+    calls.clear()
+    again = ex.run_design(BASELINE, DESIGN, 12, 5, out, chunk=4, progress=False, overwrite=True)
+    assert len(calls) == 12
+    pd.testing.assert_frame_equal(whole, again, check_exact=True)
 
 
 def test_sweep_command_writes_one_table(tmp_path, capsys):
