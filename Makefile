@@ -41,19 +41,19 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 venv: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
 
-## run the shipped scenarios and write results/
+## run the shipped scenarios and write results/ (make run owns these folders: --overwrite)
 run: $(VENV)/.installed
-	$(BIN)/mutuals run scenarios/*.toml scenarios/validation/bass.toml --out results
+	$(BIN)/mutuals run scenarios/*.toml scenarios/validation/bass.toml --out results --overwrite
 	$(BIN)/mutuals compare scenarios/baseline.toml scenarios/december_2012.toml scenarios/historical.toml \
 	  scenarios/grants.toml \
 	  scenarios/advice.toml scenarios/evidence.toml scenarios/tested_models.toml \
 	  scenarios/barriers.toml scenarios/right_to_challenge.toml scenarios/joined_up.toml \
-	  --replicates 500 --out results/comparison
-	$(BIN)/mutuals tipping scenarios/baseline.toml scenarios/cautious.toml --out results/tipping
-	$(BIN)/mutuals phase scenarios/joined_up.toml --max-intensity 1 --steps 11 --out results/phase
+	  --replicates 500 --out results/comparison --overwrite
+	$(BIN)/mutuals tipping scenarios/baseline.toml scenarios/cautious.toml --out results/tipping --overwrite
+	$(BIN)/mutuals phase scenarios/joined_up.toml --max-intensity 1 --steps 11 --out results/phase --overwrite
 	$(BIN)/mutuals calibrate scenarios/historical.toml --record scenarios/calibration/record.toml \
-	  --particles $(PARTICLES) --out results/calibration > /dev/null
-	$(BIN)/mutuals verdict --out results/verdict --readme README.md --workers $(WORKERS) \
+	  --particles $(PARTICLES) --out results/calibration --overwrite > /dev/null
+	$(BIN)/mutuals verdict --out results/verdict --overwrite --readme README.md --workers $(WORKERS) \
 	  --posterior results/calibration/posterior.parquet
 
 ## run the whole test suite
