@@ -396,13 +396,15 @@ class Settings:
 
 
 def calibrate(scenario: Scenario, record: Record, folder: Path, work: Path, st: Settings,
-              say=print) -> dict:
+              say=print, fingerprint: str | None = None) -> dict:
     """Calibrate, check and compare; write every output into ``folder``. pyabc's histories
     live in ``work`` (kept between attempts, so that ``resume`` continues them). Returns the
     figures the manifest and the README quote. A Dask cluster, if asked for, serves every
     stage and is closed on every path."""
     with dask_client(st.dask_local, st.scheduler) as client:
         work.mkdir(parents=True, exist_ok=True)
+        if fingerprint is not None:  # what the run is, for a later --resume to check
+            (work / "fingerprint").write_text(fingerprint)
         pool = dict(workers=st.workers, client=client, resume=st.resume,
                     min_epsilon=st.min_epsilon, seed=st.seed)
         return _calibrate(scenario, record, folder, work, st, pool, say)

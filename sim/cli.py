@@ -308,6 +308,9 @@ def cmd_verdict(args) -> int:
                                                             "posterior_particles", "posterior_replicates",
                                                             "structure_particles", "structure_replicates")})
     check_target(Path(args.out), made_by, args.overwrite)
+    if args.readme and not Path(args.readme).is_file():
+        raise ScenarioError(f"command line: --readme {args.readme}: not a file; give a README with the "
+                            f"markers {README_START} and {README_END}")
     with atomic_folder(Path(args.out)) as tmp:
         n = run_verdict(scenarios, tmp, replicates=args.replicates, seed=seed,
                         lhs_points=args.lhs, lhs_replicates=args.lhs_replicates, sobol_points=args.sobol,
@@ -368,11 +371,9 @@ def cmd_calibrate(args) -> int:
         if started != made_by:
             raise ScenarioError(f"command line: --resume: the interrupted calibration in {work} was started "
                                 "with another scenario, record or settings; run without --resume to start again")
-    work.mkdir(parents=True, exist_ok=True)
-    (work / "fingerprint").write_text(made_by)
     start = time.perf_counter()
     with atomic_folder(out) as tmp:
-        summary = calibrate(scenario, record, tmp, work, settings,
+        summary = calibrate(scenario, record, tmp, work, settings, fingerprint=made_by,
                             say=lambda text: print(f"mutuals calibrate: {text}", file=sys.stderr))
         shutil.copy(work / "history.db", tmp / "history.db")
         write_json(tmp / "manifest.json", provenance(

@@ -174,6 +174,16 @@ def test_an_interrupted_calibration_resumes_from_its_history(tmp_path):
     assert resumed.epsilons[3] < resumed.epsilons[1]  # it went on from where it stopped
 
 
+def test_a_resume_of_another_calibration_is_refused(tmp_path, capsys):
+    work = tmp_path / ".cal.work"
+    work.mkdir()
+    (work / "fingerprint").write_text("of another run")
+    code = main(["calibrate", str(SCENARIOS / "historical.toml"), "--record", str(RECORD), "--resume",
+                 "--out", str(tmp_path / "cal")])
+    assert code == 2 and "another scenario, record or settings" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".cal.work"]  # kept, nothing added
+
+
 def test_an_unreachable_scheduler_is_refused_quickly_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "cal"
     code = main(["calibrate", str(SCENARIOS / "historical.toml"), "--record", str(RECORD),
