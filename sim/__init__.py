@@ -5,16 +5,48 @@
 >>> table = sim.simulate(scenario, replicates=100, seed=1)
 >>> sim.run(scenario, {"behaviour.peer_weight": 0.4}, replicates=100, seed=1)   # named outcomes
 >>> sim.parameters("uncertain")                                                # paths, ranges
+
+Names are imported on first use, so that ``import sim`` (and ``mutuals --help``) stays quick.
 """
 
-from ._compiled import use_keyed_cache
-
-use_keyed_cache()  # before the compiled rules are defined
-
-from .api import parameters, run, salib_problem  # noqa: E402
-from .scenario import Scenario, ScenarioError, load_scenario, with_overrides  # noqa: E402
-from .simulate import simulate  # noqa: E402
+import sys
+import types
+from importlib import import_module
 
 __all__ = ["Scenario", "ScenarioError", "load_scenario", "parameters", "run", "salib_problem", "simulate",
            "with_overrides"]
 __version__ = "0.1.0"
+
+_WHERE = {"Scenario": "scenario", "ScenarioError": "scenario", "load_scenario": "scenario",
+          "with_overrides": "scenario", "parameters": "api", "run": "api",
+          "salib_problem": "api"}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *__all__])
+
+
+class _Package(types.ModuleType):
+    """``sim.simulate`` is the function, although a submodule has the same name: importing the
+    submodule sets the package's attribute, and this property keeps the function there."""
+
+    @property
+    def simulate(self):
+        from .simulate import simulate
+
+        return simulate
+
+    @simulate.setter
+    def simulate(self, module) -> None:
+        pass  # the submodule stays reachable as sys.modules["sim.simulate"]
+
+
+sys.modules[__name__].__class__ = _Package

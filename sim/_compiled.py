@@ -36,3 +36,6 @@ def cache_dir(here: Path | None = None) -> Path:
 def use_keyed_cache() -> None:
     """Point Numba's cache at :func:`cache_dir` (before any compiled function is defined)."""
     numba.config.CACHE_DIR = str(cache_dir())
+
+
+use_keyed_cache()  # on first import: every compiled module imports this one before it compiles

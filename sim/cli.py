@@ -7,8 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
-
 from .scenario import ScenarioError, load_scenario
 
 
@@ -64,6 +62,8 @@ def cmd_validate(args) -> int:
 
 
 def cmd_run(args) -> int:
+    import pandas as pd
+
     from .analysis import summary
     from .results import check_target, run_fingerprint, write_run
     from .simulate import choose_engine, simulate
@@ -434,6 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="mutuals",
         description="Agent-based model of English local authorities' uptake of mutuals.")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"mutuals {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="run scenario files and write results folders")

@@ -24,7 +24,10 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from . import rules
+from . import (
+    _compiled,  # noqa: F401  (Numba's cache folder, before anything is compiled)
+    rules,
+)
 from .population import ServiceState, Structure
 from .scenario import INSTRUMENTS, Scenario
 

@@ -16,8 +16,11 @@ from functools import cache
 import numba
 import numpy as np
 
+from . import (
+    _compiled,  # noqa: F401  (Numba's cache folder, before anything is compiled)
+    pcg64,
+)
 from . import dynamics as dyn
-from . import pcg64
 from .population import POPULATION_DRAWS, build_structure, draw_attributes
 from .scenario import Scenario
 

@@ -22,6 +22,8 @@ from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
 
+from . import _compiled  # noqa: F401  (Numba's cache folder, before anything is compiled)
+
 MULTIPLIER = (2549297995355413924 << 64) + 4865540595714422341  # PCG's default, 128 bits
 _I64, _I128 = ir.IntType(64), ir.IntType(128)
 

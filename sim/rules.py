@@ -21,6 +21,8 @@ import math
 import numba
 import numpy as np
 
+from . import _compiled  # noqa: F401  (Numba's cache folder, before anything is compiled)
+
 __all__ = [
     "active_fraction",
     "unit_logistic",
