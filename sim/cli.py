@@ -55,6 +55,17 @@ def _fraction_or_more(text: str) -> float:
     return value
 
 
+def cmd_params(args) -> int:
+    from .api import parameters
+
+    table = parameters("uncertain" if args.uncertain else "all")
+    for r in table.itertuples():
+        allowed = f"{r.low:g} to {r.high:g}" if r.low is not None and r.high is not None else "any"
+        prior = f"; plausible {r.plausible_low:g} to {r.plausible_high:g} ({r.scale})" if r.scale else ""
+        print(f"{r.path} = {r.default:g}  [{r.unit}; allowed {allowed}{prior}]")
+    return 0
+
+
 def cmd_validate(args) -> int:
     for s in _load_all(args.scenarios):
         print(f"ok: {s.name} ({s.description or 'no description'})")
@@ -564,6 +575,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.set_defaults(func=cmd_dashboard)
 
+    p = sub.add_parser("params", help="list every parameter path with its unit, default and ranges")
+    p.add_argument("--uncertain", action="store_true",
+                   help="only the uncertain ones, with their plausible ranges (the priors)")
+    p.set_defaults(func=cmd_params)
+
     p = sub.add_parser("validate", help="check scenario files and report every error")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     p.set_defaults(func=cmd_validate)
@@ -581,6 +597,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mutuals: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`mutuals params | head`): stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as err:  # a folder that cannot be written, a disk that is full
         print(f"mutuals: error: {err}", file=sys.stderr)
         return 1

@@ -97,3 +97,15 @@ def test_a_folder_from_another_command_or_configuration_is_never_silently_replac
     # told to
     assert main(["run", base, "--replicates", "4", "--seed", "2", "--out", str(tmp_path), "--overwrite"]) == 0
     assert json.loads((tmp_path / "baseline" / "manifest.json").read_text())["seed"] == 2
+
+
+def test_params_lists_every_path_and_version_answers(capsys):
+    import sim
+
+    assert main(["params", "--uncertain"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(sim.parameters("uncertain"))
+    assert any(line.startswith("population.reserves = 1  [") and "plausible 0.25 to 4 (log)" in line for line in lines)
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"mutuals {sim.__version__}"
