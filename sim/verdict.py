@@ -398,8 +398,12 @@ def _box_words(box, answer: bool) -> str:
         return f"nowhere in the prior's ranges is the answer {'no' if answer else 'yes'}"
     where = "; ".join(f"`{r.parameter}` {r.low:.3g}-{r.high:.3g}" for r in box.limits.itertuples()) or "anywhere"
     share = box.share if box.holds else 1 - box.share
-    extra = (f"a box of density 80% needs {box.dims_for_density} parameters" if box.dims_for_density
-             else "no box PRIM found reaches a density of 80%")
+    if box.dims_for_density is None:
+        extra = "no box PRIM found reaches a density of 80%"
+    elif box.dims_for_density == 0:
+        extra = "over 80% of all the prior's points answer so"
+    else:
+        extra = f"a box of density 80% needs {box.dims_for_density} parameters"
     return (f"the answer is {'yes' if box.holds else 'no'} at {share:.0%} of the prior's points, most often "
             f"where {where}: {box.coverage:.0%} of those points lie there, and {box.density:.0%} of the points "
             f"there answer {'yes' if box.holds else 'no'} ({extra})")
