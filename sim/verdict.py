@@ -434,12 +434,12 @@ def answers(n: dict) -> list[dict]:
                    f"the median particle keeps {st['ratio'].median():.0%} of the extra mutuals to {run.end_year}")
         kb = int((st["regime"] == "barrier").sum())
         lo, hi = wilson_interval(kb, m)
-        where = (f"at {st['barrier'].median():.1%} of authorities (median; 10-90% {st['barrier'].quantile(0.1):.1%}-"
-                 f"{st['barrier'].quantile(0.9):.1%})" if kb else "nowhere")
+        where = (f"found in {kb} particles, at {st['barrier'].median():.1%} of authorities (median; 10-90% "
+                 f"{st['barrier'].quantile(0.1):.1%}-{st['barrier'].quantile(0.9):.1%}); " if kb else "")
         regimes = st["regime"].value_counts()
         barrier = (kb / m, f"95% CI {float(lo):.2f}-{float(hi):.2f} over {m} particles",
-                   f"found {where}; elsewhere uptake grows from any start in {regimes.get('grows', 0)} particles "
-                   f"and declines from every start in {regimes.get('declines', 0)}")
+                   f"{where}uptake grows from any start in {regimes.get('grows', 0)} particles and declines "
+                   f"from every start in {regimes.get('declines', 0)}")
     else:
         d = n["defaults"].set_index("policy")
         pn, pm = d.iloc[1], d.iloc[2]
