@@ -49,11 +49,13 @@ run: $(VENV)/.installed
 	  scenarios/advice.toml scenarios/evidence.toml scenarios/tested_models.toml \
 	  scenarios/barriers.toml scenarios/right_to_challenge.toml scenarios/joined_up.toml \
 	  --replicates 500 --out results/comparison --overwrite
-	$(BIN)/mutuals tipping scenarios/baseline.toml scenarios/cautious.toml --out results/tipping --overwrite
+	$(BIN)/mutuals tipping scenarios/baseline.toml scenarios/cautious.toml --replicates 200 \
+	  --out results/tipping --overwrite
 	$(BIN)/mutuals phase scenarios/joined_up.toml --max-intensity 1 --steps 11 --out results/phase --overwrite
 	$(BIN)/mutuals calibrate scenarios/historical.toml --record scenarios/calibration/record.toml \
 	  --particles $(PARTICLES) --out results/calibration --overwrite > /dev/null
 	$(BIN)/mutuals verdict --out results/verdict --overwrite --readme README.md --workers $(WORKERS) \
+	  --replicates 400 \
 	  --posterior results/calibration/posterior.parquet
 
 ## run the whole test suite

@@ -35,6 +35,34 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, where it has one worth showing."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
+SIZE_HELP = ("replicates (default: the scenario's [run] replicates, 100 unless it sets them)",
+             "root seed (default: the scenario's [run] seed, 20121206 unless it sets one)")
+
+
+def _sizes(p, replicates: bool = True) -> None:
+    """--replicates and --seed, the same on every command: by default, the scenario's."""
+    if replicates:
+        p.add_argument("--replicates", type=_positive, help=SIZE_HELP[0])
+    p.add_argument("--seed", type=int, help=SIZE_HELP[1])
+
+
+def _settle(args, scenario) -> None:
+    """Fill --replicates and --seed from ``scenario``'s [run] table where they were not given."""
+    if getattr(args, "replicates", 0) is None:
+        args.replicates = scenario.run.replicates
+    if args.seed is None:
+        args.seed = scenario.run.seed
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -124,6 +152,7 @@ def cmd_sweep(args) -> int:
     from .experiments import check_design, check_range, full_factorial, latin_hypercube, run_design
 
     (scenario,) = _load_all([args.scenario])
+    _settle(args, scenario)
     frames = []
     if args.vary:
         levels = {}
@@ -140,19 +169,17 @@ def cmd_sweep(args) -> int:
             raise ScenarioError("command line: --lhs needs at least one --range PATH=LOW:HIGH")
         for path, (low, high) in ranges.items():
             check_range(scenario, path, low, high, "command line: --range")
-        frames.append(latin_hypercube({k: tuple(v) for k, v in ranges.items()}, args.lhs,
-                                      args.seed if args.seed is not None else scenario.run.seed))
+        frames.append(latin_hypercube({k: tuple(v) for k, v in ranges.items()}, args.lhs, args.seed))
     if not frames:
         raise ScenarioError("command line: give --vary PATH=LOW:HIGH:STEPS or --lhs N --range ...")
     design = frames[0] if len(frames) == 1 else frames[0].merge(frames[1], how="cross")
     check_design(scenario, design, "command line")
-    seed = scenario.run.seed if args.seed is None else args.seed
     if (args.workers > 1) + bool(args.dask_local) + bool(args.scheduler) > 1:
         raise ScenarioError("command line: give at most one of --workers, --dask-local and --scheduler")
     if args.resume and args.overwrite:
         raise ScenarioError("command line: give --resume (continue the run in --out) or --overwrite "
                             "(start it again), not both")
-    table = run_design(scenario, design, args.replicates, seed, Path(args.out),
+    table = run_design(scenario, design, args.replicates, args.seed, Path(args.out),
                        workers=args.workers, chunk=args.chunk, scheduler=args.scheduler,
                        dask_local=args.dask_local, resume=args.resume, overwrite=args.overwrite)
     print(f"{len(design)} design rows x {args.replicates} replicates: {len(table)} rows "
@@ -165,7 +192,8 @@ def cmd_compare(args) -> int:
     from .results import atomic_folder, check_target, fingerprint, provenance, write_json
 
     scenarios = _load_all(args.scenarios)
-    seed = scenarios[0].run.seed if args.seed is None else args.seed
+    _settle(args, scenarios[0])
+    seed = args.seed
     made_by = fingerprint("compare", scenarios=[s.model_dump(mode="json") for s in scenarios], seed=seed,
                           replicates=args.replicates)
     check_target(Path(args.out), made_by, args.overwrite)
@@ -194,6 +222,7 @@ def cmd_tipping(args) -> int:
     from .results import atomic_folder, check_target, fingerprint, provenance, write_json
 
     scenarios = _load_all(args.scenarios)
+    _settle(args, scenarios[0])
     made_by = fingerprint("tipping", scenarios=[s.model_dump(mode="json") for s in scenarios], seed=args.seed,
                           replicates=args.replicates, window=args.window)
     check_target(Path(args.out), made_by, args.overwrite)
@@ -241,6 +270,7 @@ def cmd_phase(args) -> int:
     from .scenario import with_overrides
 
     (scenario,) = _load_all([args.scenario])
+    _settle(args, scenario)
     # the most extreme cell of the grid, validated before any work
     scaled_support(scenario, args.max_intensity, f"command line: --max-intensity {args.max_intensity:g}")
     with_overrides(scenario, {"fiscal.severity": args.max_severity},
@@ -294,7 +324,8 @@ def cmd_verdict(args) -> int:
     folder = Path(args.scenarios)
     loaded = _load_all([str(folder / f"{n}.toml") for n in VERDICT_SCENARIOS])
     scenarios = dict(zip(VERDICT_SCENARIOS, loaded, strict=True))
-    seed = loaded[0].run.seed if args.seed is None else args.seed
+    _settle(args, scenarios["december_2012"])
+    seed = args.seed
     posterior = record_check = None
     if args.posterior:
         import pandas as pd
@@ -449,26 +480,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"mutuals {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    add = sub.add_parser
+
+    def _parser(name: str, **kw):
+        return add(name, formatter_class=_Help, **kw)
+
+    sub.add_parser = _parser
 
     p = sub.add_parser("run", help="run scenario files and write results folders")
-    p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
-    p.add_argument("--replicates", type=_positive, help="replicates (default: the scenario's)")
-    p.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
-    p.add_argument("--out", default="results", help="output folder (default: results)")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files (TOML)")
+    _sizes(p)
+    p.add_argument("--out", default="results", help="output folder; each scenario in a folder of its name")
     p.add_argument("--overwrite", action="store_true",
                    help="replace results another command or configuration wrote there")
-    p.add_argument("--engine", choices=["auto", "mesa", "ensemble"], default="auto")
+    p.add_argument("--engine", choices=["auto", "mesa", "ensemble"], default="auto",
+                   help="auto: Mesa for up to 3 replicates, else the compiled ensemble (the same numbers)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("sweep", help="run a design over scenario parameters")
-    p.add_argument("scenario", metavar="SCENARIO")
+    p.add_argument("scenario", metavar="SCENARIO", help="the scenario file whose parameters vary")
     p.add_argument("--vary", action="append", metavar="PATH=LOW:HIGH:STEPS",
                    help="full factorial levels of a parameter (repeatable)")
     p.add_argument("--lhs", type=_positive, metavar="N", help="N Latin hypercube rows")
     p.add_argument("--range", action="append", metavar="PATH=LOW:HIGH",
                    help="a parameter's range for --lhs (repeatable)")
-    p.add_argument("--replicates", type=_positive, default=100)
-    p.add_argument("--seed", type=int)
+    _sizes(p)
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--overwrite", action="store_true",
                    help="replace results another command or configuration wrote there")
@@ -481,19 +517,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("compare", help="compare policies on common random numbers")
-    p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
-    p.add_argument("--replicates", type=_positive, default=500)
-    p.add_argument("--seed", type=int)
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files (TOML)")
+    _sizes(p)
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--overwrite", action="store_true",
                    help="replace results another command or configuration wrote there")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("tipping", help="tipping point: the share from which uptake grows unaided")
-    p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
-    p.add_argument("--replicates", type=_positive, default=200)
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files (TOML)")
+    _sizes(p)
     p.add_argument("--window", type=_positive, default=5, help="years over which growth is judged")
-    p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--overwrite", action="store_true",
                    help="replace results another command or configuration wrote there")
@@ -501,13 +535,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("phase", help="phase diagram: support intensity x cut severity")
     p.add_argument("scenario", metavar="SCENARIO", help="the policy to scale (e.g. joined_up)")
-    p.add_argument("--replicates", type=_positive, default=100)
-    p.add_argument("--steps", type=_positive, default=9)
+    _sizes(p)
+    p.add_argument("--steps", type=_positive, default=9, help="grid points along each axis")
     p.add_argument("--max-intensity", type=_fraction_or_more, default=2.0,
-                   help="highest multiple of the policy's budgets (default 2)")
+                   help="highest multiple of the policy's budgets")
     p.add_argument("--max-severity", type=_fraction_or_more, default=2.0,
-                   help="highest multiple of the actual cuts (default 2)")
-    p.add_argument("--seed", type=int, default=1)
+                   help="highest multiple of the actual cuts")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--overwrite", action="store_true",
                    help="replace results another command or configuration wrote there")
@@ -515,34 +548,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verdict", help="the verdict on the Committee's claim")
     p.add_argument("--scenarios", default="scenarios", help="folder of the shipped scenarios")
-    p.add_argument("--replicates", type=_positive, default=400, help="replicates at the defaults (default 400)")
+    p.add_argument("--replicates", type=_positive,
+                   help="replicates at the default parameters (default: the scenarios' [run] replicates)")
     p.add_argument("--lhs", type=_positive, default=1000,
-                   help="prior Latin hypercube points for PRIM (default 1000)")
+                   help="prior Latin hypercube points for PRIM")
     p.add_argument("--lhs-replicates", type=_positive, default=12,
-                   help="replicates per hypercube or Sobol point and policy (default 12)")
+                   help="replicates per hypercube or Sobol point and policy")
     p.add_argument("--sobol", type=_positive, default=64,
                    help="Sobol base points, a power of two; the sample has this times (parameters + 2) "
-                        "points (default 64)")
-    p.add_argument("--workers", type=_positive, default=1, help="local processes (default 1)")
+                        "points")
+    p.add_argument("--workers", type=_positive, default=1, help="local processes")
     p.add_argument("--structure-particles", type=_positive, default=40,
-                   help="posterior particles for the self-sustaining test and the barrier search (default 40)")
+                   help="posterior particles for the self-sustaining test and the barrier search")
     p.add_argument("--structure-replicates", type=_positive, default=10,
-                   help="replicates per particle for them (default 10)")
+                   help="replicates per particle for them")
     p.add_argument("--readme", help="a README whose verdict markers receive the summary")
     p.add_argument("--posterior", metavar="FILE",
                    help="a calibrated posterior (posterior.parquet of `mutuals calibrate`)")
     p.add_argument("--posterior-particles", type=_positive, default=100,
-                   help="particles drawn from the posterior (default 100)")
+                   help="particles drawn from the posterior")
     p.add_argument("--posterior-replicates", type=_positive, default=4,
-                   help="replicates per particle (default 4)")
-    p.add_argument("--seed", type=int)
+                   help="replicates per particle")
+    p.add_argument("--seed", type=int, help=SIZE_HELP[1])
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--overwrite", action="store_true",
                    help="replace results another command or configuration wrote there")
     p.set_defaults(func=cmd_verdict)
 
-    p = sub.add_parser("calibrate", help="fit the uncertain parameters to the record (ABC-SMC)",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = sub.add_parser("calibrate", help="fit the uncertain parameters to the record (ABC-SMC)")
     p.add_argument("scenario", metavar="SCENARIO", help="the scenario to calibrate (historical)")
     p.add_argument("--record", required=True, metavar="FILE",
                    help="the record (scenarios/calibration/record.toml)")
@@ -561,7 +594,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_positive, default=1, help="local processes")
     p.add_argument("--dask-local", type=_positive, metavar="N", help="a local Dask cluster of N workers")
     p.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler")
-    p.add_argument("--seed", type=int, help="root seed; if not given, the scenario's [run] seed")
+    p.add_argument("--seed", type=int, help=SIZE_HELP[1])
     p.add_argument("--resume", action="store_true",
                    help="continue the ABC histories of an interrupted run into the same --out")
     p.add_argument("--out", required=True, help="output folder")
@@ -571,8 +604,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("dashboard", help="the interactive dashboard (Mesa SolaraViz)")
     p.add_argument("--scenario", help="start from this scenario file (default: baseline)")
-    p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765, help="port to serve on")
+    p.add_argument("--host", default="127.0.0.1", help="address to serve on")
     p.set_defaults(func=cmd_dashboard)
 
     p = sub.add_parser("params", help="list every parameter path with its unit, default and ranges")
@@ -581,7 +614,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_params)
 
     p = sub.add_parser("validate", help="check scenario files and report every error")
-    p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files (TOML)")
     p.set_defaults(func=cmd_validate)
     return parser
 

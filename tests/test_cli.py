@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
+from sim.scenario import load_scenario
 
 from .conftest import SCENARIOS
 
@@ -109,3 +110,23 @@ def test_params_lists_every_path_and_version_answers(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"mutuals {sim.__version__}"
+
+
+def test_every_option_has_help_and_sizes_default_to_the_scenarios_run_table(tmp_path):
+    import argparse
+
+    from sim.cli import SIZE_HELP, build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    for name, sub in commands.items():
+        for action in sub._actions:
+            assert action.help, f"mutuals {name} {'/'.join(action.option_strings) or action.dest}: no help"
+            if "--seed" in action.option_strings:
+                assert action.help == SIZE_HELP[1] and action.default is None, name
+    # one set of defaults: the scenario's [run] replicates and seed
+    base = SCENARIOS / "baseline.toml"
+    assert main(["compare", str(base), str(SCENARIOS / "grants.toml"), "--out", str(tmp_path / "c")]) == 0
+    manifest = json.loads((tmp_path / "c" / "manifest.json").read_text())
+    run = load_scenario(base).run
+    assert (manifest["replicates"], manifest["seed"]) == (run.replicates, run.seed)
