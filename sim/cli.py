@@ -55,6 +55,13 @@ def _sizes(p, replicates: bool = True) -> None:
     p.add_argument("--seed", type=int, help=SIZE_HELP[1])
 
 
+def _output(p, default: str | None = None, help: str = "output folder") -> None:
+    """--out and --overwrite, the same on every command that writes."""
+    p.add_argument("--out", required=default is None, default=default, help=help)
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace results another command or configuration wrote there")
+
+
 def _settle(args, scenario) -> None:
     """Fill --replicates and --seed from ``scenario``'s [run] table where they were not given."""
     if getattr(args, "replicates", 0) is None:
@@ -197,7 +204,7 @@ def cmd_compare(args) -> int:
     made_by = fingerprint("compare", scenarios=[s.model_dump(mode="json") for s in scenarios], seed=seed,
                           replicates=args.replicates)
     check_target(Path(args.out), made_by, args.overwrite)
-    frame = run_policies(scenarios, args.replicates, seed)
+    frame = run_policies(scenarios, args.replicates, seed, progress=True)
     with atomic_folder(Path(args.out)) as tmp:
         table = write_comparison(frame, scenarios[0].run, tmp)
         frame.to_parquet(tmp / "timeseries.parquet", index=False)
@@ -206,10 +213,17 @@ def cmd_compare(args) -> int:
             replicates=args.replicates, engine="ensemble", fingerprint=made_by))
     run = scenarios[0].run
     cm = run.critical_mass_year
-    show = table[["scenario", f"p_critical_mass_{cm}", f"p_critical_mass_{cm}_low",
-                  f"p_critical_mass_{cm}_high", "support_spent_median"]]
-    print(f"P(critical mass by {cm}) with Wilson 95% interval; written to {args.out}")
-    print(show.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    import pandas as pd
+
+    show = pd.DataFrame({
+        "policy": table["scenario"],
+        f"P(critical mass by {cm})": table[f"p_critical_mass_{cm}"].map("{:.2f}".format),
+        "95% interval": [f"{lo:.2f}-{hi:.2f}" for lo, hi in zip(table[f"p_critical_mass_{cm}_low"],
+                                                              table[f"p_critical_mass_{cm}_high"], strict=True)],
+        "support spent, GBP m (median)": table["support_spent_median"].map("{:.1f}".format)})
+    print(f"{run.critical_mass_threshold:.0%} of authorities running a mutual by {cm}, {args.replicates} "
+          f"replicates each on the same seeds; written to {args.out}")
+    print(show.to_string(index=False))
     return 0
 
 
@@ -230,6 +244,7 @@ def cmd_tipping(args) -> int:
     fig, ax = plt.subplots(figsize=(8, 4.8), layout="constrained")
     with atomic_folder(Path(args.out)) as tmp:
         for i, scenario in enumerate(scenarios):
+            print(f"mutuals tipping: {scenario.name} ({i + 1} of {len(scenarios)})", file=sys.stderr, flush=True)
             tip = tipping_point(scenario, window=args.window, replicates=args.replicates,
                                 seed=args.seed)
             curve = growth_curve(scenario, np.linspace(0.0, 0.3, 13), window=args.window,
@@ -280,7 +295,8 @@ def cmd_phase(args) -> int:
                           max_severity=args.max_severity)
     check_target(Path(args.out), made_by, args.overwrite)
     grid = phase_grid(scenario, np.linspace(0, args.max_intensity, args.steps),
-                      np.linspace(0, args.max_severity, args.steps), args.replicates, args.seed)
+                      np.linspace(0, args.max_severity, args.steps), args.replicates, args.seed,
+                      progress=True)
     with atomic_folder(Path(args.out)) as tmp:
         grid.to_csv(tmp / "phase.csv", index=False)
         fig = plot_phase(grid)
@@ -360,7 +376,8 @@ def cmd_verdict(args) -> int:
                         posterior_particles=args.posterior_particles,
                         posterior_replicates=args.posterior_replicates,
                         structure_particles=args.structure_particles,
-                        structure_replicates=args.structure_replicates, record_check=record_check)
+                        structure_replicates=args.structure_replicates, record_check=record_check,
+                        say=lambda text: print(f"mutuals verdict: {text}", file=sys.stderr, flush=True))
         write_json(tmp / "manifest.json", provenance(
             seed=seed, replicates=args.replicates, lhs_points=args.lhs,
             lhs_replicates=args.lhs_replicates, sobol_base_points=args.sobol, scenario_folder=str(folder),
@@ -490,9 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run scenario files and write results folders")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files (TOML)")
     _sizes(p)
-    p.add_argument("--out", default="results", help="output folder; each scenario in a folder of its name")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace results another command or configuration wrote there")
+    _output(p, "results", "output folder; each scenario in a folder of its name")
     p.add_argument("--engine", choices=["auto", "mesa", "ensemble"], default="auto",
                    help="auto: Mesa for up to 3 replicates, else the compiled ensemble (the same numbers)")
     p.set_defaults(func=cmd_run)
@@ -505,9 +520,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--range", action="append", metavar="PATH=LOW:HIGH",
                    help="a parameter's range for --lhs (repeatable)")
     _sizes(p)
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace results another command or configuration wrote there")
+    _output(p)
     p.add_argument("--workers", type=_positive, default=1, help="local process pool size")
     p.add_argument("--chunk", type=_positive, default=250, help="replicates per task")
     p.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler")
@@ -519,18 +532,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="compare policies on common random numbers")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files (TOML)")
     _sizes(p)
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace results another command or configuration wrote there")
+    _output(p)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("tipping", help="tipping point: the share from which uptake grows unaided")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files (TOML)")
     _sizes(p)
     p.add_argument("--window", type=_positive, default=5, help="years over which growth is judged")
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace results another command or configuration wrote there")
+    _output(p)
     p.set_defaults(func=cmd_tipping)
 
     p = sub.add_parser("phase", help="phase diagram: support intensity x cut severity")
@@ -541,9 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="highest multiple of the policy's budgets")
     p.add_argument("--max-severity", type=_fraction_or_more, default=2.0,
                    help="highest multiple of the actual cuts")
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace results another command or configuration wrote there")
+    _output(p)
     p.set_defaults(func=cmd_phase)
 
     p = sub.add_parser("verdict", help="the verdict on the Committee's claim")
@@ -570,9 +577,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--posterior-replicates", type=_positive, default=4,
                    help="replicates per particle")
     p.add_argument("--seed", type=int, help=SIZE_HELP[1])
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace results another command or configuration wrote there")
+    _output(p)
     p.set_defaults(func=cmd_verdict)
 
     p = sub.add_parser("calibrate", help="fit the uncertain parameters to the record (ABC-SMC)")
@@ -597,9 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help=SIZE_HELP[1])
     p.add_argument("--resume", action="store_true",
                    help="continue the ABC histories of an interrupted run into the same --out")
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace results another command or configuration wrote there")
+    _output(p)
     p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("dashboard", help="the interactive dashboard (Mesa SolaraViz)")

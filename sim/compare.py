@@ -14,9 +14,12 @@ from .scenario import Scenario
 from .simulate import simulate
 
 
-def run_policies(scenarios: list[Scenario], replicates: int, seed: int) -> pd.DataFrame:
+def run_policies(scenarios: list[Scenario], replicates: int, seed: int, progress: bool = False) -> pd.DataFrame:
     """One tidy table for every scenario, all on the same replicate seeds."""
-    frames = [simulate(s, replicates=replicates, seed=seed, engine="ensemble") for s in scenarios]
+    from tqdm.auto import tqdm
+
+    frames = [simulate(s, replicates=replicates, seed=seed, engine="ensemble")
+              for s in tqdm(scenarios, desc="policies", disable=not progress)]
     frame = pd.concat(frames, ignore_index=True)
     frame["scenario"] = pd.Categorical(frame["scenario"], [s.name for s in scenarios])
     return frame

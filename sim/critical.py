@@ -308,22 +308,26 @@ def scaled_support(scenario: Scenario, intensity: float, source: str = "scaled s
 
 
 def phase_grid(scenario: Scenario, intensities, severities, replicates: int = 100,
-               seed: int = 1) -> pd.DataFrame:
+               seed: int = 1, progress: bool = False) -> pd.DataFrame:
     """Probability of critical mass (threshold by the critical-mass year) over support
     intensity x cut severity, each cell on the same replicate seeds."""
+    from itertools import product
+
+    from tqdm.auto import tqdm
+
     from .analysis import year_reached
 
     run = scenario.run
     rows = []
-    for severity in severities:
-        for intensity in intensities:
-            s = with_overrides(scaled_support(scenario, float(intensity)),
-                               {"fiscal.severity": float(severity)})
-            r = year_reached(simulate(s, replicates=replicates, seed=seed, engine="ensemble"),
-                             run.critical_mass_threshold)
-            k = int((r <= run.critical_mass_year).sum())
-            low, high = wilson_interval(k, len(r))
-            rows.append(dict(intensity=float(intensity), severity=float(severity),
-                             p_critical_mass=k / len(r), low=float(low), high=float(high),
-                             replicates=len(r)))
+    cells = list(product(severities, intensities))
+    for severity, intensity in tqdm(cells, desc="phase cells", disable=not progress):
+        s = with_overrides(scaled_support(scenario, float(intensity)),
+                           {"fiscal.severity": float(severity)})
+        r = year_reached(simulate(s, replicates=replicates, seed=seed, engine="ensemble"),
+                         run.critical_mass_threshold)
+        k = int((r <= run.critical_mass_year).sum())
+        low, high = wilson_interval(k, len(r))
+        rows.append(dict(intensity=float(intensity), severity=float(severity),
+                         p_critical_mass=k / len(r), low=float(low), high=float(high),
+                         replicates=len(r)))
     return pd.DataFrame(rows)

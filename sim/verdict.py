@@ -231,7 +231,7 @@ def run_verdict(scenarios: dict[str, Scenario], folder: Path, *, replicates: int
                 progress: bool = False, posterior: pd.DataFrame | None = None,
                 posterior_particles: int = 100, posterior_replicates: int = 4,
                 structure_particles: int = 40, structure_replicates: int = 10,
-                record_check: pd.DataFrame | None = None) -> dict:
+                record_check: pd.DataFrame | None = None, say=lambda text: None) -> dict:
     """Compute every number of the verdict and write ``verdict.md``, its tables and figures.
 
     With a calibrated ``posterior`` (see :mod:`sim.calibrate`) each part of the claim is scored
@@ -249,6 +249,7 @@ def run_verdict(scenarios: dict[str, Scenario], folder: Path, *, replicates: int
                 "what was actually added later (historical)": scenarios["historical"]}
 
     # 1. at the defaults: every policy on the same replicates
+    say(f"at the default parameters: {replicates} replicates of 9 policies, self-sustaining and the barrier")
     at_defaults = {"no support at all (baseline)": scenarios["baseline"], **policies}
     for inst in ("grants", "advice", "evidence", "tested_models", "barriers"):
         at_defaults[f"December 2012 + {inst} alone"] = combine(none, scenarios[inst], f"december_2012_{inst}")
@@ -275,6 +276,8 @@ def run_verdict(scenarios: dict[str, Scenario], folder: Path, *, replicates: int
     # 2. under the calibrated posterior
     calibrated = parts = little = struct = curves = None
     if posterior is not None:
+        say(f"under the posterior: {posterior_particles} particles x {posterior_replicates} replicates of 3 "
+            f"policies; self-sustaining and the barrier for {structure_particles} particles")
         table = posterior_draws(policies, posterior, posterior_particles, posterior_replicates, seed)
         calibrated = under_posterior(table, run)
         calibrated.to_csv(folder / "posterior.csv", index=False)
@@ -291,6 +294,7 @@ def run_verdict(scenarios: dict[str, Scenario], folder: Path, *, replicates: int
         plt.close(fig)
 
     # 3. over the prior: where each part holds (PRIM) and what decides the outcomes (Sobol)
+    say(f"over the prior: {lhs_points} hypercube points for PRIM, then a Sobol sample")
     params = discovery.uncertain_parameters()
     design = latin_hypercube({k: (u.low, u.high) for k, u in params.items()}, lhs_points, seed)
     lhs = discovery.evaluate_design(none, more, design, lhs_replicates, seed, workers=workers, progress=progress)
