@@ -177,10 +177,19 @@ def cmd_sweep(args) -> int:
         for path, (low, high) in ranges.items():
             check_range(scenario, path, low, high, "command line: --range")
         frames.append(latin_hypercube({k: tuple(v) for k, v in ranges.items()}, args.lhs, args.seed))
+    if args.design:
+        frames.append(_read_design(args.design))
     if not frames:
-        raise ScenarioError("command line: give --vary PATH=LOW:HIGH:STEPS or --lhs N --range ...")
-    design = frames[0] if len(frames) == 1 else frames[0].merge(frames[1], how="cross")
-    check_design(scenario, design, "command line")
+        raise ScenarioError("command line: give --vary PATH=LOW:HIGH:STEPS, --lhs N --range ... or "
+                            "--design FILE.csv")
+    design = frames[0]
+    for more in frames[1:]:
+        design = design.merge(more, how="cross")
+    check_design(scenario, design, f"--design {args.design}" if args.design else "command line")
+    from .api import check_outcomes
+
+    outcomes = [o.strip() for o in args.outcomes.split(",") if o.strip()]
+    check_outcomes(outcomes)
     if (args.workers > 1) + bool(args.dask_local) + bool(args.scheduler) > 1:
         raise ScenarioError("command line: give at most one of --workers, --dask-local and --scheduler")
     if args.resume and args.overwrite:
@@ -189,9 +198,40 @@ def cmd_sweep(args) -> int:
     table = run_design(scenario, design, args.replicates, args.seed, Path(args.out),
                        workers=args.workers, chunk=args.chunk, scheduler=args.scheduler,
                        dask_local=args.dask_local, resume=args.resume, overwrite=args.overwrite)
-    print(f"{len(design)} design rows x {args.replicates} replicates: {len(table)} rows "
-          f"written to {Path(args.out) / 'sweep.parquet'}")
+    import json
+
+    from .experiments import design_outcomes
+    from .scenario import uncertainties
+
+    summary = design_outcomes(scenario, design, table, outcomes)
+    summary.to_csv(Path(args.out) / "outcomes.csv")
+    every = uncertainties()
+    bounds = [[every[c].low, every[c].high] if c in every else [float(design[c].min()), float(design[c].max())]
+              for c in design.columns]
+    (Path(args.out) / "problem.json").write_text(json.dumps(
+        {"num_vars": len(design.columns), "names": list(design.columns), "bounds": bounds}, indent=2) + "\n")
+    print(f"{len(design)} design rows x {args.replicates} replicates: {len(table)} rows written to "
+          f"{Path(args.out) / 'sweep.parquet'}; per row, {', '.join(outcomes)} in outcomes.csv")
     return 0
+
+
+def _read_design(path: str):
+    """A design from a CSV file: one column per parameter path, one row per point (a
+    ``design_row`` index column, as ``design.csv`` has, is allowed)."""
+    import pandas as pd
+
+    try:
+        design = pd.read_csv(path)
+    except (OSError, ValueError) as err:
+        raise ScenarioError(f"command line: --design {path}: not a readable CSV file ({err})") from None
+    design = design.drop(columns=[c for c in ("design_row", "Unnamed: 0") if c in design.columns])
+    if design.empty or not len(design.columns):
+        raise ScenarioError(f"command line: --design {path}: no rows or no parameter columns")
+    bad = [c for c in design.columns if not pd.api.types.is_numeric_dtype(design[c]) or design[c].isna().any()]
+    if bad:
+        raise ScenarioError(f"command line: --design {path}: column(s) {', '.join(bad)}: allowed numbers "
+                            "in every row")
+    return design.astype(float)
 
 
 def cmd_compare(args) -> int:
@@ -519,6 +559,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lhs", type=_positive, metavar="N", help="N Latin hypercube rows")
     p.add_argument("--range", action="append", metavar="PATH=LOW:HIGH",
                    help="a parameter's range for --lhs (repeatable)")
+    p.add_argument("--design", metavar="FILE.csv",
+                   help="rows of parameter values (columns: dotted paths), e.g. a SALib or EMA sample")
+    p.add_argument("--outcomes", default="p_critical_mass,share_2020,years_to_threshold,support_spent",
+                   help="named outcomes per design row, comma-separated, for outcomes.csv (see sim.api)")
     _sizes(p)
     _output(p)
     p.add_argument("--workers", type=_positive, default=1, help="local process pool size")

@@ -51,7 +51,7 @@ GROWTH_MEASURE = "live_mutuals"
 def grows(frame: pd.DataFrame, start: int, window: int) -> pd.Series:
     """Per replicate: did the number of live mutuals rise from ``start`` to ``start + window``?
     (Live mutuals rather than authorities, so that the test asks whether adoption outruns
-    failures, MODEL.md section 5, also where most authorities already run one.)"""
+    failures, also where most authorities already run one; docs/ODD.md section 7.)"""
     by = frame.pivot_table(index="replicate", columns="year", values=GROWTH_MEASURE,
                            observed=True)
     return by[start + window] > by[start]

@@ -212,7 +212,7 @@ def prior(s: Scenario) -> tuple[float, float]:
 
 @element
 def capacity_and_reserves(p: Params, capacity0, reserves0, pressure):
-    """Capacity and reserves left after cuts (MODEL.md section 3, step 2): the double edge."""
+    """Capacity and reserves left after cuts (docs/ODD.md section 3): the double edge."""
     return (rules.eroded(capacity0, pressure, p.capacity_erosion),
             rules.eroded(reserves0, pressure, p.capacity_erosion))
 

@@ -157,12 +157,51 @@ def design_fingerprint(scenario: Scenario, design: pd.DataFrame, replicates: int
             "code": f"{versions().get('mutuals-sim', '?')}/{cache_dir().name}"}
 
 
+def _in_memory(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: int, workers: int,
+               chunk: int, progress: bool) -> pd.DataFrame:
+    from tqdm.auto import tqdm
+
+    rows = [{k: float(v) for k, v in r.items()} for r in design.to_dict("records")]
+    todo = tasks(len(design), replicates, chunk)
+    args = [(scenario, rows[t.row], seed, t) for t in todo]
+    bar = tqdm(total=len(todo), desc=f"{scenario.name}: tasks", disable=not progress)
+    frames = []
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for frame in pool.map(evaluate, *zip(*args, strict=True)):
+                frames.append(frame)
+                bar.update()
+    else:
+        for a in args:
+            frames.append(evaluate(*a))
+            bar.update()
+    bar.close()
+    return pd.concat(frames, ignore_index=True).sort_values(
+        ["design_row", "replicate", "year"], kind="stable").reset_index(drop=True)
+
+
+def design_outcomes(scenario: Scenario, design: pd.DataFrame, table: pd.DataFrame,
+                    names=None) -> pd.DataFrame:
+    """One row per design row: its parameters and the named outcomes of its replicates
+    (:func:`sim.api.outcomes_of`), aligned with ``design``."""
+    from .api import DEFAULT_OUTCOMES, outcomes_of
+
+    names = DEFAULT_OUTCOMES if names is None else names
+    rows = []
+    for i, r in enumerate(design.reset_index(drop=True).to_dict("records")):
+        s = with_overrides(scenario, {k: float(v) for k, v in r.items()}, "design")
+        rows.append(outcomes_of(table[table["design_row"] == i], s, names))
+    out = pd.concat([design.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
+    return out.rename_axis("design_row")
+
+
 def run_design(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: int,
-               out: Path, *, workers: int = 1, chunk: int = 250, scheduler: str | None = None,
+               out: Path | None, *, workers: int = 1, chunk: int = 250, scheduler: str | None = None,
                dask_local: int | None = None, resume: bool = False, overwrite: bool = False,
                progress: bool = True) -> pd.DataFrame:
     """Evaluate every design row on ``replicates`` common replicates; write ``out/sweep.parquet``
     (one row per design row, replicate and year), ``out/design.csv`` and ``out/fingerprint.json``.
+    With ``out`` None, in memory (in this process or a pool of ``workers``): the table only.
 
     A folder that holds an earlier run is refused unless ``resume`` (which continues it, and
     refuses it if the scenario, design, seed, replicates, chunk or code differ, naming which) or
@@ -170,9 +209,11 @@ def run_design(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: 
     written, and closed on every path."""
     from tqdm.auto import tqdm
 
+    design = design.reset_index(drop=True)
+    if out is None:
+        return _in_memory(scenario, design, replicates, seed, workers, chunk, progress)
     out = Path(out)
     chunks = out / "chunks"
-    design = design.reset_index(drop=True)
     mine = design_fingerprint(scenario, design, replicates, seed, chunk)
     earlier = out.exists() and (any(chunks.glob("*.parquet")) or (out / "sweep.parquet").exists())
     if earlier and not (resume or overwrite):

@@ -104,3 +104,38 @@ def test_sweep_command_writes_one_table(tmp_path, capsys):
                  "--out", str(tmp_path / "bad")]) == 2
     assert "behaviour.memory" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
+
+
+def test_a_design_from_a_file_gives_outcomes_aligned_with_it(tmp_path, capsys):
+    import json
+
+    from SALib.sample import sobol
+
+    import sim
+    from sim.api import DEFAULT_OUTCOMES
+    from sim.cli import build_parser, main
+
+    assert build_parser().parse_args(["sweep", "x", "--out", "o"]).outcomes == ",".join(DEFAULT_OUTCOMES)
+    problem = sim.salib_problem(["behaviour.savings_rate", "population.risk_aversion"])
+    sample = pd.DataFrame(sobol.sample(problem, 2, calc_second_order=False, seed=1), columns=problem["names"])
+    sample.to_csv(tmp_path / "sample.csv", index=False)
+    out = tmp_path / "s"
+    assert main(["sweep", str(SCENARIOS / "baseline.toml"), "--design", str(tmp_path / "sample.csv"),
+                 "--replicates", "4", "--out", str(out)]) == 0
+    outcomes = pd.read_csv(out / "outcomes.csv", index_col="design_row")
+    design = pd.read_csv(out / "design.csv", index_col="design_row")
+    assert len(outcomes) == len(sample) == len(design)
+    pd.testing.assert_frame_equal(outcomes[list(sample.columns)], design, check_exact=False, rtol=1e-12)
+    # each row's outcomes are sim.run's at that point
+    first = sim.run(BASELINE, sample.iloc[0].to_dict(), replicates=4, seed=BASELINE.run.seed)
+    assert outcomes.iloc[0][list(first)].to_dict() == first
+    assert json.loads((out / "problem.json").read_text()) == {k: problem[k] for k in ("num_vars", "names", "bounds")}
+    # in memory: the same table, nothing written
+    table = pd.read_parquet(out / "sweep.parquet")
+    in_memory = ex.run_design(BASELINE, sample, 4, BASELINE.run.seed, None, progress=False)
+    pd.testing.assert_frame_equal(table, in_memory, check_exact=True)
+    # a design file with a text column is refused before any work
+    sample.assign(**{"population.risk_aversion": "high"}).to_csv(tmp_path / "bad.csv", index=False)
+    assert main(["sweep", str(SCENARIOS / "baseline.toml"), "--design", str(tmp_path / "bad.csv"),
+                 "--out", str(tmp_path / "b")]) == 2
+    assert "population.risk_aversion" in capsys.readouterr().err and not (tmp_path / "b").exists()
