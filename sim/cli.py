@@ -246,7 +246,7 @@ def cmd_compare(args) -> int:
     check_target(Path(args.out), made_by, args.overwrite)
     frame = run_policies(scenarios, args.replicates, seed, progress=True)
     with atomic_folder(Path(args.out)) as tmp:
-        table = write_comparison(frame, scenarios[0].run, tmp)
+        table = write_comparison(frame, scenarios[0].run, tmp, scenarios)
         frame.to_parquet(tmp / "timeseries.parquet", index=False)
         write_json(tmp / "manifest.json", provenance(
             scenarios=[s.model_dump(mode="json") for s in scenarios], seed=seed,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .analysis import critical_mass_by_year, wilson_interval, year_reached
-from .plots import plot_critical_mass_bars, plot_critical_mass_by_year, plot_outcomes, plot_uptake
+from .plots import plot_critical_mass_bars, plot_critical_mass_by_year, plot_outcomes, plot_policies, plot_uptake
 from .scenario import Scenario
 from .simulate import simulate
 
@@ -91,8 +91,9 @@ def markdown_table(table: pd.DataFrame, run, horizon: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_comparison(frame: pd.DataFrame, run, folder: Path) -> pd.DataFrame:
-    """Figures and tables of a comparison into ``folder`` (which must exist)."""
+def write_comparison(frame: pd.DataFrame, run, folder: Path, scenarios=None) -> pd.DataFrame:
+    """Figures and tables of a comparison into ``folder`` (which must exist); with the
+    ``scenarios`` compared, uptake is drawn as small multiples with their support marked."""
     horizon = int(frame["year"].max())
     table = comparison_table(frame, run)
     table.to_csv(folder / "comparison.csv", index=False)
@@ -101,9 +102,10 @@ def write_comparison(frame: pd.DataFrame, run, folder: Path) -> pd.DataFrame:
     by_year.to_csv(folder / "critical_mass_by_year.csv", index=False)
     n = frame["replicate"].nunique()
     figures = {
-        "uptake.png": plot_uptake(frame, run.critical_mass_threshold,
-                                  title=f"Uptake by policy: median and 10-90% of {n} replicates "
-                                        "(common random numbers)"),
+        "uptake.png": (plot_policies(frame, scenarios, run.critical_mass_threshold) if scenarios else
+                       plot_uptake(frame, run.critical_mass_threshold,
+                                   title=f"Uptake by policy: median and 10-90% of {n} replicates "
+                                         "(common random numbers)")),
         "critical_mass_by_year.png": plot_critical_mass_by_year(by_year, run.critical_mass_threshold),
         "critical_mass_bars.png": plot_critical_mass_bars(table, run.critical_mass_year, horizon,
                                                           run.critical_mass_threshold),

@@ -17,9 +17,12 @@ def _axes(ax):
 
 
 def plot_uptake(frame: pd.DataFrame, threshold: float | None = None, ax=None,
-                measure: str = "share_with_mutual", title: str | None = None):
-    """Share of authorities running a mutual over time: median and 10-90% band per scenario."""
+                measure: str = "share_with_mutual", title: str | None = None, support=()):
+    """Share of authorities running a mutual over time: median and 10-90% band per scenario;
+    ``support``: (start, end) periods of funded support to shade (:func:`support_spans`)."""
     fig, ax = _axes(ax)
+    for i, (start, end) in enumerate(support):
+        ax.axvspan(start, end, color="C2", alpha=0.10, lw=0, label="support funded" if i == 0 else None)
     b = bands(frame, measure)
     percent = measure == "share_with_mutual"
     k = 100.0 if percent else 1.0
@@ -38,6 +41,66 @@ def plot_uptake(frame: pd.DataFrame, threshold: float | None = None, ax=None,
     ax.grid(alpha=0.3)
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
+    return fig
+
+
+def support_spans(scenario) -> list[tuple[float, float]]:
+    """The periods in which any funded instrument of ``scenario`` runs, merged (the Right to
+    Challenge, a statutory right with no end, aside)."""
+    from .scenario import INSTRUMENTS
+
+    spans = sorted((w.start, w.end) for name in INSTRUMENTS if name != "right_to_challenge"
+                   for w in getattr(scenario.support, name).windows() if w.budget > 0)
+    merged: list[list[float]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(a, b) for a, b in merged]
+
+
+def label(scenario) -> str:
+    """A scenario's name in words."""
+    return scenario.name.replace("_", " ")
+
+
+def plot_policies(frame: pd.DataFrame, scenarios, threshold: float, reference: int = 0):
+    """Uptake under each policy as small multiples: the policy's median and 10-90% band in
+    colour over the reference policy's (the first, by default) in grey, the periods of funded
+    support shaded, the critical-mass threshold dashed."""
+    b = bands(frame, "share_with_mutual")
+    by = {str(k): g for k, g in b.groupby("scenario", observed=True, sort=False)}
+    ref = scenarios[reference]
+    n = len(scenarios)
+    cols = min(n, 5)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.9 * cols, 2.5 * rows + 0.6), sharex=True, sharey=True,
+                             squeeze=False, layout="constrained")
+    r = by[ref.name]
+    colours = [f"C{k}" for k in (0, 1, 2, 3, 4, 5, 6, 8, 9)]  # not C7, the reference's grey
+    for ax, (i, s) in zip(axes.flat, enumerate(scenarios), strict=False):
+        g = by[s.name]
+        colour = colours[i % len(colours)]
+        for start, end in support_spans(s):
+            ax.axvspan(start, end, color="C2", alpha=0.10, lw=0)
+        if s.support.right_to_challenge.rate > 0:  # a statutory right: from its start, no end
+            ax.axvline(s.support.right_to_challenge.start, color="C2", ls=":", lw=1)
+        if s is not ref:
+            ax.fill_between(r["year"], 100 * r["low"], 100 * r["high"], color="0.6", alpha=0.25, lw=0)
+            ax.plot(r["year"], 100 * r["median"], color="0.45", lw=1.2, ls="-")
+        ax.fill_between(g["year"], 100 * g["low"], 100 * g["high"], color=colour, alpha=0.25, lw=0)
+        ax.plot(g["year"], 100 * g["median"], color=colour, lw=2)
+        ax.axhline(100 * threshold, color="black", ls="--", lw=0.8)
+        ax.set_title(label(s), fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4, integer=True))
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    axes[0][0].set_ylim(bottom=0)
+    fig.supylabel("authorities running a mutual (%)", fontsize=9)
+    fig.suptitle(f"Uptake under each policy (median, 10-90% of replicates) against {label(ref)} (grey); "
+                 f"green: support funded (dotted: Right to Challenge in force); dashed: {threshold:.0%}", fontsize=10)
     return fig
 
 
@@ -69,7 +132,7 @@ def plot_critical_mass_bars(table: pd.DataFrame, year: int, horizon: int, thresh
         err = np.vstack([p - table[f"p_critical_mass_{y}_low"], table[f"p_critical_mass_{y}_high"] - p])
         ax.bar(x + (k - 0.5) * 0.38, p, 0.38, yerr=err, capsize=3, color=colour,
                label=f"by {y}")
-    ax.set_xticks(x, table["scenario"], rotation=30, ha="right")
+    ax.set_xticks(x, table["scenario"].astype(str).str.replace("_", " "), rotation=30, ha="right")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel(f"probability that {threshold:.0%} of\nauthorities run a mutual")
     ax.set_title("Probability of critical mass (bars: Wilson 95% intervals)")
@@ -81,7 +144,7 @@ def plot_critical_mass_bars(table: pd.DataFrame, year: int, horizon: int, thresh
 def plot_outcomes(table: pd.DataFrame, horizon: int):
     """Failures, savings, support spent and cost per additional adopting authority by policy."""
     fig, axes = plt.subplots(1, 4, figsize=(15, 4.2), layout="constrained")
-    names = table["scenario"].astype(str)
+    names = table["scenario"].astype(str).str.replace("_", " ")
     panels = [
         ("failures_median", f"mutuals failed by {horizon}\n(median)", "C3"),
         ("savings_total_median", "savings delivered to the horizon\n(GBP m, median)", "C2"),
@@ -90,8 +153,12 @@ def plot_outcomes(table: pd.DataFrame, horizon: int):
          "support per additional authority\nrunning a mutual vs baseline (GBP m)", "C4"),
     ]
     for ax, (column, label, colour) in zip(axes, panels, strict=True):
-        values = table[column] if column in table else np.full(len(table), np.nan)
-        ax.barh(names, np.nan_to_num(values), color=colour)
+        values = (table[column] if column in table else pd.Series(np.nan, index=table.index)).to_numpy(float)
+        y = np.arange(len(names))
+        ax.barh(y, np.where(np.isfinite(values), values, 0.0), color=colour)
+        for k in np.flatnonzero(~np.isfinite(values)):  # a missing value is said, never drawn as zero
+            ax.text(0, k, " n/a", va="center", fontsize=8, color="0.4")
+        ax.set_yticks(y, names)
         ax.set_xlabel(label)
         ax.invert_yaxis()
         ax.grid(axis="x", alpha=0.3)

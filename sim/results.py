@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from .analysis import summary
-from .plots import plot_uptake
+from .plots import plot_uptake, support_spans
 from .scenario import Scenario, ScenarioError
 
 PACKAGES = ("mutuals-sim", "mesa", "numpy", "pandas", "scipy", "pydantic", "matplotlib",
@@ -121,7 +121,7 @@ def write_run(frame: pd.DataFrame, scenario: Scenario, out_dir: Path, *, seed: i
     with atomic_folder(target) as tmp:
         frame.to_parquet(tmp / "timeseries.parquet", index=False)
         summary(frame, scenario).to_csv(tmp / "summary.csv", index=False)
-        fig = plot_uptake(frame, scenario.run.critical_mass_threshold,
+        fig = plot_uptake(frame, scenario.run.critical_mass_threshold, support=support_spans(scenario),
                           title=f"{scenario.name}: authorities running a mutual "
                                 f"(median, 10-90% of {replicates} replicates)")
         fig.savefig(tmp / "uptake.png", dpi=120)
