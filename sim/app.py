@@ -195,13 +195,18 @@ def Explainer(model):
         "mutuals, weighing savings (more wanted as cuts deepen) against the risk of failure, the "
         "up-front cost and their capacity, and learning from the mutuals they can see. Move a "
         "slider, press <i>Reset</i> to start again with it, then <i>Step</i> or <i>Play</i>.</p>"
-        f"<p>Now running with: grants GBP {sup.grants.budget:g}m, advice GBP "
-        f"{sup.advice.budget:g}m, evidence GBP {sup.evidence.budget:g}m, tested models GBP "
-        f"{sup.tested_models.budget:g}m, barrier removal GBP {sup.barriers.budget:g}m (each over "
-        f"its window, {sup.grants.start:g}-{sup.grants.end:g} unless set otherwise); Right to "
-        f"Challenge {sup.right_to_challenge.rate:g} bids per service a year; cuts "
-        f"x{s.fiscal.severity:g}; risk aversion {s.population.risk_aversion:g}; capacity "
-        f"{s.population.capacity:g}; transition cost GBP {s.mutuals.transition_cost:g}m.</p>"))
+        f"<p>Every slider's value now (support over its window, {sup.grants.start:g}-{sup.grants.end:g} "
+        "unless the scenario sets otherwise):</p><p style='font-size:0.85em'>"
+        + " &middot; ".join(f"<span>{label}: {_value(s, path):g}</span>" for path, label in SLIDERS.values())
+        + "</p>"))
+
+
+def _value(scenario: Scenario, path: str) -> float:
+    """A scenario's value at a dotted path."""
+    node = scenario
+    for part in path.split("."):
+        node = getattr(node, part)
+    return float(node)
 
 
 def page(scenario: Scenario | None = None):

@@ -109,8 +109,10 @@ def test_a_real_browser_moves_a_slider_steps_the_model_and_sees_the_plot_change(
             assert slider.get_attribute("aria-valuenow") != before
             page.wait_for_timeout(1500)  # let the new value reach the server
             page.get_by_role("button", name="Reset").click()
-            page.get_by_text("evidence GBP 3m").wait_for(timeout=30_000)  # 3 steps of GBP 1m
-            page.get_by_text("cuts x1;").wait_for()  # untouched sliders keep their defaults
+            page.get_by_text("Evidence, GBP m in all: 3", exact=True).wait_for(timeout=30_000)  # 3 steps of 1
+            # untouched sliders keep their defaults, and every slider's value is shown
+            page.get_by_text("Cut severity (1 = actual cuts): 1", exact=True).wait_for()
+            assert page.locator("main span", has_text=":").count() >= 15
             for _ in range(6):
                 step.click()
                 page.wait_for_timeout(400)
