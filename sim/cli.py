@@ -52,7 +52,7 @@ def _sizes(p, replicates: bool = True) -> None:
     """--replicates and --seed, the same on every command: by default, the scenario's."""
     if replicates:
         p.add_argument("--replicates", type=_positive, help=SIZE_HELP[0])
-    p.add_argument("--seed", type=int, help=SIZE_HELP[1])
+    p.add_argument("--seed", type=_seed, help=SIZE_HELP[1])
 
 
 def _output(p, default: str | None = None, help: str = "output folder") -> None:
@@ -80,13 +80,23 @@ def _positive(text: str) -> int:
     return value
 
 
-def _fraction_or_more(text: str) -> float:
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"allowed a whole number from 0 to 2**63 - 1; given {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"allowed a whole number from 0 to 2**63 - 1; given {text}")
+    return value
+
+
+def _above_zero(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"allowed a number of at least 0; given {text!r}") from None
-    if not value >= 0:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"allowed a number of at least 0; given {text}")
+        raise argparse.ArgumentTypeError(f"allowed a number above 0; given {text!r}") from None
+    if not 0 < value < float("inf"):  # also refuses nan
+        raise argparse.ArgumentTypeError(f"allowed a number above 0; given {text}")
     return value
 
 
@@ -590,9 +600,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", metavar="SCENARIO", help="the policy to scale (e.g. joined_up)")
     _sizes(p)
     p.add_argument("--steps", type=_positive, default=9, help="grid points along each axis")
-    p.add_argument("--max-intensity", type=_fraction_or_more, default=2.0,
+    p.add_argument("--max-intensity", type=_above_zero, default=2.0,
                    help="highest multiple of the policy's budgets")
-    p.add_argument("--max-severity", type=_fraction_or_more, default=2.0,
+    p.add_argument("--max-severity", type=_above_zero, default=2.0,
                    help="highest multiple of the actual cuts")
     _output(p)
     p.set_defaults(func=cmd_phase)
@@ -620,7 +630,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="particles drawn from the posterior")
     p.add_argument("--posterior-replicates", type=_positive, default=4,
                    help="replicates per particle")
-    p.add_argument("--seed", type=int, help=SIZE_HELP[1])
+    p.add_argument("--seed", type=_seed, help=SIZE_HELP[1])
     _output(p)
     p.set_defaults(func=cmd_verdict)
 
@@ -643,7 +653,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_positive, default=1, help="local processes")
     p.add_argument("--dask-local", type=_positive, metavar="N", help="a local Dask cluster of N workers")
     p.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler")
-    p.add_argument("--seed", type=int, help=SIZE_HELP[1])
+    p.add_argument("--seed", type=_seed, help=SIZE_HELP[1])
     p.add_argument("--resume", action="store_true",
                    help="continue the ABC histories of an interrupted run into the same --out")
     _output(p)

@@ -52,7 +52,7 @@ REFUSED = {
     "scaled support over its cap": (["phase", f"{S}/joined_up.toml", "--max-intensity", "12"],
                                     ["--max-intensity 12", "support.grants.budget", "200", "240"]),
     "negative intensity": (["phase", f"{S}/joined_up.toml", "--max-intensity", "-1"],
-                           ["--max-intensity", "at least 0", "-1"]),
+                           ["--max-intensity", "above 0", "-1"]),
     "severity over its cap": (["phase", f"{S}/joined_up.toml", "--max-severity", "5"],
                               ["--max-severity 5", "fiscal.severity", "3"]),
     "replicates not a number": (["run", f"{S}/baseline.toml", "--replicates", "abc"],

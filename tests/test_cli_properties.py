@@ -4,6 +4,7 @@ leaves no output folder behind."""
 
 import argparse
 import itertools
+import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -58,7 +59,9 @@ counter = itertools.count()
 
 
 @pytest.mark.slow
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# the same 60 examples on every run (no flaky CI); CLI_EXAMPLES=N explores N fresh ones
+@settings(max_examples=int(os.environ.get("CLI_EXAMPLES", 60)), deadline=None,
+          derandomize=not os.environ.get("CLI_EXAMPLES"), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(line=command_lines())
 def test_every_command_line_ends_in_0_or_2_and_a_refusal_writes_nothing(line, tmp_path):
     command, argv = line
