@@ -65,6 +65,20 @@ def label(scenario) -> str:
     return scenario.name.replace("_", " ")
 
 
+COLOURS = [f"C{k}" for k in (0, 1, 2, 3, 4, 5, 6, 8, 9)]  # not C7, the reference's grey
+
+
+def _panels(n: int):
+    """A grid of ``n`` small multiples sharing their axes, five to a row; the spare ones hidden."""
+    cols = min(n, 5)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.9 * cols, 2.5 * rows + 0.6), sharex=True, sharey=True,
+                             squeeze=False, layout="constrained")
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
 def plot_policies(frame: pd.DataFrame, scenarios, threshold: float, reference: int = 0):
     """Uptake under each policy as small multiples: the policy's median and 10-90% band in
     colour over the reference policy's (the first, by default) in grey, the periods of funded
@@ -73,15 +87,11 @@ def plot_policies(frame: pd.DataFrame, scenarios, threshold: float, reference: i
     by = {str(k): g for k, g in b.groupby("scenario", observed=True, sort=False)}
     ref = scenarios[reference]
     n = len(scenarios)
-    cols = min(n, 5)
-    rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.9 * cols, 2.5 * rows + 0.6), sharex=True, sharey=True,
-                             squeeze=False, layout="constrained")
+    fig, axes = _panels(n)
     r = by[ref.name]
-    colours = [f"C{k}" for k in (0, 1, 2, 3, 4, 5, 6, 8, 9)]  # not C7, the reference's grey
     for ax, (i, s) in zip(axes.flat, enumerate(scenarios), strict=False):
         g = by[s.name]
-        colour = colours[i % len(colours)]
+        colour = COLOURS[i % len(COLOURS)]
         for start, end in support_spans(s):
             ax.axvspan(start, end, color="C2", alpha=0.10, lw=0)
         if s.support.right_to_challenge.rate > 0:  # a statutory right: from its start, no end
@@ -95,8 +105,6 @@ def plot_policies(frame: pd.DataFrame, scenarios, threshold: float, reference: i
         ax.set_title(label(s), fontsize=9)
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4, integer=True))
-    for ax in axes.flat[n:]:
-        ax.set_visible(False)
     axes[0][0].set_ylim(bottom=0)
     fig.supylabel("authorities running a mutual (%)", fontsize=9)
     fig.suptitle(f"Uptake under each policy (median, 10-90% of replicates) against {label(ref)} (grey); "
@@ -105,39 +113,46 @@ def plot_policies(frame: pd.DataFrame, scenarios, threshold: float, reference: i
 
 
 def plot_critical_mass_by_year(by_year: pd.DataFrame, threshold: float, ax=None):
-    """Probability that the threshold has been reached, by year, per scenario (Wilson 95% band)."""
-    fig, ax = _axes(ax)
-    for i, (name, g) in enumerate(by_year.groupby("scenario", observed=True, sort=False)):
-        colour = f"C{i % 10}"
-        ax.fill_between(g["year"], g["low"], g["high"], color=colour, alpha=0.15, lw=0)
-        ax.plot(g["year"], g["probability"], color=colour, lw=2, label=str(name))
-    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("year")
-    ax.set_ylabel(f"probability that {threshold:.0%} of authorities\nrun a mutual by this year")
-    ax.set_title("Probability of critical mass by year (shaded: Wilson 95% interval)")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    """Probability that the threshold has been reached, by year: one panel per scenario (Wilson
+    95% band), over the first scenario's curve in grey."""
+    groups = [(str(k), g) for k, g in by_year.groupby("scenario", observed=True, sort=False)]
+    fig, axes = _panels(len(groups))
+    ref = groups[0][1]
+    for ax, (i, (name, g)) in zip(axes.flat, enumerate(groups), strict=False):
+        if i:
+            ax.plot(ref["year"], ref["probability"], color="0.45", lw=1.2)
+        colour = COLOURS[i % len(COLOURS)]
+        ax.fill_between(g["year"], g["low"], g["high"], color=colour, alpha=0.2, lw=0)
+        ax.plot(g["year"], g["probability"], color=colour, lw=2)
+        ax.set_title(name.replace("_", " "), fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4, integer=True))
+    axes[0][0].set_ylim(-0.02, 1.02)
+    fig.supylabel(f"P({threshold:.0%} of authorities run a mutual by the year)", fontsize=9)
+    fig.suptitle(f"How likely is critical mass by each year? (band: Wilson 95% interval; grey: {groups[0][0]})",
+                 fontsize=10)
     return fig
 
 
 def plot_critical_mass_bars(table: pd.DataFrame, year: int, horizon: int, threshold: float,
                             ax=None):
-    """Probability of critical mass by ``year`` and by the horizon, as bars with Wilson 95%
-    intervals."""
+    """Probability of critical mass by ``year`` and by the horizon per policy, as points with
+    Wilson 95% intervals (points, not bars: a probability of 1 is a point at the edge, not a
+    wall of equal bars)."""
     fig, ax = _axes(ax)
-    x = np.arange(len(table))
-    for k, (y, colour) in enumerate(((year, "C0"), (horizon, "C1"))):
-        p = table[f"p_critical_mass_{y}"].to_numpy()
-        err = np.vstack([p - table[f"p_critical_mass_{y}_low"], table[f"p_critical_mass_{y}_high"] - p])
-        ax.bar(x + (k - 0.5) * 0.38, p, 0.38, yerr=err, capsize=3, color=colour,
-               label=f"by {y}")
-    ax.set_xticks(x, table["scenario"].astype(str).str.replace("_", " "), rotation=30, ha="right")
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel(f"probability that {threshold:.0%} of\nauthorities run a mutual")
-    ax.set_title("Probability of critical mass (bars: Wilson 95% intervals)")
-    ax.grid(axis="y", alpha=0.3)
-    ax.legend(frameon=False)
+    y = np.arange(len(table))
+    for k, (when, colour, marker) in enumerate(((year, "C0", "o"), (horizon, "C1", "s"))):
+        p = table[f"p_critical_mass_{when}"].to_numpy()
+        err = np.vstack([p - table[f"p_critical_mass_{when}_low"], table[f"p_critical_mass_{when}_high"] - p])
+        ax.errorbar(p, y + (k - 0.5) * 0.25, xerr=err, fmt=marker, color=colour, capsize=3, label=f"by {when}")
+    ax.set_yticks(y, table["scenario"].astype(str).str.replace("_", " "))
+    ax.invert_yaxis()
+    ax.set_xlim(-0.02, 1.02)
+    ax.axvline(0.5, color="black", ls=":", lw=1)
+    ax.set_xlabel(f"probability that {threshold:.0%} of authorities run a mutual")
+    ax.set_title("Probability of critical mass (Wilson 95% intervals)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(frameon=False, loc="best")
     return fig
 
 
@@ -205,7 +220,7 @@ def plot_growth_curve(curve: pd.DataFrame, tipping: float | None, ax=None, label
     ax.set_ylabel("probability that live mutuals\ngrow over the next 5 years")
     ax.set_title("Does uptake sustain itself? (shaded: Wilson 95% interval)")
     ax.grid(alpha=0.3)
-    ax.legend(frameon=False, loc="lower right")
+    ax.legend(frameon=False, loc="best")
     return fig
 
 
