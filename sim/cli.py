@@ -70,34 +70,25 @@ def _settle(args, scenario) -> None:
         args.seed = scenario.run.seed
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"allowed a whole number of at least 1; given {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"allowed a whole number of at least 1; given {text}")
-    return value
+def _checked(convert, ok, allowed: str):
+    """An argparse type: ``convert`` the text and refuse it unless ``ok``, saying what is
+    ``allowed`` and what was given."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"allowed {allowed}; given {text!r}") from None
+        if not ok(value):  # nan fails every comparison, so it is refused too
+            raise argparse.ArgumentTypeError(f"allowed {allowed}; given {text}")
+        return value
+
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"allowed a whole number from 0 to 2**63 - 1; given {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"allowed a whole number from 0 to 2**63 - 1; given {text}")
-    return value
-
-
-def _above_zero(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"allowed a number above 0; given {text!r}") from None
-    if not 0 < value < float("inf"):  # also refuses nan
-        raise argparse.ArgumentTypeError(f"allowed a number above 0; given {text}")
-    return value
+_positive = _checked(int, lambda v: v >= 1, "a whole number of at least 1")
+_seed = _checked(int, lambda v: 0 <= v < 2**63, "a whole number from 0 to 2**63 - 1")
+_above_zero = _checked(float, lambda v: 0 < v < float("inf"), "a number above 0")
 
 
 def cmd_params(args) -> int:
