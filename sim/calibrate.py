@@ -14,6 +14,7 @@ Everything here takes and returns plain tables; :mod:`sim.cli` writes them to a 
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -224,6 +225,18 @@ class Calibration:
     model_probabilities: pd.DataFrame | None = None
 
 
+@contextmanager
+def seeded_global_numpy(seed: int):
+    """Seed numpy's global generator (all pyabc 0.13 can be seeded by) for the block, and give
+    the caller its own global state back afterwards."""
+    state = np.random.get_state()  # noqa: NPY002
+    np.random.seed(seed)  # noqa: NPY002
+    try:
+        yield
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
+
+
 def run_abc(models: dict[str, Scenario], record: Record, db: Path, *, particles: int,
             generations: int, min_epsilon: float = 1.0, seed: int = 1, resume: bool = False,
             workers: int = 1, client=None,
@@ -246,24 +259,24 @@ def run_abc(models: dict[str, Scenario], record: Record, db: Path, *, particles:
     simulators[0].values({k: u.default for k, u in params.items()}, 1)  # compile before forking
     # pyabc 0.13 draws its proposals from numpy's global generator and offers no other way to
     # seed it; the simulations themselves draw from each particle's own generator (RecordModel)
-    np.random.seed(seed)  # noqa: NPY002
-    abc = pyabc.ABCSMC(
-        simulators, [prior(steered_params) for _ in simulators],
-        lambda x, _: distance(record, x), population_size=particles,
-        transitions=[transition() for _ in simulators],
-        sampler=sampler(workers, client),
-        # 0.95 x the median: when more than half the particles tie (no spin-outs at all gives one
-        # and the same distance), the plain median stayed put for ten generations
-        eps=pyabc.MedianEpsilon(median_multiplier=0.95))
-    url = f"sqlite:///{Path(db).resolve()}"
-    if resume and Path(db).exists():
-        abc.load(url, 1)
-    else:
-        Path(db).unlink(missing_ok=True)
-        abc.new(url, {o.name: o.value for o in record.observation})
-    done = abc.history.max_t + 1 if abc.history.max_t is not None else 0  # when resumed
-    history = abc.run(minimum_epsilon=min_epsilon, max_nr_populations=max(generations - done, 0),
-                      min_acceptance_rate=0.005)
+    with seeded_global_numpy(seed):
+        abc = pyabc.ABCSMC(
+            simulators, [prior(steered_params) for _ in simulators],
+            lambda x, _: distance(record, x), population_size=particles,
+            transitions=[transition() for _ in simulators],
+            sampler=sampler(workers, client),
+            # 0.95 x the median: when more than half the particles tie (no spin-outs at all gives one
+            # and the same distance), the plain median stayed put for ten generations
+            eps=pyabc.MedianEpsilon(median_multiplier=0.95))
+        url = f"sqlite:///{Path(db).resolve()}"
+        if resume and Path(db).exists():
+            abc.load(url, 1)
+        else:
+            Path(db).unlink(missing_ok=True)
+            abc.new(url, {o.name: o.value for o in record.observation})
+        done = abc.history.max_t + 1 if abc.history.max_t is not None else 0  # when resumed
+        history = abc.run(minimum_epsilon=min_epsilon, max_nr_populations=max(generations - done, 0),
+                          min_acceptance_rate=0.005)
     pops = history.get_all_populations()
     pops = pops[pops["t"] >= 0]
     probabilities = None

@@ -172,6 +172,13 @@ def test_an_interrupted_calibration_resumes_from_its_history(tmp_path):
                           seed=4, params=params, steered=steered, resume=True)
     assert resumed.generations == 4 and resumed.epsilons[:2] == first.epsilons
     assert resumed.epsilons[3] < resumed.epsilons[1]  # it went on from where it stopped
+    # pyabc is seeded through numpy's global generator; the caller gets its state back
+    np.random.seed(7)  # noqa: NPY002
+    before = np.random.random(3)  # noqa: NPY002
+    np.random.seed(7)  # noqa: NPY002
+    cal.run_abc({"h": hist}, record, tmp_path / "again.db", particles=10, generations=1, min_epsilon=0.0,
+                seed=4, params=params, steered=steered)
+    assert (np.random.random(3) == before).all()  # noqa: NPY002
 
 
 def test_a_resume_of_another_calibration_is_refused(tmp_path, capsys):
