@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .api import salib_problem
 from .dynamics import MEASURES
 from .scenario import Scenario, Uncertainty, uncertainties, with_overrides
 from .simulate import measures_array, replicate_seeds
@@ -175,17 +176,12 @@ def prim_box(x: pd.DataFrame, y: np.ndarray, part: str, target: bool | None = No
 # --- Sobol -------------------------------------------------------------------------------------
 
 
-def salib_problem(params: dict[str, Uncertainty]) -> dict:
-    """A SALib problem over the parameters' plausible ranges (uniform, as SALib samples them)."""
-    return {"num_vars": len(params), "names": list(params), "bounds": [[u.low, u.high] for u in params.values()]}
-
-
 def sobol_design(params: dict[str, Uncertainty], n: int, seed: int) -> pd.DataFrame:
     """SALib's Saltelli-Sobol sample (first and total order), ``n`` (a power of two) base points:
     ``n * (d + 2)`` rows."""
     from SALib.sample import sobol
 
-    x = sobol.sample(salib_problem(params), n, calc_second_order=False, seed=seed)
+    x = sobol.sample(salib_problem(list(params)), n, calc_second_order=False, seed=seed)
     return pd.DataFrame(x, columns=list(params))
 
 
@@ -196,7 +192,7 @@ def sobol_indices(params: dict[str, Uncertainty], table: pd.DataFrame, seed: int
     ``ST_conf_<outcome>``. A constant outcome gets NaN (nothing to apportion)."""
     from SALib.analyze import sobol
 
-    problem = salib_problem(params)
+    problem = salib_problem(list(params))
     out = pd.DataFrame({"parameter": list(params)})
     for name in outcomes_:
         y = table[name].to_numpy(dtype=float)

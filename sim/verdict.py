@@ -37,6 +37,7 @@ from . import discovery
 from .analysis import wilson_interval, year_reached
 from .critical import Sustained, find_barrier, self_sustaining, unsupported_growth
 from .experiments import latin_hypercube
+from .plots import support_spans
 from .scenario import INSTRUMENTS, Scenario, scenario_from_dict, with_overrides
 
 BARRIER_SHARES = (0.0, 0.003, 0.006, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3)
@@ -178,9 +179,8 @@ def plot_threshold_by_year(grid: pd.DataFrame, highlight: float | None = None):
 def support_ends(scenario: Scenario) -> int:
     """The first whole year after every funded window of ``scenario`` has ended (the Right to
     Challenge, a statutory right with no end, aside)."""
-    ends = [w.end for name in INSTRUMENTS if name != "right_to_challenge"
-            for w in [getattr(scenario.support, name), *getattr(scenario.support, name).also] if w.budget > 0]
-    return int(np.ceil(max(ends))) if ends else scenario.run.start_year
+    spans = support_spans(scenario)
+    return int(np.ceil(spans[-1][1])) if spans else scenario.run.start_year
 
 
 def structure(none: Scenario, more: Scenario, replicates: int, seed: int) -> tuple[Sustained, object]:
