@@ -24,17 +24,14 @@ from mesa.visualization import SolaraViz
 
 from .model import MutualsModel
 from .population import REGIONS, ServiceState
-from .scenario import Scenario, load_scenario, parameter_paths, with_overrides
+from .scenario import Scenario, Support, load_scenario, parameter_paths, with_overrides
 
-# slider keyword -> (dotted path in the scenario schema, label)
+LEVER_UNITS = {"budget": "GBP m in all", "rate": "per service a year"}
+
+# slider keyword -> (dotted path in the scenario schema, label): one per instrument's lever
 SLIDERS = {
-    "grants_budget": ("support.grants.budget", "Grants, GBP m in all"),
-    "advice_budget": ("support.advice.budget", "Advice, GBP m in all"),
-    "evidence_budget": ("support.evidence.budget", "Evidence, GBP m in all"),
-    "tested_models_budget": ("support.tested_models.budget", "Tested models, GBP m in all"),
-    "barriers_budget": ("support.barriers.budget", "Barriers, GBP m in all"),
-    "right_to_challenge_rate": ("support.right_to_challenge.rate",
-                                "Right to Challenge, bids/service/yr"),
+    **{f"{name}_{inst.lever}": (f"support.{name}.{inst.lever}", f"{inst.title}, {LEVER_UNITS[inst.lever]}")
+       for name, inst in Support().instruments().items()},
     "cut_severity": ("fiscal.severity", "Cut severity (1 = actual cuts)"),
     "risk_aversion": ("population.risk_aversion", "Risk aversion (mean)"),
     "capacity": ("population.capacity", "Organisational capacity (mean)"),

@@ -46,13 +46,9 @@ def calibrated_parameters(scenario: Scenario, until: float) -> dict[str, Uncerta
     """The uncertain parameters the record can speak to: every behavioural one (population,
     behaviour, mutuals) and the effects of every instrument that runs in ``scenario`` before
     ``until``. The others (cut severity, instruments not yet in force) keep their defaults."""
-    def in_force(name: str) -> bool:
-        inst = getattr(scenario.support, name)
-        if name == "right_to_challenge":  # a statutory right: no budget, a rate
-            return inst.rate > 0 and inst.start < until
-        return any(w.start < until and w.budget > 0 for w in inst.windows())
-
-    return uncertainties(BEHAVIOURAL + tuple(f"support.{n}." for n in INSTRUMENTS if in_force(n)))
+    in_force = tuple(f"support.{name}." for name, inst in scenario.support.instruments().items()
+                     if inst.funded(before=until))
+    return uncertainties(BEHAVIOURAL + in_force)
 
 
 def without_national_push(scenario: Scenario) -> Scenario:

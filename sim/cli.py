@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from .scenario import ScenarioError, load_scenario
+from .scenario import INSTRUMENTS, ScenarioError, load_scenario
 
 
 def _load_all(paths: list[str]):
@@ -355,8 +355,9 @@ def cmd_phase(args) -> int:
     return 0
 
 
-VERDICT_SCENARIOS = ("baseline", "december_2012", "historical", "joined_up", "grants", "advice", "evidence",
-                     "tested_models", "barriers", "right_to_challenge")
+VERDICT_SCENARIOS = ("baseline", "december_2012", "historical", "joined_up")
+"""The policies the verdict compares; beside them, each instrument's own scenario file
+(``<instrument>.toml``) where there is one."""
 
 
 README_START, README_END = "<!-- verdict:start -->", "<!-- verdict:end -->"
@@ -379,8 +380,8 @@ def cmd_verdict(args) -> int:
     from .verdict import run_verdict
 
     folder = Path(args.scenarios)
-    loaded = _load_all([str(folder / f"{n}.toml") for n in VERDICT_SCENARIOS])
-    scenarios = dict(zip(VERDICT_SCENARIOS, loaded, strict=True))
+    names = [*VERDICT_SCENARIOS, *(n for n in INSTRUMENTS if (folder / f"{n}.toml").is_file())]
+    scenarios = dict(zip(names, _load_all([str(folder / f"{n}.toml") for n in names]), strict=True))
     _settle(args, scenarios["december_2012"])
     seed = args.seed
     posterior = record_check = None
@@ -401,7 +402,7 @@ def cmd_verdict(args) -> int:
     if args.sobol & (args.sobol - 1):
         raise ScenarioError(f"command line: --sobol: allowed a power of two (Sobol sequences need one); "
                             f"given {args.sobol}")
-    made_by = fingerprint("verdict", scenarios=[s.model_dump(mode="json") for s in loaded], seed=seed,
+    made_by = fingerprint("verdict", scenarios=[s.model_dump(mode="json") for s in scenarios.values()], seed=seed,
                           posterior=file_digest(args.posterior) if args.posterior else None,
                           **{k: getattr(args, k) for k in ("replicates", "lhs", "lhs_replicates", "sobol",
                                                             "posterior_particles", "posterior_replicates",

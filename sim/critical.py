@@ -30,19 +30,9 @@ from .simulate import measures_array, replicate_seeds, simulate
 def without_support(scenario: Scenario, after: float | None = None) -> Scenario:
     """The scenario with every instrument ended at ``after`` (all support withdrawn then), or
     switched off entirely if ``after`` is None."""
-    data = scenario.model_dump()
-    for name in INSTRUMENTS:
-        inst = data["support"][name]
-        windows = [inst, *inst["also"]]
-        for w in windows:
-            if after is None or w["start"] >= after:
-                w["budget"] = 0.0
-            elif w["end"] > after:
-                w["end"] = after
-        inst["also"] = [w for w in inst["also"] if w["budget"] > 0]
-        if name == "right_to_challenge" and (after is None or inst["start"] >= after):
-            inst["rate"] = 0.0
-    return type(scenario).model_validate(data)
+    support = {name: inst.switched_off(after).model_dump()
+               for name, inst in scenario.support.instruments().items()}
+    return type(scenario).model_validate({**scenario.model_dump(), "support": support})
 
 
 GROWTH_MEASURE = "live_mutuals"

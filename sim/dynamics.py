@@ -29,7 +29,7 @@ from . import (
     rules,
 )
 from .population import ServiceState, Structure
-from .scenario import INSTRUMENTS, Scenario
+from .scenario import EFFECTS, INSTRUMENTS, Scenario
 
 IN_HOUSE, PREPARING, SPUN_OUT, RETURNED, ALTERNATIVE = (int(s) for s in ServiceState)
 
@@ -147,58 +147,48 @@ class YearContext:
                         axis=1)
 
 
-def year_context(s: Scenario, year: int, share, grant_share, advice_share) -> YearContext:
-    """Support on offer and national conditions for the year ending at ``year``.
-
-    ``share``, ``grant_share`` and ``advice_share`` (the shares of grant and advice requests met
-    last year) describe last year's state: scalars for one model, arrays of shape (R,) for an
-    ensemble.
-
-    Advice reaches the share of projects that last year's money could pay for, times the share
-    of this year the programme runs: every project it helps is paid for (:func:`advice_paid`),
-    so its effect scales with the money actually spent.
-    """
+def instrument_year(s: Scenario, year: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Each instrument's strength this year (the share of the year it runs times its strength in
+    each window, at most 1) and its allowance (GBP m of its budgets that fall in the year)."""
     y0, y1 = float(year - 1), float(year)
-    sup = s.support
-    allowance, on = {}, {}
-    for name in INSTRUMENTS:
-        inst = getattr(sup, name)
+    on, allowance = {}, {}
+    for name, inst in s.support.instruments().items():
         on[name], allowance[name] = 0.0, 0.0
         for w in inst.windows():
             frac = float(rules.active_fraction(y0, y1, w.start, w.end))
-            per_year = w.budget / (w.end - w.start)
-            if name == "right_to_challenge":
-                strength = 1.0 if inst.rate > 0 else 0.0
-            elif hasattr(inst, "full_effect_budget"):  # programmes: effect grows with money
-                strength = min(1.0, per_year / inst.full_effect_budget)
-            else:  # grants and advice: money rationed per project
-                strength = 1.0 if w.budget > 0 else 0.0
-            on[name] = min(1.0, on[name] + frac * strength)
-            allowance[name] += per_year * frac * (y1 - y0)
-    adv = sup.advice
-    coverage = advice_share * on["advice"]
-    cost_reduction = rules.combined_reduction(
-        adv.cost_reduction * coverage,
-        sup.tested_models.cost_reduction * on["tested_models"],
-        sup.barriers.cost_reduction * on["barriers"],
-    )
-    time_reduction = rules.combined_reduction(
-        adv.time_reduction * coverage, sup.tested_models.time_reduction * on["tested_models"]
-    )
-    prep = rules.preparation_years(s.mutuals.preparation_years, time_reduction)
-    grant_offer = sup.grants.per_spinout if on["grants"] > 0 else 0.0
+            on[name] = min(1.0, on[name] + frac * inst.strength(w))
+            allowance[name] += w.budget / (w.end - w.start) * frac * (y1 - y0)
+    return on, allowance
+
+
+def year_context(s: Scenario, year: int, share, met: dict) -> YearContext:
+    """Support on offer and national conditions for the year ending at ``year``.
+
+    ``share`` (of authorities running a mutual) and ``met`` (per rationed instrument, the share
+    of its requests met) describe last year's state: scalars for one model, arrays of shape (R,)
+    for an ensemble. Each instrument says what it changes (:meth:`sim.scenario._Instrument.effects`);
+    reductions combine as independent shares (:func:`sim.rules.kept_share`), the rest add up.
+    """
+    on, allowance = instrument_year(s, year)
+    effects: dict[str, list] = {name: [] for name in EFFECTS}
+    for name, inst in s.support.instruments().items():
+        for effect, value in inst.effects(on[name], met.get(name, 1.0)).items():
+            effects[effect].append(value)
+    added = {name: sum(effects[name], 0.0) for name in ("visibility", "challenge_rate", "grant")}
+    prep = rules.preparation_years(s.mutuals.preparation_years,
+                                   1.0 - rules.kept_share(*effects["time_reduction"]))
     return YearContext(
         year=year,
         national_change=s.fiscal.trajectory.get(year, s.fiscal.later_change) * s.fiscal.severity,
         share=share,
-        national_weight=s.behaviour.national_weight + sup.evidence.visibility * on["evidence"],
-        p_challenge=sup.right_to_challenge.rate * on["right_to_challenge"],
-        cost_reduction=cost_reduction,
-        expected_grant=grant_offer * grant_share,
-        failure_cost_factor=1.0 - sup.barriers.risk_reduction * on["barriers"],
+        national_weight=s.behaviour.national_weight + added["visibility"],
+        p_challenge=added["challenge_rate"],
+        cost_reduction=1.0 - rules.kept_share(*effects["cost_reduction"]),
+        expected_grant=added["grant"],
+        failure_cost_factor=rules.kept_share(*effects["risk_reduction"]),
         preparation_years=prep,
         launch=rules.launch_probability(prep),
-        abandon=s.mutuals.abandon_rate * (1.0 - adv.abandon_reduction * coverage),
+        abandon=s.mutuals.abandon_rate * rules.kept_share(*effects["abandon_reduction"]),
         allowance=allowance,
         on=on,
     )
@@ -370,26 +360,21 @@ def slot_year(p: Params, c: Year, state, viability, cost, u_a, u_b, p_review, pr
             alternative, lost)
 
 
-def grants_paid(s: Scenario, ctx: YearContext, n_accepted):
-    """Grants paid this year, pro rata within the allowance: (paid GBP m, share of requests met)."""
-    offer = s.support.grants.per_spinout if ctx.on["grants"] > 0 else 0.0
-    return rules.ration(n_accepted * offer, ctx.allowance["grants"])
-
-
-def advice_paid(s: Scenario, ctx: YearContext, n_preparing, n_accepted):
-    """Advice paid this year, pro rata within the allowance: (paid GBP m, share of requests
-    met). Every project in preparation at the start of the year and every project approved in
-    it asks for ``per_project`` a year for the share of the year the programme runs."""
-    demand = (n_preparing + n_accepted) * s.support.advice.per_project * ctx.on["advice"]
-    return rules.ration(demand, ctx.allowance["advice"])
+def books(s: Scenario, ctx: YearContext, preparing, accepted) -> tuple[dict, dict]:
+    """(GBP m spent per instrument, share of requests met per instrument) this year, given the
+    projects ``preparing`` at its start and ``accepted`` in it (see
+    :meth:`sim.scenario._Instrument.spend`)."""
+    spend, met = {}, {}
+    for name, inst in s.support.instruments().items():
+        spend[name], met[name] = inst.spend(ctx.on[name], ctx.allowance[name], preparing, accepted)
+    return spend, met
 
 
 MEASURES = (
     "authorities_with_mutual", "share_with_mutual", "live_mutuals", "cumulative_spinouts",
     "in_preparation", "abandoned", "failures", "returned_in_house", "savings",
     "support_spent", "cumulative_support_spent", "alternative_delivery", "lost_contracts",
-    "spent_grants", "spent_advice", "spent_evidence", "spent_tested_models", "spent_barriers",
-    "spent_right_to_challenge",
+    *(f"spent_{name}" for name in INSTRUMENTS),
     "mean_belief", "mean_spending_power", "challenges",
 )
 """Per replicate and year. Counts are numbers of authorities or mutuals; money is GBP m (savings
@@ -475,22 +460,6 @@ def observe(structure: Structure, values: np.ndarray, counters: dict) -> dict:
     return out
 
 
-SPENDING = ("grants", "advice", "evidence", "tested_models", "barriers", "right_to_challenge")
-
-
-def spending(ctx: YearContext, grants: np.ndarray | float, advice: np.ndarray | float) -> dict:
-    """GBP m spent this year per instrument: grants and advice as rationed, the programmes their
-    whole allowance while active, Right to Challenge nothing (a statutory right)."""
-    return {
-        "grants": grants,
-        "advice": advice,
-        "evidence": ctx.allowance["evidence"] if ctx.on["evidence"] > 0 else 0.0,
-        "tested_models": ctx.allowance["tested_models"] if ctx.on["tested_models"] > 0 else 0.0,
-        "barriers": ctx.allowance["barriers"] if ctx.on["barriers"] > 0 else 0.0,
-        "right_to_challenge": 0.0,
-    }
-
-
 def initial_state(structure: Structure, s: Scenario, initial_adopter):
     """Slot states (int8) and viabilities at t=0, C-ordered: each initial adopter runs one live
     mutual, in its first service, of average viability. ``initial_adopter`` is (..., A) bool."""
@@ -512,7 +481,7 @@ def first_tally(n_initial) -> dict:
     out = {name: zero for name in COUNTERS}
     out["cumulative_spinouts"] = n_initial + zero
     out["support_spent"] = zero
-    out.update({f"spent_{k}": zero for k in SPENDING})
+    out.update({f"spent_{k}": zero for k in INSTRUMENTS})
     return out
 
 

@@ -128,7 +128,7 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     spending_power = np.ones((R, A))
     own = np.zeros((4, R, A))  # good years, bad years, bad news; projects in preparation
     drawn = np.zeros((R, A))
-    grant_share, advice_share = np.ones(R), np.ones(R)
+    met = {}  # share of each rationed instrument's requests met last year (all, at first)
     counters = dyn.first_tally(attrs["initial_adopter"].sum(axis=-1).astype(float))
     p = dyn.params(s)
     fixed = [np.ascontiguousarray(attrs[k], dtype=float) for k in ("deprivation", "capacity", "reserves")]
@@ -148,16 +148,14 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     obs = record(0, dyn.state_measures(state, first_slot, st.slot_cost, spending_power,
                                        alpha, beta, savings_rate), counters)
     for t, year in enumerate(years[1:], start=1):
-        ctx = dyn.year_context(s, year, obs["share_with_mutual"], grant_share, advice_share)
+        ctx = dyn.year_context(s, year, obs["share_with_mutual"], met)
         events, measures = elements_year(
             p, ctx.table(R), inline_pcg64(), next_double, addresses, st.group, first_slot,
             st.slot_cost, savings_rate, state, viability, spending_power, alpha, beta, *fixed, odds,
             own, drawn)
         accepted, launched, abandoned, failed, challenged, _, lost = events.T
-        paid, grant_share = dyn.grants_paid(s, ctx, accepted)
-        advice, advice_share = dyn.advice_paid(s, ctx, obs["in_preparation"], accepted)
-        spend = {k: np.broadcast_to(np.asarray(v, dtype=float), (R,)).copy()
-                 for k, v in dyn.spending(ctx, paid, advice).items()}
+        spend, met = dyn.books(s, ctx, obs["in_preparation"], accepted)
+        spend = {k: np.broadcast_to(np.asarray(v, dtype=float), (R,)).copy() for k, v in spend.items()}
         counters = dyn.tally(counters, launched, abandoned, failed, challenged, lost, spend)
         obs = record(t, measures, counters)
     return out

@@ -42,7 +42,7 @@ class MutualsModel(mesa.Model):
             for j in a.slots:
                 if self.slot_state[j] == dyn.SPUN_OUT:
                     a.mutuals[j] = Mutual(self, a, j, float(self.slot_viability[j]))
-        self.grant_share = self.advice_share = 1.0
+        self.met: dict = {}  # share of each rationed instrument's requests met last year
         self.counters = dyn.first_tally(float(attrs["initial_adopter"].sum()))
         self.measures = self._observe()
         reporters = {name: (lambda m, name=name: m.measures[name]) for name in dyn.MEASURES}
@@ -74,8 +74,7 @@ class MutualsModel(mesa.Model):
         self.year += 1
         self.running = self.year < s.run.end_year
         u_fiscal, u_a, u_b = dyn.split_tape(self.rng.random(dyn.tape_width(st)), st)
-        ctx = dyn.year_context(s, self.year, self.measures["share_with_mutual"], self.grant_share,
-                               self.advice_share)
+        ctx = dyn.year_context(s, self.year, self.measures["share_with_mutual"], self.met)
         year = dyn.year_of(ctx.table(1), 0)
         own = np.array([self._gather("last_good"), self._gather("last_bad"),
                         self._gather("last_news")])
@@ -86,11 +85,9 @@ class MutualsModel(mesa.Model):
             for key, n in authority.step_year(year, u_fiscal[authority.index], pools, u_a,
                                               u_b).items():
                 events[key] += n
-        paid, self.grant_share = dyn.grants_paid(s, ctx, events["accepted"])
-        advice, self.advice_share = dyn.advice_paid(s, ctx, self.measures["in_preparation"],
-                                                    events["accepted"])
+        spend, self.met = dyn.books(s, ctx, self.measures["in_preparation"], events["accepted"])
         self.counters = dyn.tally(self.counters, events["launched"], events["abandoned"],
                                   events["failed"], events["challenged"], events["lost"],
-                                  dyn.spending(ctx, paid, advice))
+                                  spend)
         self.measures = self._observe()
         self.datacollector.collect(self)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .analysis import bands
+from .scenario import Statutory
 
 
 def _axes(ax):
@@ -45,12 +46,10 @@ def plot_uptake(frame: pd.DataFrame, threshold: float | None = None, ax=None,
 
 
 def support_spans(scenario) -> list[tuple[float, float]]:
-    """The periods in which any funded instrument of ``scenario`` runs, merged (the Right to
-    Challenge, a statutory right with no end, aside)."""
-    from .scenario import INSTRUMENTS
-
-    spans = sorted((w.start, w.end) for name in INSTRUMENTS if name != "right_to_challenge"
-                   for w in getattr(scenario.support, name).windows() if w.budget > 0)
+    """The periods in which any funded instrument of ``scenario`` runs, merged (statutory rights,
+    with no budget and no end, aside)."""
+    spans = sorted((w.start, w.end) for inst in scenario.support.instruments().values()
+                   for w in inst.windows() if w.budget > 0)
     merged: list[list[float]] = []
     for start, end in spans:
         if merged and start <= merged[-1][1]:
@@ -94,8 +93,9 @@ def plot_policies(frame: pd.DataFrame, scenarios, threshold: float, reference: i
         colour = COLOURS[i % len(COLOURS)]
         for start, end in support_spans(s):
             ax.axvspan(start, end, color="C2", alpha=0.10, lw=0)
-        if s.support.right_to_challenge.rate > 0:  # a statutory right: from its start, no end
-            ax.axvline(s.support.right_to_challenge.start, color="C2", ls=":", lw=1)
+        for inst in s.support.instruments().values():  # a statutory right: from its start
+            if isinstance(inst, Statutory) and inst.funded():
+                ax.axvline(inst.start, color="C2", ls=":", lw=1)
         if s is not ref:
             ax.fill_between(r["year"], 100 * r["low"], 100 * r["high"], color="0.6", alpha=0.25, lw=0)
             ax.plot(r["year"], 100 * r["median"], color="0.45", lw=1.2, ls="-")
@@ -108,7 +108,7 @@ def plot_policies(frame: pd.DataFrame, scenarios, threshold: float, reference: i
     axes[0][0].set_ylim(bottom=0)
     fig.supylabel("authorities running a mutual (%)", fontsize=9)
     fig.suptitle(f"Uptake under each policy (median, 10-90% of replicates) against {label(ref)} (grey); "
-                 f"green: support funded (dotted: Right to Challenge in force); dashed: {threshold:.0%}", fontsize=10)
+                 f"green: support funded (dotted: a statutory right (Right to Challenge) in force); dashed: {threshold:.0%}", fontsize=10)
     return fig
 
 

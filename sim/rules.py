@@ -35,7 +35,7 @@ __all__ = [
     "belief_mean",
     "belief_sd",
     "review_probability",
-    "combined_reduction",
+    "kept_share",
     "net_transition_cost",
     "affordability",
     "feasibility",
@@ -101,12 +101,13 @@ def active_fraction(year_from, year_to, start, end):
     return np.clip(overlap / (year_to - year_from), 0.0, 1.0)
 
 
-def combined_reduction(*reductions):
-    """Share of a cost removed by several independent reductions: ``1 - prod(1 - r)``."""
+def kept_share(*reductions):
+    """Share of a cost left after several independent reductions: ``prod(1 - r)`` (1 with
+    none); the share removed is one minus it."""
     kept = 1.0
     for r in reductions:
         kept = kept * (1.0 - r)
-    return 1.0 - kept
+    return kept
 
 
 def preparation_years(base_years, reduction):

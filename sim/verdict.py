@@ -49,11 +49,10 @@ def combine(base: Scenario, extra: Scenario, name: str) -> Scenario:
     """``base`` plus every funded instrument of ``extra`` (its settings; its windows added)."""
     data = base.model_dump()
     more = extra.model_dump()
-    for inst in INSTRUMENTS:
-        mine, theirs = data["support"][inst], more["support"][inst]
-        funded = theirs["rate"] > 0 if inst == "right_to_challenge" else theirs["budget"] > 0
-        if not funded:
+    for inst, instrument in extra.support.instruments().items():
+        if not instrument.funded():
             continue
+        mine, theirs = data["support"][inst], more["support"][inst]
         if mine["budget"] > 0:
             windows = [{k: theirs[k] for k in ("start", "end", "budget")}, *theirs["also"]]
             theirs = {**theirs, **{k: mine[k] for k in ("start", "end", "budget")},
@@ -249,10 +248,13 @@ def run_verdict(scenarios: dict[str, Scenario], folder: Path, *, replicates: int
                 "what was actually added later (historical)": scenarios["historical"]}
 
     # 1. at the defaults: every policy on the same replicates
-    say(f"at the default parameters: {replicates} replicates of 9 policies, self-sustaining and the barrier")
     at_defaults = {"no support at all (baseline)": scenarios["baseline"], **policies}
-    for inst in ("grants", "advice", "evidence", "tested_models", "barriers"):
-        at_defaults[f"December 2012 + {inst} alone"] = combine(none, scenarios[inst], f"december_2012_{inst}")
+    for inst, instrument in none.support.instruments().items():  # each one not yet in force
+        if inst in scenarios and not instrument.funded():
+            at_defaults[f"December 2012 + {instrument.title.lower()} alone"] = combine(
+                none, scenarios[inst], f"december_2012_{inst}")
+    say(f"at the default parameters: {replicates} replicates of {len(at_defaults)} policies, "
+        "self-sustaining and the barrier")
     rows = []
     for label, s in at_defaults.items():
         frame = simulate(s, replicates=replicates, seed=seed, engine="ensemble")

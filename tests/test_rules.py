@@ -54,7 +54,8 @@ def test_review_probability():
 
 
 def test_costs():
-    assert_allclose(rules.combined_reduction(0.3, 0.2, 0.0), 1 - 0.7 * 0.8)
+    assert_allclose(rules.kept_share(0.3, 0.2, 0.0), 0.7 * 0.8)
+    assert rules.kept_share() == 1.0
     assert_allclose(rules.net_transition_cost(0.5, 0.44, 0.1), 0.5 * 0.56 - 0.1)
     assert_allclose(rules.net_transition_cost(0.5, 0.0, 0.9), 0.0)
     assert_allclose(rules.affordability(1.0, 0.25), 0.8)
