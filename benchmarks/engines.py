@@ -20,9 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import pcg64
 from sim.dynamics import tape_width
-from sim.ensemble import inline_pcg64
 from sim.experiments import full_factorial, run_design
 from sim.population import POPULATION_DRAWS, build_structure
 from sim.scenario import load_scenario
@@ -42,26 +40,20 @@ def timed(fn, *args, **kwargs) -> float:
     return time.perf_counter() - start
 
 
-def random_floor(scenario, seeds, chunk: int = 1024, engine_draws: bool = True) -> float:
-    """Seconds to create the generators and draw exactly the uniforms the ensemble consumes:
-    with the engine's own routine (numpy's PCG64 stepped inline, when this numpy allows it), or
-    with ``Generator.random``."""
+def random_floor(scenario, seeds, chunk: int = 1024) -> float:
+    """Seconds to create the generators and draw exactly the uniforms the ensemble consumes,
+    with ``Generator.random`` (one call per replicate and year)."""
     st = build_structure(scenario)
     width, years = tape_width(st), scenario.run.end_year - scenario.run.start_year
-    inline = engine_draws and inline_pcg64()
     start = time.perf_counter()
     for i in range(0, len(seeds), chunk):
         generators = [np.random.default_rng(s) for s in seeds[i:i + chunk]]
         for g in generators:
             g.random((POPULATION_DRAWS, st.n_authorities))
-        addresses = [np.uint64(pcg64.state_address(g.bit_generator)) for g in generators]
         u = np.empty(width)
         for _ in range(years):
-            for g, address in zip(generators, addresses, strict=True):
-                if inline:
-                    pcg64.fill(address, u)
-                else:
-                    g.random(out=u)
+            for g in generators:
+                g.random(out=u)
     return time.perf_counter() - start
 
 
@@ -89,11 +81,8 @@ def main() -> None:
     print(f"ensemble engine: {ens_rate:12,.0f} authority-years/s ({n} replicates, {t_ens:.2f} s)")
     print(f"ratio ensemble/mesa: {ens_rate / mesa_rate:.0f}x")
     floor = random_floor(s, seeds)
-    print(f"random-number floor for {n} replicates (the engine's own draws"
-          f"{', PCG64 stepped inline' if inline_pcg64() else ''}): {floor:.2f} s; "
-          f"ensemble / floor = {t_ens / floor:.2f}")
-    print(f"  for reference, the same uniforms from Generator.random: "
-          f"{random_floor(s, seeds, engine_draws=False):.2f} s")
+    print(f"random-number floor for {n} replicates (the same uniforms from Generator.random): "
+          f"{floor:.2f} s; ensemble / floor = {t_ens / floor:.2f}")
 
     print("scaling (ensemble):")
     for reps in ([1000, 10_000] if args.quick else [1000, 10_000, 100_000]):

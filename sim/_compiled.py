@@ -14,8 +14,7 @@ from pathlib import Path
 
 import numba
 
-COMPILED_MODULES = ("rules.py", "dynamics.py", "ensemble.py", "pcg64.py", "population.py",
-                    "_compiled.py")
+COMPILED_MODULES = ("rules.py", "dynamics.py", "ensemble.py", "population.py", "_compiled.py")
 
 
 def cache_dir(here: Path | None = None) -> Path:

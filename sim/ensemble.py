@@ -11,30 +11,26 @@ model, so that the two engines give identical tables.
 
 from __future__ import annotations
 
-from functools import cache
-
 import numba
 import numpy as np
 
-from . import (
-    _compiled,  # noqa: F401  (Numba's cache folder, before anything is compiled)
-    pcg64,
-)
+from . import _compiled  # noqa: F401  (Numba's cache folder, before anything is compiled)
 from . import dynamics as dyn
 from .population import POPULATION_DRAWS, build_structure, draw_attributes
 from .scenario import Scenario
 
 
 @numba.njit(cache=True)
-def elements_year(p, table, inline, next_double, generators, group_of, first_slot, slot_cost,
+def elements_year(p, table, next_double, generators, group_of, first_slot, slot_cost,
                   savings_rate, state, viability, spending_power, alpha, beta,
                   deprivation, capacity0, reserves0, odds, own, drawn):
     """One year of every authority and service of R replicates, updated in place.
 
     ``table`` holds each replicate's :class:`sim.dynamics.Year`. Replicate r draws its year's
-    uniforms (see :mod:`sim.dynamics`) from its numpy PCG64 generator, whose state is at address
-    ``generators[r]``: stepped inline (:func:`sim.pcg64.fill`) if ``inline``, else through the
-    generator's C function ``next_double``; either way the numbers ``Generator.random`` gives.
+    uniforms (see :mod:`sim.dynamics`) from its numpy generator, whose state is at address
+    ``generators[r]``, through the generator's C function ``next_double`` (numpy's documented
+    interface for compiled code, ``BitGenerator.ctypes``): the numbers ``Generator.random``
+    gives.
     Authority ``a`` is in peer group ``group_of[a]`` and owns the services ``first_slot[a]`` to
     ``first_slot[a + 1] - 1``.
     ``own`` holds last year's (good years, bad years, bad news) per authority and its projects
@@ -55,11 +51,8 @@ def elements_year(p, table, inline, next_double, generators, group_of, first_slo
     measures = np.empty((R, len(dyn.STATE_MEASURES)))
     u = np.empty(A + 2 * N)  # one replicate's year of uniforms: [fiscal | u_a | u_b]
     for r in range(R):
-        if inline:
-            pcg64.fill(generators[r], u)
-        else:
-            for i in range(u.size):
-                u[i] = next_double(generators[r])
+        for i in range(u.size):
+            u[i] = next_double(generators[r])
         c = dyn.year_of(table, r)
         group, national = dyn.pooled(group_of, own[:3, r])
         n_accepted = n_launched = n_abandoned = n_failed = n_challenged = n_other = n_lost = 0
@@ -104,12 +97,6 @@ def elements_year(p, table, inline, next_double, generators, group_of, first_slo
     return events, measures
 
 
-@cache
-def inline_pcg64() -> bool:
-    """Can the engine step numpy's PCG64 inline with this numpy (checked once per process)?"""
-    return pcg64.layout_matches()
-
-
 def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     """Measures for each replicate seed and year: an array (R, years, len(MEASURES))."""
     s = scenario
@@ -141,8 +128,7 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
         return obs
 
     next_double = generators[0].bit_generator.ctypes.next_double
-    addresses = np.array([pcg64.state_address(g.bit_generator) for g in generators],
-                         dtype=np.uint64)
+    addresses = np.array([g.bit_generator.ctypes.state_address for g in generators], dtype=np.uint64)
     savings_rate = s.behaviour.savings_rate
     first_slot = st.first_slot
     obs = record(0, dyn.state_measures(state, first_slot, st.slot_cost, spending_power,
@@ -150,7 +136,7 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     for t, year in enumerate(years[1:], start=1):
         ctx = dyn.year_context(s, year, obs["share_with_mutual"], met)
         events, measures = elements_year(
-            p, ctx.table(R), inline_pcg64(), next_double, addresses, st.group, first_slot,
+            p, ctx.table(R), next_double, addresses, st.group, first_slot,
             st.slot_cost, savings_rate, state, viability, spending_power, alpha, beta, *fixed, odds,
             own, drawn)
         accepted, launched, abandoned, failed, challenged, _, lost = events.T
