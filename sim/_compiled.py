@@ -1,15 +1,22 @@
-"""Where Numba keeps the compiled rules, keyed by the source they were compiled from.
+"""Compiling this package's functions, and where Numba keeps them, keyed by their source.
 
 Numba's own cache checks only the timestamp of the file that defines a compiled function, not the
 files of the functions it calls: after an edit to :mod:`sim.rules`, the cached ensemble loop would
 still run the old rules, and the two engines would disagree. So the cache lives in a folder named
 after a hash of every module whose code is compiled; an edit to any of them starts a new folder.
+
+Numba reads its cache folder (``numba.config.CACHE_DIR``, the ``NUMBA_CACHE_DIR`` setting) when a
+function is declared for caching. :func:`njit` and :func:`vectorize` set it for the moment they
+declare one of ours and restore it at once, so other libraries' compiled functions in the same
+process keep their own cache.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 import numba
@@ -17,6 +24,7 @@ import numba
 COMPILED_MODULES = ("rules.py", "dynamics.py", "ensemble.py", "population.py", "_compiled.py")
 
 
+@cache
 def cache_dir(here: Path | None = None) -> Path:
     """The cache folder for the compiled modules of the package at ``here`` (this one by default)."""
     here = Path(__file__).resolve().parent if here is None else here
@@ -32,9 +40,26 @@ def cache_dir(here: Path | None = None) -> Path:
     return base / f"numba-{digest.hexdigest()[:16]}"
 
 
-def use_keyed_cache() -> None:
-    """Point Numba's cache at :func:`cache_dir` (before any compiled function is defined)."""
+@contextmanager
+def keyed_cache():
+    """Numba's cache folder set to :func:`cache_dir` inside the block, restored after it."""
+    before = numba.config.CACHE_DIR
     numba.config.CACHE_DIR = str(cache_dir())
+    try:
+        yield
+    finally:
+        numba.config.CACHE_DIR = before
 
 
-use_keyed_cache()  # on first import: every compiled module imports this one before it compiles
+def njit(**options):
+    """``numba.njit(cache=True, **options)``, cached in this package's keyed folder."""
+    def declare(function):
+        with keyed_cache():
+            return numba.njit(cache=True, **options)(function)
+    return declare
+
+
+def vectorize(signatures, function):
+    """``numba.vectorize(signatures, cache=True)(function)``, cached in the keyed folder."""
+    with keyed_cache():
+        return numba.vectorize(signatures, cache=True)(function)

@@ -21,11 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import numba
 import numpy as np
 
 from . import (
-    _compiled,  # noqa: F401  (Numba's cache folder, before anything is compiled)
+    _compiled,
     rules,
 )
 from .population import ServiceState, Structure
@@ -33,7 +32,7 @@ from .scenario import EFFECTS, INSTRUMENTS, Scenario
 
 IN_HOUSE, PREPARING, SPUN_OUT, RETURNED, ALTERNATIVE = (int(s) for s in ServiceState)
 
-element = numba.njit(cache=True, inline="always")
+element = _compiled.njit(inline="always")
 """Compile an element step: a Mesa agent calls it with its own values; the ensemble engine's
 compiled loop inlines it (passing the parameters to a call, rather than inlining, costs ten
 times the work of a service's year)."""
@@ -441,7 +440,7 @@ def finish_measures(totals, A):
     return n_with, n_live, n_preparing, n_returned, n_other, savings, belief / A, power / A
 
 
-@numba.njit(cache=True)
+@_compiled.njit()
 def state_measures(state, first_slot, slot_cost, spending_power, alpha, beta, savings_rate):
     """:func:`replicate_measures` of each of R replicates (R, 8): state (R, N), the rest (R, A)."""
     out = np.empty((state.shape[0], len(STATE_MEASURES)))

@@ -11,16 +11,15 @@ model, so that the two engines give identical tables.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
-from . import _compiled  # noqa: F401  (Numba's cache folder, before anything is compiled)
+from . import _compiled
 from . import dynamics as dyn
 from .population import POPULATION_DRAWS, build_structure, draw_attributes
 from .scenario import Scenario
 
 
-@numba.njit(cache=True)
+@_compiled.njit()
 def elements_year(p, table, next_double, generators, group_of, first_slot, slot_cost,
                   savings_rate, state, viability, spending_power, alpha, beta,
                   deprivation, capacity0, reserves0, odds, own, drawn):

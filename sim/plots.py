@@ -108,7 +108,7 @@ def plot_policies(frame: pd.DataFrame, scenarios, threshold: float, reference: i
     axes[0][0].set_ylim(bottom=0)
     fig.supylabel("authorities running a mutual (%)", fontsize=9)
     fig.suptitle(f"Uptake under each policy (median, 10-90% of replicates) against {label(ref)} (grey); "
-                 f"green: support funded (dotted: a statutory right (Right to Challenge) in force); dashed: {threshold:.0%}", fontsize=10)
+                 f"green: support funded (dotted: Right to Challenge in force); dashed: {threshold:.0%}", fontsize=10)
     return fig
 
 

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
-from . import _compiled  # noqa: F401  (Numba's cache folder, before anything is compiled)
+from . import _compiled
 
 __all__ = [
     "active_fraction",
@@ -84,7 +83,7 @@ def __getattr__(name: str):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     for rule_name, (function, signature) in _ELEMENT_RULES.items():
         if rule_name not in globals():
-            globals()[rule_name] = numba.vectorize([signature], cache=True)(function)
+            globals()[rule_name] = _compiled.vectorize([signature], function)
     return globals()[name]
 
 

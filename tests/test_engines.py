@@ -26,3 +26,24 @@ def test_a_replicate_is_the_same_alone_or_among_many():
     alone = sim.simulate(s, replicates=6, seed=5, engine="ensemble", chunk_size=1)
     pd.testing.assert_frame_equal(together, alone, check_exact=True)
     assert together["replicate"].nunique() == 6
+
+
+def test_the_keyed_cache_is_ours_alone(tmp_path):
+    """This package's compiled functions are cached in a folder keyed by their source
+    (sim._compiled); Numba's setting is left as it was for every other library."""
+    import os
+
+    import numba
+
+    from sim import ensemble, rules
+    from sim._compiled import cache_dir
+
+    rules.unit_logistic  # noqa: B018  (builds the element rules)
+    assert numba.config.CACHE_DIR == os.environ.get("NUMBA_CACHE_DIR", "")
+    assert ensemble.elements_year._cache._cache_path.startswith(str(cache_dir()))
+
+    @numba.njit(cache=True)
+    def theirs(x):
+        return x + 1
+
+    assert not theirs._cache._cache_path.startswith(str(cache_dir()))
