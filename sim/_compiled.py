@@ -24,7 +24,6 @@ import numba
 COMPILED_MODULES = ("rules.py", "dynamics.py", "ensemble.py", "population.py", "_compiled.py")
 
 
-@cache
 def cache_dir(here: Path | None = None) -> Path:
     """The cache folder for the compiled modules of the package at ``here`` (this one by default)."""
     here = Path(__file__).resolve().parent if here is None else here
@@ -40,11 +39,16 @@ def cache_dir(here: Path | None = None) -> Path:
     return base / f"numba-{digest.hexdigest()[:16]}"
 
 
+@cache
+def _ours() -> str:
+    return str(cache_dir())
+
+
 @contextmanager
 def keyed_cache():
     """Numba's cache folder set to :func:`cache_dir` inside the block, restored after it."""
     before = numba.config.CACHE_DIR
-    numba.config.CACHE_DIR = str(cache_dir())
+    numba.config.CACHE_DIR = _ours()
     try:
         yield
     finally:

@@ -96,6 +96,16 @@ def elements_year(p, table, next_double, generators, group_of, first_slot, slot_
     return events, measures
 
 
+@_compiled.njit()
+def risk_odds(risk_aversion):
+    """:func:`sim.rules.risk_odds` of each authority of each replicate (R, A)."""
+    out = np.empty(risk_aversion.shape)
+    for r in range(risk_aversion.shape[0]):
+        for a in range(risk_aversion.shape[1]):
+            out[r, a] = dyn.rules.risk_odds(risk_aversion[r, a])
+    return out
+
+
 def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     """Measures for each replicate seed and year: an array (R, years, len(MEASURES))."""
     s = scenario
@@ -118,7 +128,7 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     counters = dyn.first_tally(attrs["initial_adopter"].sum(axis=-1).astype(float))
     p = dyn.params(s)
     fixed = [np.ascontiguousarray(attrs[k], dtype=float) for k in ("deprivation", "capacity", "reserves")]
-    odds = dyn.rules.risk_odds(attrs["risk_aversion"])
+    odds = risk_odds(attrs["risk_aversion"])
 
     def record(t: int, values: np.ndarray, counters: dict) -> dict:
         obs = dyn.observe(st, values, counters)

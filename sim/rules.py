@@ -7,11 +7,11 @@ Two kinds of rule:
 - *Model-level rules* (support on offer, rationing) run once per replicate and year, on scalars or
   on arrays of replicates. They are plain numpy functions.
 - *Element rules* run once per authority or service and year, about 30 million times for 10,000
-  replicates. They are compiled by Numba into numpy ufuncs (``@rule``): they take scalars or
-  arrays and broadcast like any ufunc, and compiled code can call them one element at a time. The
-  Mesa agents call them with their own values; the ensemble engine calls them inside its compiled
-  loop over replicates and elements (:mod:`sim.ensemble`). Either way the same machine code
-  computes each value, so the two engines agree to the bit.
+  replicates. They are plain functions of scalars, compiled by Numba (``@rule``) on first use
+  and cached on disk (:mod:`sim._compiled`). The Mesa agents call them with their own values;
+  the ensemble engine calls them inside its compiled loop over replicates and elements
+  (:mod:`sim.ensemble`). Either way the same machine code computes each value, so the two
+  engines agree to the bit. For arrays, call them in a loop or with :func:`numpy.vectorize`.
 """
 
 from __future__ import annotations
@@ -58,33 +58,9 @@ __all__ = [
 ]
 
 
-_ELEMENT_RULES: dict = {}  # name -> (Python function, Numba signature)
-
-
-def rule(signature: str):
-    """Declare an element rule: compiled by Numba into a numpy ufunc of the given signature, and
-    cached on disk (:mod:`sim._compiled`).
-
-    The ufuncs are built on first use, all at once (:func:`__getattr__`): building them at
-    import cost about 2 s in every process (each Dask worker, each command), even from the cache.
-    They are built together because an ensemble loop compiled while they were built one by one,
-    as the compiler met them, ran 15-20% slower here (0.86 s against 0.71 s for 1,000
-    replicates, five alternating runs each); built together, it runs as fast as with ufuncs
-    built at import."""
-    def declare(function):
-        _ELEMENT_RULES[function.__name__] = (function, signature)
-        return function
-    return declare
-
-
-def __getattr__(name: str):
-    """Build every element rule (compiled, or loaded from the cache) on first use of any."""
-    if name not in _ELEMENT_RULES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    for rule_name, (function, signature) in _ELEMENT_RULES.items():
-        if rule_name not in globals():
-            globals()[rule_name] = _compiled.vectorize([signature], function)
-    return globals()[name]
+rule = _compiled.njit()
+"""Declare an element rule: a scalar function compiled by Numba on first use (for each type of
+its arguments), and cached on disk."""
 
 
 # Model-level rules (numpy) ---------------------------------------------------------------------
@@ -126,10 +102,10 @@ def ration(demand, allowance):
     return paid, share
 
 
-# Element rules (compiled ufuncs) ----------------------------------------------------------------
+# Element rules (compiled) ----------------------------------------------------------------------
 
 
-@rule("f8(f8)")
+@rule
 def unit_logistic(u):
     """Logistic noise of mean 0 and variance 1 from a uniform on [0, 1): bell-shaped like the
     normal, with heavier tails, and cheap to compute (one log)."""
@@ -137,7 +113,7 @@ def unit_logistic(u):
     return math.log(u / (1.0 - u)) * (math.sqrt(3.0) / math.pi)
 
 
-@rule("f8(f8, f8, f8, f8, f8)")
+@rule
 def authority_change(national_change, deprivation, z, gradient, noise_sd):
     """An authority's real-terms change in spending power over one year (fraction).
 
@@ -149,25 +125,25 @@ def authority_change(national_change, deprivation, z, gradient, noise_sd):
     return national_change * multiplier
 
 
-@rule("f8(f8, f8)")
+@rule
 def spending_power_after(spending_power, change):
     """Spending power index (1.0 in 2010-11) after a year's fractional change; never negative."""
     return spending_power * max(0.0, 1.0 + change)
 
 
-@rule("f8(f8)")
+@rule
 def cumulative_pressure(spending_power):
     """Cumulative fiscal pressure: the share of 2010-11 spending power lost, in [0, 1]."""
     return min(max(1.0 - spending_power, 0.0), 1.0)
 
 
-@rule("f8(f8, f8, f8)")
+@rule
 def eroded(base, pressure, erosion):
     """Capacity or reserves left after cuts: ``base (1 - erosion pressure)``, floored at zero."""
     return base * min(max(1.0 - erosion * pressure, 0.0), 1.0)
 
 
-@rule("f8(f8, f8, f8, f8, f8)")
+@rule
 def observed_evidence(own, group, national, peer_weight, national_weight):
     """Evidence an authority takes from a year's outcomes (pseudo-observations).
 
@@ -177,7 +153,7 @@ def observed_evidence(own, group, national, peer_weight, national_weight):
     return own + peer_weight * (group - own) + national_weight * (national - group)
 
 
-@rule("f8(f8, f8, f8, f8)")
+@rule
 def updated_belief(previous, prior, memory, observed):
     """One parameter (alpha or beta) of the Beta belief on the yearly chance that a mutual does
     well, updated with fading evidence: the accumulated evidence (``previous - prior``) keeps the
@@ -186,39 +162,39 @@ def updated_belief(previous, prior, memory, observed):
     return prior + memory * (previous - prior) + observed
 
 
-@rule("f8(f8, f8)")
+@rule
 def belief_mean(alpha, beta):
     """Mean of a Beta(alpha, beta) belief: the expected yearly chance a mutual does well."""
     return alpha / (alpha + beta)
 
 
-@rule("f8(f8, f8)")
+@rule
 def belief_sd(alpha, beta):
     """Standard deviation of a Beta(alpha, beta) belief."""
     total = alpha + beta
     return math.sqrt(alpha * beta / (total * total * (total + 1.0)))
 
 
-@rule("f8(f8, f8, f8)")
+@rule
 def review_probability(review_rate, pressure, pressure_review):
     """Chance a service comes up for review this year; pressure makes reviews more frequent."""
     return min(max(review_rate * (1.0 + pressure_review * pressure), 0.0), 1.0)
 
 
-@rule("f8(f8, f8, f8)")
+@rule
 def net_transition_cost(transition_cost, reduction, grant):
     """GBP m an authority must find up front: cost after reductions, less the grant, >= 0."""
     return max(0.0, transition_cost * (1.0 - reduction) - grant)
 
 
-@rule("f8(f8, f8)")
+@rule
 def affordability(reserves, net_cost):
     """Chance the up-front cost can be found: ``reserves / (reserves + net_cost)``; 1 if free."""
     total = reserves + net_cost
     return reserves / total if total > 0.0 else 1.0
 
 
-@rule("f8(f8, f8, b1, f8)")
+@rule
 def feasibility(capacity, affordable, challenged, challenge_capacity):
     """Chance a wanted spin-out is feasible: capacity times affordability.
 
@@ -227,20 +203,20 @@ def feasibility(capacity, affordable, challenged, challenge_capacity):
     return usable * affordable
 
 
-@rule("f8(f8, f8, f8)")
+@rule
 def committed_capacity(capacity, n_preparing, per_project):
     """Capacity left for a new project when ``n_preparing`` projects already take
     ``per_project`` each: ``max(capacity - per_project n_preparing, 0)`` (finite capacity)."""
     return max(capacity - per_project * n_preparing, 0.0)
 
 
-@rule("f8(f8, f8)")
+@rule
 def reserves_left(reserves, drawn):
     """Reserves free for up-front investment after ``drawn`` GBP m went into earlier spin-outs."""
     return max(reserves - drawn, 0.0)
 
 
-@rule("f8(f8)")
+@rule
 def risk_odds(risk_aversion):
     """The risk premium's weight ``ra / (1 - ra)`` for risk aversion ``ra`` in [0, 1]: 0 for a
     risk-neutral authority, 1 at 0.5, and 1e300 at 1, where no uncertainty is accepted at all
@@ -248,7 +224,7 @@ def risk_odds(risk_aversion):
     return risk_aversion / max(1.0 - risk_aversion, 1e-300)
 
 
-@rule("f8(f8, f8, f8, f8, f8, f8, f8)")
+@rule
 def decision_utility(mean, sd, savings_value, failure_cost, net_cost, odds, motivation):
     """Certainty-equivalent value of a spin-out to an authority, GBP m.
 
@@ -260,7 +236,7 @@ def decision_utility(mean, sd, savings_value, failure_cost, net_cost, odds, moti
     return motivation * mean * savings_value - (1.0 - mean) * failure_cost - net_cost - premium
 
 
-@rule("f8(f8, f8, f8, f8)")
+@rule
 def alternative_value(alternative_savings_rate, payback_years, cost, motivation):
     """Value, GBP m, of another alternative delivery model (council-owned company, outsourcing,
     shared service) for a service of yearly cost ``cost``: its savings over the years counted,
@@ -269,7 +245,7 @@ def alternative_value(alternative_savings_rate, payback_years, cost, motivation)
     return motivation * alternative_savings_rate * payback_years * cost
 
 
-@rule("f8(f8, f8, f8, f8, f8, f8, f8)")
+@rule
 def adoption_probability(utility, alternative, temperature, feasible, p, q, share):
     """Chance that a proposal is approved as a mutual this year (options appraisal with bounded
     rationality).
@@ -286,7 +262,7 @@ def adoption_probability(utility, alternative, temperature, feasible, p, q, shar
     return min(max(feasible * (value + p + q * share), 0.0), 1.0)
 
 
-@rule("f8(f8, f8, f8, f8)")
+@rule
 def alternative_probability(utility, alternative, temperature, p_adopt):
     """Chance the review ends in the other delivery model instead: ``1 - exp(-margin /
     temperature)`` for its margin over the better of the mutual and staying in house, at most
@@ -296,39 +272,39 @@ def alternative_probability(utility, alternative, temperature, p_adopt):
     return min(value, 1.0 - p_adopt)
 
 
-@rule("b1(f8, f8)")
+@rule
 def abandoned(u, abandon):
     """A project in preparation is abandoned this year (chance ``abandon``)."""
     return u < abandon
 
 
-@rule("b1(f8, f8, f8)")
+@rule
 def launched(u, abandon, launch):
     """A project in preparation launches this year: from the same uniform as abandonment, with
     chance ``launch`` if not abandoned."""
     return abandon <= u < abandon + (1.0 - abandon) * launch
 
 
-@rule("f8(f8, f8, f8)")
+@rule
 def viability_from_uniform(u, mean, half_width):
     """A new mutual's latent viability: uniform on mean +/- half_width, clipped to [0, 1]."""
     return min(max(mean + half_width * (2.0 * u - 1.0), 0.0), 1.0)
 
 
-@rule("b1(f8, f8)")
+@rule
 def good_year(u, viability):
     """A live mutual has a good year with chance ``viability``."""
     return u < viability
 
 
-@rule("b1(f8, f8, f8, f8)")
+@rule
 def failed(u_year, u_fail, viability, failure_given_struggle):
     """A live mutual fails (returns in house): a bad year, then failure with chance
     ``failure_given_struggle``."""
     return u_year >= viability and u_fail < failure_given_struggle
 
 
-@rule("b1(f8, f8, f8, f8, f8)")
+@rule
 def contract_lost(u_year, u_fail, viability, failure_given_struggle, loss):
     """A live mutual that has not failed loses its contract this year, with chance ``loss`` (the
     chance its contract ends this year times the chance it is not kept at re-procurement).
@@ -345,13 +321,8 @@ def contract_lost(u_year, u_fail, viability, failure_given_struggle, loss):
     return u < loss
 
 
-@rule("b1(f8, f8)")
+@rule
 def released(u, release):
     """A service delivered another way comes back in house (its contract ends): chance
     ``release`` a year."""
     return u < release
-
-
-for _name in _ELEMENT_RULES:  # leave the names to __getattr__, which builds the ufuncs
-    del globals()[_name]
-del _name
