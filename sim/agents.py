@@ -92,37 +92,37 @@ class LocalAuthority(mesa.Agent):
         p = m.params
         group, national = pools["group"][:, self.group], pools["national"]
         n_preparing = float(np.sum(m.slot_state[self.slots] == dyn.PREPARING))
-        (self.spending_power, self.pressure, self.alpha, self.beta, self.capacity, self.reserves,
-         p_review) = dyn.authority_year(
+        after = dyn.authority_year(
             p, year, self.spending_power, self.alpha, self.beta, self.deprivation, u_fiscal,
             self.capacity0, self.reserves0,
-            (float(self.last_good), float(self.last_bad), float(self.last_news)),
-            (group[0], group[1], group[2]), (national[0], national[1], national[2]),
-            n_preparing, self.drawn,
+            dyn.Outcomes(float(self.last_good), float(self.last_bad), float(self.last_news)),
+            dyn.Outcomes(group[0], group[1], group[2]),
+            dyn.Outcomes(national[0], national[1], national[2]), n_preparing, self.drawn,
         )
+        (self.spending_power, self.pressure, self.alpha, self.beta, self.capacity,
+         self.reserves) = after[:6]
         self.belief = dyn.rules.belief_mean(self.alpha, self.beta)
         events = dict.fromkeys(dyn.EVENTS, 0)
         good = bad = news = 0
         up_front = p.reserves_drawdown * dyn.net_cost(p, year)
         for j in self.slots:
-            state, viability, *outcome = dyn.slot_year(
+            res = dyn.slot_year(
                 p, year, m.slot_state[j], m.slot_viability[j], m.structure.slot_cost[j], u_a[j],
-                u_b[j], p_review, self.pressure, self.capacity, self.reserves, self.alpha,
+                u_b[j], after.p_review, self.pressure, self.capacity, self.reserves, self.alpha,
                 self.beta, self.odds,
             )
-            res = dict(zip(dyn.SLOT_OUTCOMES, outcome, strict=True))
             for key in events:
-                events[key] += int(res[key])
-            good += int(res["good"])
-            bad += int(res["bad"])
-            news += int(res["abandoned"]) + int(res["failed"]) + int(res["lost"])
-            if res["accepted"]:
+                events[key] += int(getattr(res, key))
+            good += int(res.good)
+            bad += int(res.bad)
+            news += int(res.abandoned) + int(res.failed) + int(res.lost)
+            if res.accepted:
                 self.drawn += up_front
-            if res["good"] or res["bad"]:
-                self.mutuals[j].record(res["good"], res["failed"], res["lost"])
-            m.slot_state[j] = state
-            m.slot_viability[j] = viability
-            if res["launched"]:
-                self.mutuals[j] = Mutual(m, self, j, float(viability))
+            if res.good or res.bad:
+                self.mutuals[j].record(res.good, res.failed, res.lost)
+            m.slot_state[j] = res.state
+            m.slot_viability[j] = res.viability
+            if res.launched:
+                self.mutuals[j] = Mutual(m, self, j, float(res.viability))
         self.last_good, self.last_bad, self.last_news = good, bad, news
         return events

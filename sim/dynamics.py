@@ -5,7 +5,8 @@ of arrays of replicates. Element steps (:func:`authority_year`, :func:`slot_year
 they use) are compiled by Numba (``@element``) and take one authority's or one service's values:
 a Mesa agent calls them with its own, the ensemble engine's compiled loop calls them for every
 element of every replicate. Their parameters come as :class:`Params` and the year's context as
-:class:`Year`, plain tuples of floats. Model-level quantities (support on offer, pooled
+:class:`Year`, named tuples of floats, and they return named tuples (:class:`AuthorityYear`,
+:class:`SlotYear`). Model-level quantities (support on offer, pooled
 evidence, the share of adopters) are computed once per year from last year's state, so no
 decision depends on the order in which authorities act.
 
@@ -212,28 +213,49 @@ def review_probability(p: Params, pressure):
     return rules.review_probability(p.review_rate, pressure, p.pressure_review)
 
 
+class Outcomes(NamedTuple):
+    """A year's outcomes seen by an authority: of its own mutuals and projects, its peer
+    group's (including its own) or the nation's."""
+
+    good: float  # good years of live mutuals
+    bad: float  # bad years
+    news: float  # bad news: abandoned projects, failures and lost contracts
+
+
 @element
-def evidence(p: Params, c: Year, own, group, national):
-    """(good, bad) observations an authority takes from last year's outcomes; ``own``, ``group``
-    and ``national`` are (good years, bad years, bad news) counts of its own mutuals and projects,
-    its peer group's (including its own) and the nation's. Bad news (abandoned projects,
-    failures, lost contracts) counts ``bad_news_weight`` bad years each."""
-    good = rules.observed_evidence(own[0], group[0], national[0], p.peer_weight, c.national_weight)
-    bad = rules.observed_evidence(own[1], group[1], national[1], p.peer_weight, c.national_weight)
-    news = rules.observed_evidence(own[2], group[2], national[2], p.peer_weight, c.national_weight)
+def evidence(p: Params, c: Year, own: Outcomes, group: Outcomes, national: Outcomes):
+    """(good, bad) observations an authority takes from last year's :class:`Outcomes`. Bad news
+    counts ``bad_news_weight`` bad years each."""
+    good = rules.observed_evidence(own.good, group.good, national.good, p.peer_weight,
+                                   c.national_weight)
+    bad = rules.observed_evidence(own.bad, group.bad, national.bad, p.peer_weight, c.national_weight)
+    news = rules.observed_evidence(own.news, group.news, national.news, p.peer_weight,
+                                   c.national_weight)
     return good, bad + p.bad_news_weight * news
+
+
+class AuthorityYear(NamedTuple):
+    """An authority after its year (:func:`authority_year`)."""
+
+    spending_power: float
+    pressure: float
+    alpha: float
+    beta: float
+    capacity: float
+    reserves: float
+    p_review: float  # chance each in-house service comes up for review
 
 
 @element
 def authority_year(p: Params, c: Year, spending_power, alpha, beta, deprivation, u, capacity0,
-                   reserves0, own, group, national, n_preparing, drawn):
-    """An authority's year before its services' (ODD section 3, steps 1-3): (spending power,
-    pressure, alpha, beta, capacity, reserves, chance of a review) after it.
+                   reserves0, own: Outcomes, group: Outcomes, national: Outcomes, n_preparing,
+                   drawn) -> AuthorityYear:
+    """An authority's year before its services' (ODD section 3, steps 1-3).
 
     ``u`` is its fiscal uniform; ``capacity0`` and ``reserves0`` its capacity and reserves
-    before cuts; ``own``, ``group`` and ``national`` last year's outcome counts (see
-    :func:`evidence`); ``n_preparing`` its projects in preparation, which take up capacity;
-    ``drawn`` the GBP m its earlier spin-outs drew from its reserves."""
+    before cuts; ``own``, ``group`` and ``national`` last year's :class:`Outcomes`;
+    ``n_preparing`` its projects in preparation, which take up capacity; ``drawn`` the GBP m its
+    earlier spin-outs drew from its reserves."""
     # noise scales the national change: with no change it changes nothing, so skip its log
     z = rules.unit_logistic(u) if c.national_change != 0.0 else 0.0
     change = rules.authority_change(c.national_change, deprivation, z, p.deprivation_gradient,
@@ -248,8 +270,8 @@ def authority_year(p: Params, c: Year, spending_power, alpha, beta, deprivation,
         capacity = rules.committed_capacity(capacity, n_preparing, p.capacity_per_project)
     if drawn > 0.0:
         reserves = rules.reserves_left(reserves, drawn)
-    return (spending_power, pressure, alpha, beta, capacity, reserves,
-            review_probability(p, pressure))
+    return AuthorityYear(spending_power, pressure, alpha, beta, capacity, reserves,
+                         review_probability(p, pressure))
 
 
 @element
@@ -301,9 +323,22 @@ def quiet(p: Params, c: Year, state, u_a, p_review):
     return state == RETURNED
 
 
-SLOT_OUTCOMES = ("accepted", "launched", "abandoned", "good", "bad", "failed", "challenged",
-                 "alternative", "lost")
-"""The events :func:`slot_year` reports after a service's new state and viability, in order."""
+class SlotYear(NamedTuple):
+    """A service after its year (:func:`slot_year`): its state and viability, and what
+    happened."""
+
+    state: int
+    viability: float
+    accepted: bool  # a mutual was approved
+    launched: bool
+    abandoned: bool
+    good: bool  # a live mutual's good year
+    bad: bool
+    failed: bool
+    challenged: bool  # an accepted Right to Challenge bid
+    alternative: bool  # a review chose another delivery model
+    lost: bool  # a mutual lost its contract
+
 
 EVENTS = ("accepted", "launched", "abandoned", "failed", "challenged", "alternative", "lost")
 """The events counted per replicate and year (the ensemble's loop returns them in this order)."""
@@ -311,16 +346,13 @@ EVENTS = ("accepted", "launched", "abandoned", "failed", "challenged", "alternat
 
 @element
 def slot_year(p: Params, c: Year, state, viability, cost, u_a, u_b, p_review, pressure, capacity,
-              reserves, alpha, beta, odds):
+              reserves, alpha, beta, odds) -> SlotYear:
     """A service's year (ODD section 3, steps 5-8): proposal and options appraisal if in house,
     abandonment or launch if in preparation, a good or bad year (and maybe failure or a lost
     contract) if spun out, the end of its contract if delivered another way.
 
-    Authority values (p_review ... odds) are those of the service's authority. Returns
-    (state, viability, *SLOT_OUTCOMES), where ``challenged`` marks an accepted Right to Challenge
-    bid, ``alternative`` a review that chose another delivery model and ``lost`` a mutual's lost
-    contract. Both engines call this for every service; the decision is computed only where a
-    proposal arrived."""
+    Authority values (p_review ... odds) are those of the service's authority. Both engines call
+    this for every service; the decision is computed only where a proposal arrived."""
     accepted = launched = abandoned = good = bad = failed = challenged = alternative = False
     lost = False
     new_state = state
@@ -355,8 +387,8 @@ def slot_year(p: Params, c: Year, state, viability, cost, u_a, u_b, p_review, pr
         new_state = RETURNED if failed else (ALTERNATIVE if lost else state)
     elif state == ALTERNATIVE:
         new_state = IN_HOUSE if rules.released(u_a, p.alternative_release) else state
-    return (new_state, viability, accepted, launched, abandoned, good, bad, failed, challenged,
-            alternative, lost)
+    return SlotYear(new_state, viability, accepted, launched, abandoned, good, bad, failed,
+                    challenged, alternative, lost)
 
 
 def books(s: Scenario, ctx: YearContext, preparing, accepted) -> tuple[dict, dict]:
@@ -385,36 +417,56 @@ STATE_MEASURES = ("authorities_with_mutual", "live_mutuals", "in_preparation", "
                   "alternative_delivery", "savings", "mean_belief", "mean_spending_power")
 
 
+class Tally(NamedTuple):
+    """An authority's services, counted by state (:func:`count_slot`)."""
+
+    live: float
+    live_cost: float  # summed yearly cost of the services its live mutuals run
+    preparing: float
+    returned: float
+    other: float  # delivered another way
+
+
+class Totals(NamedTuple):
+    """A replicate's running totals over its authorities (:func:`add_authority`)."""
+
+    with_mutual: float  # authorities running at least one live mutual
+    live: float
+    preparing: float
+    returned: float
+    other: float
+    savings: float
+    belief: float  # summed over authorities
+    power: float  # spending power, summed
+
+
+ZERO_TALLY = Tally(0.0, 0.0, 0.0, 0.0, 0.0)
+ZERO_TOTALS = Totals(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
 @element
-def count_slot(tally, state, cost):
-    """One service added to its authority's tally (live, cost of live, preparing, returned,
-    delivered another way)."""
-    live, live_cost, preparing, returned, other = tally
+def count_slot(tally: Tally, state, cost) -> Tally:
+    """One service added to its authority's tally."""
+    t = tally
     if state == SPUN_OUT:
-        return live + 1, live_cost + cost, preparing, returned, other
+        return Tally(t.live + 1, t.live_cost + cost, t.preparing, t.returned, t.other)
     if state == PREPARING:
-        return live, live_cost, preparing + 1, returned, other
+        return Tally(t.live, t.live_cost, t.preparing + 1, t.returned, t.other)
     if state == RETURNED:
-        return live, live_cost, preparing, returned + 1, other
+        return Tally(t.live, t.live_cost, t.preparing, t.returned + 1, t.other)
     if state == ALTERNATIVE:
-        return live, live_cost, preparing, returned, other + 1
-    return tally
+        return Tally(t.live, t.live_cost, t.preparing, t.returned, t.other + 1)
+    return t
 
 
 @element
-def add_authority(totals, tally, spending_power, alpha, beta, savings_rate):
-    """A replicate's running totals (authorities with a mutual, live, preparing, returned,
-    delivered another way, savings, summed belief, summed spending power) with one authority's
-    tally (:func:`count_slot`) and values added."""
-    n_with, n_live, n_preparing, n_returned, n_other, savings, belief, power = totals
-    live, live_cost, preparing, returned, other = tally
-    return (n_with + (live > 0), n_live + live, n_preparing + preparing, n_returned + returned,
-            n_other + other, savings + savings_rate * live_cost * spending_power,
-            belief + rules.belief_mean(alpha, beta), power + spending_power)
-
-
-ZERO_TALLY = (0.0, 0.0, 0.0, 0.0, 0.0)
-ZERO_TOTALS = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+def add_authority(totals: Totals, tally: Tally, spending_power, alpha, beta, savings_rate) -> Totals:
+    """A replicate's running totals with one authority's tally and values added."""
+    s, t = totals, tally
+    return Totals(s.with_mutual + (t.live > 0), s.live + t.live, s.preparing + t.preparing,
+                  s.returned + t.returned, s.other + t.other,
+                  s.savings + savings_rate * t.live_cost * spending_power,
+                  s.belief + rules.belief_mean(alpha, beta), s.power + spending_power)
 
 
 @element
@@ -434,10 +486,10 @@ def replicate_measures(state, first_slot, slot_cost, spending_power, alpha, beta
 
 
 @element
-def finish_measures(totals, A):
+def finish_measures(totals: Totals, A):
     """:data:`STATE_MEASURES` from a replicate's totals (:func:`add_authority`)."""
-    n_with, n_live, n_preparing, n_returned, n_other, savings, belief, power = totals
-    return n_with, n_live, n_preparing, n_returned, n_other, savings, belief / A, power / A
+    t = totals
+    return t.with_mutual, t.live, t.preparing, t.returned, t.other, t.savings, t.belief / A, t.power / A
 
 
 @_compiled.njit()
