@@ -62,6 +62,23 @@ def _output(p, default: str | None = None, help: str = "output folder") -> None:
                    help="replace results another command or configuration wrote there")
 
 
+def _executors(p) -> None:
+    """--workers, --dask-local and --scheduler, the same on every command that can spread its
+    work (results do not depend on them)."""
+    p.add_argument("--workers", type=_positive, default=1, help="local process pool size")
+    p.add_argument("--dask-local", type=_positive, metavar="N", help="start a local Dask cluster of N workers")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="an existing Dask scheduler, e.g. tcp://host:8786 (refused if it does not answer)")
+
+
+def _one_executor(args) -> bool:
+    """Refuse more than one of --workers N>1, --dask-local and --scheduler; is any given?"""
+    given = (args.workers > 1) + bool(args.dask_local) + bool(args.scheduler)
+    if given > 1:
+        raise ScenarioError("command line: give at most one of --workers, --dask-local and --scheduler")
+    return given == 1
+
+
 def _settle(args, scenario) -> None:
     """Fill --replicates and --seed from ``scenario``'s [run] table where they were not given."""
     if getattr(args, "replicates", 0) is None:
@@ -112,23 +129,35 @@ def cmd_run(args) -> int:
     import pandas as pd
 
     from .analysis import summary
+    from .experiments import dask_client, run_replicates
     from .results import check_target, run_fingerprint, write_run
     from .simulate import choose_engine, simulate
 
     scenarios = _load_all(args.scenarios)
+    spread = _one_executor(args)
+    if spread and args.engine == "mesa":
+        raise ScenarioError("command line: --engine mesa runs in this process; --workers, --dask-local "
+                            "and --scheduler spread the ensemble engine (the same numbers)")
     settings = [(args.replicates or s.run.replicates, s.run.seed if args.seed is None else args.seed)
                 for s in scenarios]
     for s, (replicates, seed) in zip(scenarios, settings, strict=True):
         check_target(Path(args.out) / s.name, run_fingerprint(s, seed, replicates), args.overwrite)
     rows = []
-    for s, (replicates, seed) in zip(scenarios, settings, strict=True):
-        engine = choose_engine(args.engine, replicates)
-        start = time.perf_counter()
-        frame = simulate(s, replicates=replicates, seed=seed, engine=engine)
-        seconds = time.perf_counter() - start
-        target = write_run(frame, s, Path(args.out), seed=seed, replicates=replicates,
-                           engine=engine, seconds=seconds)
-        rows.append(summary(frame, s).assign(seconds=round(seconds, 2), folder=str(target)))
+    executor = (f"{args.workers} local processes" if args.workers > 1 else
+                f"local Dask cluster of {args.dask_local}" if args.dask_local else
+                f"Dask scheduler {args.scheduler}" if args.scheduler else "this process")
+    with dask_client(args.dask_local, args.scheduler) as client:
+        for s, (replicates, seed) in zip(scenarios, settings, strict=True):
+            engine = "ensemble" if spread else choose_engine(args.engine, replicates)
+            start = time.perf_counter()
+            if spread:
+                frame = run_replicates(s, replicates, seed, workers=args.workers, client=client)
+            else:
+                frame = simulate(s, replicates=replicates, seed=seed, engine=engine)
+            seconds = time.perf_counter() - start
+            target = write_run(frame, s, Path(args.out), seed=seed, replicates=replicates,
+                               engine=engine, executor=executor, seconds=seconds)
+            rows.append(summary(frame, s).assign(seconds=round(seconds, 2), folder=str(target)))
     table = pd.concat(rows, ignore_index=True)
     show = table[["scenario", "replicates", "share_with_mutual_median", "share_with_mutual_p10",
                   "share_with_mutual_p90", "live_mutuals_median", "p_critical_mass",
@@ -191,8 +220,7 @@ def cmd_sweep(args) -> int:
 
     outcomes = [o.strip() for o in args.outcomes.split(",") if o.strip()]
     check_outcomes(outcomes)
-    if (args.workers > 1) + bool(args.dask_local) + bool(args.scheduler) > 1:
-        raise ScenarioError("command line: give at most one of --workers, --dask-local and --scheduler")
+    _one_executor(args)
     if args.resume and args.overwrite:
         raise ScenarioError("command line: give --resume (continue the run in --out) or --overwrite "
                             "(start it again), not both")
@@ -448,8 +476,7 @@ def cmd_calibrate(args) -> int:
     if args.holdout_until is not None and not any(o.date <= args.holdout_until for o in record.observation):
         raise ScenarioError(f"command line: --holdout-until {args.holdout_until:g}: no observation of "
                             f"{args.record} is dated on or before it")
-    if (args.workers > 1) + bool(args.dask_local) + bool(args.scheduler) > 1:
-        raise ScenarioError("command line: give at most one of --workers, --dask-local and --scheduler")
+    _one_executor(args)
     settings = Settings(
         particles=args.particles, generations=args.generations, min_epsilon=args.min_epsilon,
         seed=scenario.run.seed if args.seed is None else args.seed,
@@ -552,6 +579,7 @@ def build_parser() -> argparse.ArgumentParser:
     _output(p, "results", "output folder; each scenario in a folder of its name")
     p.add_argument("--engine", choices=["auto", "mesa", "ensemble"], default="auto",
                    help="auto: Mesa for up to 3 replicates, else the compiled ensemble (the same numbers)")
+    _executors(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("sweep", help="run a design over scenario parameters")
@@ -567,11 +595,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="named outcomes per design row, comma-separated, for outcomes.csv (see sim.api)")
     _sizes(p)
     _output(p)
-    p.add_argument("--workers", type=_positive, default=1, help="local process pool size")
+    _executors(p)
     p.add_argument("--chunk", type=_positive, default=250, help="replicates per task")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler")
-    p.add_argument("--dask-local", type=_positive, metavar="N",
-                   help="start a local Dask cluster of N workers")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
     p.set_defaults(func=cmd_sweep)
 
@@ -642,9 +667,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also calibrate on the record up to this date and predict the rest")
     p.add_argument("--no-holdout", action="store_true", help="skip the holdout")
     p.add_argument("--no-models", action="store_true", help="skip the model selection")
-    p.add_argument("--workers", type=_positive, default=1, help="local processes")
-    p.add_argument("--dask-local", type=_positive, metavar="N", help="a local Dask cluster of N workers")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler")
+    _executors(p)
     p.add_argument("--seed", type=_seed, help=SIZE_HELP[1])
     p.add_argument("--resume", action="store_true",
                    help="continue the ABC histories of an interrupted run into the same --out")

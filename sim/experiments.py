@@ -158,7 +158,7 @@ def design_fingerprint(scenario: Scenario, design: pd.DataFrame, replicates: int
 
 
 def _in_memory(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: int, workers: int,
-               chunk: int, progress: bool) -> pd.DataFrame:
+               chunk: int, progress: bool, client=None) -> pd.DataFrame:
     from tqdm.auto import tqdm
 
     rows = [{k: float(v) for k, v in r.items()} for r in design.to_dict("records")]
@@ -166,7 +166,13 @@ def _in_memory(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: 
     args = [(scenario, rows[t.row], seed, t) for t in todo]
     bar = tqdm(total=len(todo), desc=f"{scenario.name}: tasks", disable=not progress)
     frames = []
-    if workers > 1:
+    if client is not None:
+        from dask.distributed import as_completed as dask_completed
+
+        for future in dask_completed([client.submit(evaluate, *a, pure=False) for a in args]):
+            frames.append(future.result())
+            bar.update()
+    elif workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             for frame in pool.map(evaluate, *zip(*args, strict=True)):
                 frames.append(frame)
@@ -178,6 +184,17 @@ def _in_memory(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: 
     bar.close()
     return pd.concat(frames, ignore_index=True).sort_values(
         ["design_row", "replicate", "year"], kind="stable").reset_index(drop=True)
+
+
+def run_replicates(scenario: Scenario, replicates: int, seed: int, *, workers: int = 1, client=None,
+                   chunk: int | None = None, progress: bool = False) -> pd.DataFrame:
+    """:func:`sim.simulate` (ensemble engine) with the replicates split into blocks of ``chunk``
+    over a pool of ``workers`` processes or a Dask ``client`` (see :func:`dask_client`): the
+    same table, whatever the workers or chunks. By default each worker gets about two blocks."""
+    n = max(workers, len(client.scheduler_info()["workers"]) if client is not None else 1)
+    chunk = chunk or max(1, min(1024, -(-replicates // (2 * n))))
+    table = _in_memory(scenario, pd.DataFrame(index=[0]), replicates, seed, workers, chunk, progress, client)
+    return table.drop(columns="design_row")
 
 
 def design_outcomes(scenario: Scenario, design: pd.DataFrame, table: pd.DataFrame,
@@ -201,7 +218,7 @@ def run_design(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: 
                progress: bool = True) -> pd.DataFrame:
     """Evaluate every design row on ``replicates`` common replicates; write ``out/sweep.parquet``
     (one row per design row, replicate and year), ``out/design.csv`` and ``out/fingerprint.json``.
-    With ``out`` None, in memory (in this process or a pool of ``workers``): the table only.
+    With ``out`` None, in memory: the table only.
 
     A folder that holds an earlier run is refused unless ``resume`` (which continues it, and
     refuses it if the scenario, design, seed, replicates, chunk or code differ, naming which) or
@@ -211,7 +228,8 @@ def run_design(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: 
 
     design = design.reset_index(drop=True)
     if out is None:
-        return _in_memory(scenario, design, replicates, seed, workers, chunk, progress)
+        with dask_client(dask_local, scheduler) as client:
+            return _in_memory(scenario, design, replicates, seed, workers, chunk, progress, client)
     out = Path(out)
     chunks = out / "chunks"
     mine = design_fingerprint(scenario, design, replicates, seed, chunk)

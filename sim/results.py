@@ -115,7 +115,7 @@ def run_fingerprint(scenario: Scenario, seed: int, replicates: int) -> str:
 
 
 def write_run(frame: pd.DataFrame, scenario: Scenario, out_dir: Path, *, seed: int,
-              replicates: int, engine: str, seconds: float) -> Path:
+              replicates: int, engine: str, seconds: float, executor: str = "this process") -> Path:
     """Write ``out_dir/<scenario name>/`` with the table, summary, figure and manifest."""
     target = Path(out_dir) / scenario.name
     with atomic_folder(target) as tmp:
@@ -130,6 +130,6 @@ def write_run(frame: pd.DataFrame, scenario: Scenario, out_dir: Path, *, seed: i
             scenario=scenario.model_dump(mode="json"), seed=seed, replicates=replicates,
             replicate_seeds="numpy.random.SeedSequence(seed, spawn_key=(replicate,)), "
                             "128 bits of generate_state(4, uint32), little-endian",
-            engine=engine, wall_seconds=round(seconds, 3),
+            engine=engine, executor=executor, wall_seconds=round(seconds, 3),
             fingerprint=run_fingerprint(scenario, seed, replicates)))
     return target

@@ -63,6 +63,10 @@ REFUSED = {
     "no scheduler there": (["sweep", f"{S}/baseline.toml", "--vary", "behaviour.memory=0.7:0.9:2",
                             "--scheduler", "tcp://127.0.0.1:9"], ["--scheduler", "within 5 s"]),
     "sobol not a power of two": (["verdict", "--sobol", "6"], ["--sobol", "power of two", "6"]),
+    "a run spread with no scheduler there": (["run", f"{S}/baseline.toml", "--scheduler", "tcp://127.0.0.1:9"],
+                                             ["--scheduler", "within 5 s"]),
+    "the Mesa engine spread": (["run", f"{S}/baseline.toml", "--engine", "mesa", "--workers", "2"],
+                               ["--engine mesa", "ensemble"]),
 }
 
 

@@ -50,6 +50,23 @@ def test_identical_whatever_the_executor_workers_or_chunks(tmp_path):
     assert set(reference["fiscal.severity"]) == {0.5, 1.5}
 
 
+@pytest.mark.slow
+def test_a_run_spread_over_workers_is_the_same_table(tmp_path):
+    """run_replicates (mutuals run --workers / --dask-local / --scheduler) gives simulate's table."""
+    import sim
+    from sim.cli import main
+
+    reference = sim.simulate(BASELINE, replicates=30, seed=4, engine="ensemble")
+    pd.testing.assert_frame_equal(reference, ex.run_replicates(BASELINE, 30, 4, workers=2), check_exact=True)
+    with ex.dask_client(dask_local=2) as client:
+        spread = ex.run_replicates(BASELINE, 30, 4, client=client, chunk=7)
+    pd.testing.assert_frame_equal(reference, spread, check_exact=True)
+    assert main(["run", str(SCENARIOS / "baseline.toml"), "--replicates", "30", "--seed", "4",
+                 "--workers", "2", "--out", str(tmp_path)]) == 0
+    pd.testing.assert_frame_equal(reference, pd.read_parquet(tmp_path / "baseline" / "timeseries.parquet"),
+                                  check_exact=True)
+
+
 def test_resume_after_an_interruption_gives_the_same_table(tmp_path, monkeypatch):
     whole = _run(tmp_path, "whole", chunk=4)
     out = tmp_path / "broken"
