@@ -151,9 +151,10 @@ def cmd_run(args) -> int:
             engine = "ensemble" if spread else choose_engine(args.engine, replicates)
             start = time.perf_counter()
             if spread:
-                frame = run_replicates(s, replicates, seed, workers=args.workers, client=client)
+                frame = run_replicates(s, replicates, seed, workers=args.workers, client=client,
+                                       progress=True)
             else:
-                frame = simulate(s, replicates=replicates, seed=seed, engine=engine)
+                frame = simulate(s, replicates=replicates, seed=seed, engine=engine, progress=True)
             seconds = time.perf_counter() - start
             target = write_run(frame, s, Path(args.out), seed=seed, replicates=replicates,
                                engine=engine, executor=executor, seconds=seconds)

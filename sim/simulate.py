@@ -32,31 +32,42 @@ def replicate_seeds(seed: int, replicates: int, first: int = 0) -> list[int]:
     return [replicate_seed(seed, r) for r in range(first, first + replicates)]
 
 
-def run_mesa(scenario: Scenario, seeds: list[int]) -> np.ndarray:
+def _bar(scenario: Scenario, total: int, progress: bool):
+    """A progress bar over a scenario's replicates (on stderr; off unless ``progress``)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=f"{scenario.name}: replicates", disable=not progress, leave=False)
+
+
+def run_mesa(scenario: Scenario, seeds: list[int], progress: bool = False) -> np.ndarray:
     """Measures (R, years, M) from one Mesa model per replicate."""
     from .model import MutualsModel
 
     out = []
-    for seed in seeds:
-        model = MutualsModel(scenario, rng=seed)
-        while model.running:
-            model.step()
-        table = model.datacollector.get_model_vars_dataframe()
-        out.append(table[list(dyn.MEASURES)].to_numpy(dtype=float))
+    with _bar(scenario, len(seeds), progress) as bar:
+        for seed in seeds:
+            model = MutualsModel(scenario, rng=seed)
+            while model.running:
+                model.step()
+            table = model.datacollector.get_model_vars_dataframe()
+            out.append(table[list(dyn.MEASURES)].to_numpy(dtype=float))
+            bar.update()
     return np.stack(out)
 
 
 def measures_array(scenario: Scenario, seeds: list[int], engine: str = "ensemble",
-                   chunk_size: int = 1024) -> np.ndarray:
+                   chunk_size: int = 1024, progress: bool = False) -> np.ndarray:
     """(R, years, M) measures for the given replicate seeds, chunk by chunk."""
     if engine == "mesa":
-        return run_mesa(scenario, seeds)
+        return run_mesa(scenario, seeds, progress)
     if engine != "ensemble":
         raise ValueError(f"engine must be 'mesa', 'ensemble' or 'auto'; given {engine!r}")
     years = scenario.run.end_year - scenario.run.start_year + 1
     out = np.empty((len(seeds), years, len(dyn.MEASURES)))
-    for i in range(0, len(seeds), chunk_size):  # memory: the output plus one chunk's arrays
-        out[i:i + chunk_size] = run_ensemble(scenario, seeds[i:i + chunk_size])
+    with _bar(scenario, len(seeds), progress) as bar:
+        for i in range(0, len(seeds), chunk_size):  # memory: the output plus one chunk's arrays
+            out[i:i + chunk_size] = run_ensemble(scenario, seeds[i:i + chunk_size])
+            bar.update(len(seeds[i:i + chunk_size]))
     return out
 
 
@@ -81,11 +92,12 @@ def choose_engine(engine: Engine, replicates: int) -> str:
 
 
 def simulate(scenario: Scenario, replicates: int | None = None, seed: int | None = None,
-             engine: Engine = "auto", chunk_size: int = 1024) -> pd.DataFrame:
+             engine: Engine = "auto", chunk_size: int = 1024, progress: bool = False) -> pd.DataFrame:
     """Run ``scenario`` and return the tidy table (columns: scenario, replicate, year, then
-    :data:`sim.dynamics.MEASURES`). Defaults come from the scenario's ``[run]`` table."""
+    :data:`sim.dynamics.MEASURES`). Defaults come from the scenario's ``[run]`` table;
+    ``progress`` shows a bar over the replicates."""
     replicates = scenario.run.replicates if replicates is None else replicates
     seed = scenario.run.seed if seed is None else seed
     seeds = replicate_seeds(seed, replicates)
-    values = measures_array(scenario, seeds, choose_engine(engine, replicates), chunk_size)
+    values = measures_array(scenario, seeds, choose_engine(engine, replicates), chunk_size, progress)
     return tidy(scenario, values)
