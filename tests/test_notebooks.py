@@ -6,6 +6,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from .kernel import SlicedKernelManager
+
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 
 
@@ -21,6 +23,7 @@ def test_there_are_four_numbered_notebooks_with_outputs_stripped():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path):
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=300, kernel_name="python3",
+    # the sliced client (tests/kernel.py): a missed ZeroMQ wake-up costs 0.1 s, not the timeout
+    client = NotebookClient(nb, timeout=300, kernel_name="python3", kernel_manager_class=SlicedKernelManager,
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()  # raises CellExecutionError, with the failing cell, on any error
