@@ -23,6 +23,7 @@ from matplotlib.ticker import MaxNLocator
 from mesa.visualization import SolaraViz
 
 from .model import MutualsModel
+from .plots import support_spans
 from .population import REGIONS, ServiceState
 from .scenario import Scenario, Support, load_scenario, parameter_paths, with_overrides
 
@@ -184,7 +185,6 @@ def Explainer(model):
     """What the page shows, the year, and the settings in force (plain HTML: Solara's Markdown
     would fetch KaTeX from a CDN, which offline machines cannot reach)."""
     s = model.settings
-    sup = s.support
     return solara.HTML(tag="div", unsafe_innerHTML=(
         f"<p><b>Year {model.year}</b> of {s.run.start_year}-{s.run.end_year}, scenario "
         f"<code>{s.name}</code> ({s.description or 'schema defaults'}).</p>"
@@ -192,8 +192,9 @@ def Explainer(model):
         "mutuals, weighing savings (more wanted as cuts deepen) against the risk of failure, the "
         "up-front cost and their capacity, and learning from the mutuals they can see. Move a "
         "slider, press <i>Reset</i> to start again with it, then <i>Step</i> or <i>Play</i>.</p>"
-        f"<p>Every slider's value now (support over its window, {sup.grants.start:g}-{sup.grants.end:g} "
-        "unless the scenario sets otherwise):</p><p style='font-size:0.85em'>"
+        "<p>Every slider's value now (a budget is spread over its instrument's window; support "
+        f"funded: {', '.join(f'{a:g}-{b:g}' for a, b in support_spans(s)) or 'none'}):</p>"
+        "<p style='font-size:0.85em'>"
         + " &middot; ".join(f"<span>{label}: {_value(s, path):g}</span>" for path, label in SLIDERS.values())
         + "</p>"))
 

@@ -302,7 +302,7 @@ def cmd_tipping(args) -> int:
     import numpy as np
 
     from .critical import growth_curve, tipping_point
-    from .plots import plot_growth_curve
+    from .plots import label, plot_growth_curve
     from .results import atomic_folder, check_target, fingerprint, provenance, write_json
 
     scenarios = _load_all(args.scenarios)
@@ -321,7 +321,7 @@ def cmd_tipping(args) -> int:
                                  replicates=args.replicates, seed=args.seed)
             curve.to_csv(tmp / f"growth_curve_{scenario.name}.csv", index=False)
             plot_growth_curve(curve, tip.median if tip.found else None, ax=ax,
-                              label=scenario.name, colour=f"C{i}")
+                              label=label(scenario), colour=f"C{i}")
             found.append(dict(scenario=scenario.name, found=tip.found, tipping_point=tip.median,
                               p10_share=tip.low, p90_share=tip.high, window_years=tip.window,
                               replicates=tip.replicates,
@@ -350,7 +350,7 @@ def cmd_phase(args) -> int:
     import numpy as np
 
     from .critical import phase_grid, scaled_support
-    from .plots import plot_phase
+    from .plots import label, plot_phase
     from .results import atomic_folder, check_target, fingerprint, provenance, write_json
     from .scenario import with_overrides
 
@@ -369,11 +369,11 @@ def cmd_phase(args) -> int:
                       progress=True)
     with atomic_folder(Path(args.out)) as tmp:
         grid.to_csv(tmp / "phase.csv", index=False)
-        fig = plot_phase(grid)
+        fig = plot_phase(grid, policy=label(scenario))
         run = scenario.run
         fig.axes[0].set_title(f"P({run.critical_mass_threshold:.0%} of authorities run a mutual "
-                              f"by {run.critical_mass_year}), {scenario.name} scaled\n"
-                              f"({args.replicates} replicates per cell)")
+                              f"by {run.critical_mass_year})\nbudgets of {label(scenario)} and the cuts "
+                              f"scaled; {args.replicates} replicates per cell")
         fig.savefig(tmp / "phase.png", dpi=120)
         plt.close(fig)
         write_json(tmp / "manifest.json", provenance(scenario=scenario.model_dump(mode="json"),

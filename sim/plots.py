@@ -183,9 +183,9 @@ def plot_outcomes(table: pd.DataFrame, horizon: int):
     return fig
 
 
-def plot_phase(grid: pd.DataFrame, ax=None):
-    """Probability of critical mass over support intensity x cut severity, with the 0.5 contour
-    (the tipping boundary) drawn."""
+def plot_phase(grid: pd.DataFrame, policy: str = "the policy", ax=None):
+    """Probability of critical mass over support intensity (a multiple of ``policy``'s budgets)
+    x cut severity, with the 0.5 contour (the tipping boundary) drawn."""
     fig, ax = _axes(ax)
     table = grid.pivot(index="severity", columns="intensity", values="p_critical_mass")
     x, y = table.columns.to_numpy(), table.index.to_numpy()
@@ -197,7 +197,7 @@ def plot_phase(grid: pd.DataFrame, ax=None):
         legend = ax.legend(loc="upper right", frameon=True, facecolor="0.3", fontsize=8)
         for text in legend.get_texts():
             text.set_color("white")
-    ax.set_xlabel("support intensity (multiple of the joined-up policy's budgets)")
+    ax.set_xlabel(f"support intensity (multiple of the budgets of {policy})")
     ax.set_ylabel("cut severity (multiple of the actual cuts)")
     return fig
 
