@@ -47,6 +47,10 @@ class SlicedClient(AsyncKernelClient):
 
 class SlicedKernelManager(AsyncKernelManager):
     """A kernel manager whose clients are :class:`SlicedClient`; give it to
-    ``nbclient.NotebookClient(kernel_manager_class=...)``, which then owns and shuts it down."""
+    ``nbclient.NotebookClient(kernel_manager_class=...)``, which then owns and shuts it down.
+
+    ``client_factory`` is what makes the client (``AsyncKernelManager`` declares it again, so
+    the base class's default taken from ``client_class`` never applies); both are set."""
 
     client_class = DottedObjectName("tests.kernel.SlicedClient")
+    client_factory = Type(klass=SlicedClient)

@@ -19,6 +19,14 @@ def test_there_are_four_numbered_notebooks_with_outputs_stripped():
         assert "sys.path" not in path.read_text()
 
 
+def test_the_notebooks_kernel_client_polls_in_slices():
+    from .kernel import SlicedChannel, SlicedClient
+
+    client = SlicedKernelManager().client()
+    assert isinstance(client, SlicedClient)
+    assert client.shell_channel_class is SlicedChannel and client.iopub_channel_class is SlicedChannel
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path):
