@@ -173,6 +173,8 @@ def year_context(s: Scenario, year: int, share, met: dict) -> YearContext:
     effects: dict[str, list] = {name: [] for name in EFFECTS}
     for name, inst in s.support.instruments().items():
         for effect, value in inst.effects(on[name], met.get(name, 1.0)).items():
+            if effect not in effects:
+                raise ValueError(f"instrument {name}: unknown effect {effect!r}; allowed: {', '.join(EFFECTS)}")
             effects[effect].append(value)
     added = {name: sum(effects[name], 0.0) for name in ("visibility", "challenge_rate", "grant")}
     prep = rules.preparation_years(s.mutuals.preparation_years,

@@ -5,9 +5,9 @@ pyzmq's asyncio poll learns of a message from ZeroMQ's edge-triggered file descr
 then the edge is missed (pyzmq issues 1558 and 1865; nbclient issue 312): the reply has arrived
 and the kernel is idle, but the poll sleeps until its timeout (a cell's whole 300 s) and only
 then sees the message. On this 2-core machine, with two busy processes beside it, that happened
-in 14 of 25 runs of notebook 02, on the widget and dashboard cells (`benchmarks/notebook_stall.py`).
+in 19 of 45 runs of notebook 02, on the widget and dashboard cells (`benchmarks/notebook_stall.py`).
 Polling in short slices bounds the cost of a missed edge to one slice: each slice ends with a
-real ZeroMQ poll. With it, none of 25 runs stalled.
+real ZeroMQ poll. With it, none of 45 runs stalled.
 """
 
 from __future__ import annotations
