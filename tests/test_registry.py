@@ -85,3 +85,12 @@ def test_a_toy_instrument_added_in_two_places_runs_on_both_engines(tmp_path):
     assert out["spun"]["with"] > out["spun"]["without"] + 5, out["spun"]
     assert out["slider"] == ["support.mentoring.budget", "Mentoring, GBP m in all"]
     assert out["uncertain"] == ["support.mentoring.cost_reduction", "support.mentoring.full_effect_budget"]
+
+
+def test_an_unknown_effect_is_refused_naming_the_allowed_ones(monkeypatch):
+    from sim import dynamics
+    from sim.scenario import Evidence, Scenario
+
+    monkeypatch.setattr(Evidence, "effects", lambda self, on, met: {"morale": on})
+    with pytest.raises(ValueError, match="instrument evidence: unknown effect 'morale'; allowed: cost_reduction"):
+        dynamics.year_context(Scenario(), 2013, 0.0, {})
