@@ -6,8 +6,8 @@ still run the old rules, and the two engines would disagree. So the cache lives 
 after a hash of every module whose code is compiled; an edit to any of them starts a new folder.
 
 Numba reads its cache folder (``numba.config.CACHE_DIR``, the ``NUMBA_CACHE_DIR`` setting) when a
-function is declared for caching. :func:`njit` and :func:`vectorize` set it for the moment they
-declare one of ours and restore it at once, so other libraries' compiled functions in the same
+function is declared for caching. :func:`njit` sets it for the moment it
+declares one of ours and restores it at once, so other libraries' compiled functions in the same
 process keep their own cache.
 """
 
@@ -61,9 +61,3 @@ def njit(**options):
         with keyed_cache():
             return numba.njit(cache=True, **options)(function)
     return declare
-
-
-def vectorize(signatures, function):
-    """``numba.vectorize(signatures, cache=True)(function)``, cached in the keyed folder."""
-    with keyed_cache():
-        return numba.vectorize(signatures, cache=True)(function)
