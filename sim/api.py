@@ -119,14 +119,17 @@ def run(scenario: Scenario, params: Mapping[str, float] | None = None, *, replic
     return outcomes_of(table, s, outcomes)
 
 
-def salib_problem(paths: Sequence[str] | None = None) -> dict:
+def salib_problem(paths: Sequence[str] | None = None,
+                  ranges: Mapping[str, tuple[float, float]] | None = None) -> dict:
     """A SALib problem over the plausible ranges of ``paths`` (every uncertain parameter if
-    None); a path without a plausible range is refused. SALib samples uniformly: for a
-    ``log``-scale parameter, sample its logarithm and exponentiate, or accept the uniform."""
-    every = uncertainties()
-    paths = list(every) if paths is None else list(paths)
+    None); a path without a plausible range takes its range from ``ranges``, and is refused if
+    that has none. SALib samples uniformly: for a ``log``-scale parameter, sample its logarithm
+    and exponentiate, or accept the uniform."""
+    every = {p: (u.low, u.high) for p, u in uncertainties().items()}
+    every = {**(ranges or {}), **every}
+    paths = list(uncertainties()) if paths is None else list(paths)
     missing = [p for p in paths if p not in every]
     if missing:
         raise ScenarioError(f"salib_problem: no plausible range for {', '.join(missing)}; allowed the "
                             "uncertain parameters (sim.parameters('uncertain'))")
-    return {"num_vars": len(paths), "names": paths, "bounds": [[every[p].low, every[p].high] for p in paths]}
+    return {"num_vars": len(paths), "names": paths, "bounds": [list(every[p]) for p in paths]}

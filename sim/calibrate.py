@@ -8,7 +8,9 @@ date; its distance to the record is the root sum of squared standardised errors 
 in all. pyabc lowers the acceptance threshold generation by generation (the median of the last
 generation's distances, times 0.95) down to ``min_epsilon``.
 
-Everything here takes and returns plain tables; :mod:`sim.cli` writes them to a folder.
+:func:`calibrate` computes a whole calibration (the fit, the posterior predictive against the
+record, the holdout and the model selection) and returns a :class:`CalibrationResult`;
+:func:`write_calibration` writes it.
 """
 
 from __future__ import annotations
@@ -22,8 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from . import dynamics as dyn
-from .experiments import dask_client
+from .evaluator import Evaluator
 from .record import Record, distance, model_values
 from .scenario import (
     INSTRUMENTS,
@@ -35,7 +36,6 @@ from .scenario import (
     with_overrides,
     without,
 )
-from .simulate import measures_array, replicate_seed, simulate
 
 BEHAVIOURAL = ("population.", "behaviour.", "mutuals.")
 NATIONAL_PUSH = "national push"
@@ -101,8 +101,11 @@ class RecordModel:
 
     def values(self, params: dict, seed: int) -> dict[str, float]:
         s = with_overrides(self.base, {k: float(v) for k, v in params.items()}, "calibration")
+        from .dynamics import MEASURES
+        from .simulate import measures_array
+
         out = measures_array(s, [seed])[0]  # (years, measures)
-        measures = {m: out[:, dyn.MEASURES.index(m)] for m in
+        measures = {m: out[:, MEASURES.index(m)] for m in
                     ("cumulative_spinouts", "live_mutuals", "in_preparation")}
         return {k: float(v) for k, v in model_values(self.record, measures, s.run.start_year).items()}
 
@@ -150,13 +153,30 @@ def prior(params: dict[str, Uncertainty]):
     return pyabc.Distribution(**{_key(path): pyabc.RV("norm", 0.0, 1.0) for path in params})
 
 
-def screen(model: RecordModel, draws: int, seed: int, threshold: float = 0.1,
-           most: int = 8) -> pd.DataFrame:
+SCREEN_DRAWS = 400
+"""Prior draws of the screening: enough for a Spearman correlation of 0.1 to stand out (its
+standard error is about 0.05)."""
+SCREEN_THRESHOLD = 0.1
+"""A parameter steers the record if its largest absolute Spearman correlation with any of the
+record's model values is at least this."""
+SCREEN_MOST = 8
+"""At most this many parameters are steered: a few dimensions, which an SMC of some hundreds of
+particles can move; the rest are integrated out."""
+COVARIANCE_FLOOR = 0.01
+"""Added to the diagonal of the perturbation kernel's covariance (standard normal coordinates)."""
+DASK_BATCH = 20
+"""Simulations per Dask task in pyabc's Dask sampler."""
+
+
+def screen(model: RecordModel, draws: int, seed: int, threshold: float = SCREEN_THRESHOLD,
+           most: int = SCREEN_MOST) -> pd.DataFrame:
     """Which parameters move what the model says of the record: ``draws`` prior draws, and per
     parameter the largest absolute Spearman correlation with any observation's model value
     (log scale). Returns the table, sorted, with ``steered`` marking the (at most ``most``)
     parameters at or above ``threshold``."""
     from scipy.stats import spearmanr
+
+    from .simulate import replicate_seed
 
     rng = np.random.default_rng(seed)
     rows, outs = [], []
@@ -175,8 +195,8 @@ def screen(model: RecordModel, draws: int, seed: int, threshold: float = 0.1,
 
 
 def transition():
-    """pyabc's Gaussian perturbation kernel, its covariance floored at 0.01 (in the standard
-    normal coordinates of :func:`prior`): under model selection a structure can be left with a
+    """pyabc's Gaussian perturbation kernel, its covariance floored at :data:`COVARIANCE_FLOOR`
+    (in the standard normal coordinates of :func:`prior`): under model selection a structure can be left with a
     particle or two, whose sample covariance is zero, so that every proposal got density 0 and
     pyabc's weights became NaN."""
     import pyabc
@@ -185,7 +205,7 @@ def transition():
     class Floored(pyabc.MultivariateNormalTransition):
         def fit(self, X, w):
             super().fit(X, w)
-            self.cov = self.cov + 0.01 * np.eye(self.cov.shape[0])
+            self.cov = self.cov + COVARIANCE_FLOOR * np.eye(self.cov.shape[0])
             self.normal = stats.multivariate_normal(cov=self.cov, allow_singular=True)
 
     return Floored()
@@ -193,22 +213,23 @@ def transition():
 
 
 
-def sampler(workers: int = 1, client=None):
-    """pyabc's sampler: one process, a local process pool of ``workers``, or a Dask
-    ``client``'s cluster (see :func:`dask_client`)."""
+def sampler(evaluator: Evaluator | None = None):
+    """pyabc's sampler for where ``evaluator`` runs work: pyabc's own process pool for local
+    processes, its Dask sampler on a Dask cluster, else one process."""
     import pyabc
 
-    if client is not None:
-        out = pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=20)
-    elif workers > 1:
-        out = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
+    evaluator = evaluator or Evaluator()
+    if evaluator.client is not None:
+        out = pyabc.sampler.DaskDistributedSampler(dask_client=evaluator.client, batch_size=DASK_BATCH)
+    elif evaluator.workers > 1:
+        out = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=evaluator.workers)
     else:
         out = pyabc.sampler.SingleCoreSampler()
     out.show_progress = sys.stdout.isatty()  # a bar per generation in a terminal, not in logs
     return out
 
 
-@dataclass
+@dataclass(frozen=True)
 class Calibration:
     """The result of one ABC-SMC run."""
 
@@ -235,8 +256,7 @@ def seeded_global_numpy(seed: int):
 
 def run_abc(models: dict[str, Scenario], record: Record, db: Path, *, particles: int,
             generations: int, min_epsilon: float = 1.0, seed: int = 1, resume: bool = False,
-            workers: int = 1, client=None,
-            params: dict[str, Uncertainty] | None = None,
+            evaluator: Evaluator | None = None, params: dict[str, Uncertainty] | None = None,
             steered: list[str] | None = None) -> Calibration:
     """ABC-SMC of ``record`` over one model (or several, for model selection), its history in
     the SQLite file ``db`` (continued if ``resume`` and it holds a run). ``steered``: the
@@ -247,7 +267,7 @@ def run_abc(models: dict[str, Scenario], record: Record, db: Path, *, particles:
     first = next(iter(models.values()))
     params = params or calibrated_parameters(first, record.last_date)
     if steered is None:
-        table = screen(RecordModel(first, record, params), 400, seed)
+        table = screen(RecordModel(first, record, params), SCREEN_DRAWS, seed)
         # at least one: pyabc needs a parameter, and each particle's generator its coordinates
         steered = list(table.loc[table["steered"], "parameter"]) or [table.loc[0, "parameter"]]
     steered_params = {p: params[p] for p in steered}
@@ -260,7 +280,7 @@ def run_abc(models: dict[str, Scenario], record: Record, db: Path, *, particles:
             simulators, [prior(steered_params) for _ in simulators],
             lambda x, _: distance(record, x), population_size=particles,
             transitions=[transition() for _ in simulators],
-            sampler=sampler(workers, client),
+            sampler=sampler(evaluator),
             # 0.95 x the median: when more than half the particles tie (no spin-outs at all gives one
             # and the same distance), the plain median stayed put for ten generations
             eps=pyabc.MedianEpsilon(median_multiplier=0.95))
@@ -342,6 +362,8 @@ def predictive(scenario: Scenario, draws: pd.DataFrame, replicates: int, seed: i
     """The posterior predictive of ``scenario``: each drawn particle run for ``replicates``
     replicates (particle ``i`` on seeds of root ``seed + i``). Columns: particle, replicate,
     year and :data:`PREDICTIVE`."""
+    from .simulate import simulate
+
     frames = []
     for i, row in enumerate(draws.to_dict("records")):
         s = with_overrides(scenario, row, "posterior particle")
@@ -388,70 +410,70 @@ def check_record(record: Record, predicted: pd.DataFrame) -> pd.DataFrame:
 # --- the whole calibration, as `mutuals calibrate` runs it ---------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class Settings:
-    particles: int = 500
-    generations: int = 20
-    min_epsilon: float = 0.5
+    """What decides a calibration's numbers, with their defaults (the command line's too)."""
+
+    particles: int = 500  # ABC-SMC population size
+    generations: int = 20  # at most this many
+    min_epsilon: float = 0.5  # stop at this distance (1: one standard error of the record in all)
     seed: int = 20121206
-    predictive_particles: int = 200
-    predictive_replicates: int = 5
-    holdout_until: float | None = 2012.5
-    compare_models: bool = True
-    workers: int = 1
-    dask_local: int | None = None
-    scheduler: str | None = None
-    resume: bool = False
+    predictive_particles: int = 200  # posterior particles drawn for the predictive
+    predictive_replicates: int = 5  # replicates per predictive particle
+    holdout_until: float | None = 2012.5  # also fit the record up to this date and predict the rest
+    compare_models: bool = True  # model selection among the structures
 
 
-def calibrate(scenario: Scenario, record: Record, folder: Path, work: Path, st: Settings,
-              say=print, fingerprint: str | None = None) -> dict:
-    """Calibrate, check and compare; write every output into ``folder``. pyabc's histories
-    live in ``work`` (kept between attempts, so that ``resume`` continues them). Returns the
-    figures the manifest and the README quote. A Dask cluster, if asked for, serves every
-    stage and is closed on every path."""
-    with dask_client(st.dask_local, st.scheduler) as client:
-        work.mkdir(parents=True, exist_ok=True)
-        if fingerprint is not None:  # what the run is, for a later --resume to check
-            (work / "fingerprint").write_text(fingerprint)
-        pool = dict(workers=st.workers, client=client, resume=st.resume,
-                    min_epsilon=st.min_epsilon, seed=st.seed)
-        return _calibrate(scenario, record, folder, work, st, pool, say)
+@dataclass(frozen=True)
+class CalibrationResult:
+    """A whole calibration, as :func:`calibrate` computes it and :func:`write_calibration`
+    writes it."""
+
+    scenario: Scenario
+    record: Record
+    settings: Settings
+    fit: Calibration  # the ABC-SMC run on the whole record
+    identifiability: pd.DataFrame  # per parameter (:func:`identifiability`), with ``steered``
+    predictive: pd.DataFrame  # the posterior predictive (:func:`predictive`)
+    record_check: pd.DataFrame  # the record against it (:func:`check_record`)
+    holdout: pd.DataFrame | None  # fitted up to the holdout date, the record predicted
+    models: pd.DataFrame | None  # posterior model probabilities of the structures
+    timings: dict[str, float]
+    history: Path  # pyabc's SQLite history of the fit
+
+    @property
+    def summary(self) -> dict:
+        """The figures the manifest records."""
+        return dict(particles=self.settings.particles, generations=self.fit.generations,
+                    epsilons=self.fit.epsilons, simulations=self.fit.simulations, steered=self.fit.steered,
+                    timings=self.timings, record_fits=bool(self.record_check["fits"].all()))
 
 
-def _calibrate(scenario, record, folder, work, st, pool, say) -> dict:
+def calibrate(scenario: Scenario, record: Record, settings: Settings, work: Path, *,
+              evaluator: Evaluator | None = None, resume: bool = False, say=print) -> CalibrationResult:
+    """Calibrate, check and compare. pyabc's histories live in the folder ``work`` (kept between
+    attempts: with ``resume``, an interrupted history is continued)."""
     import time
 
-    import matplotlib.pyplot as plt
-
-    from .plots import plot_fit, plot_posterior
-
-    timings, summary = {}, {}
+    st, work = settings, Path(work)
+    work.mkdir(parents=True, exist_ok=True)
+    pool = dict(evaluator=evaluator, resume=resume, min_epsilon=st.min_epsilon, seed=st.seed)
+    timings = {}
 
     t0 = time.perf_counter()
     say(f"ABC-SMC on {len(record.observation)} observations, {st.particles} particles")
-    cal = run_abc({scenario.name: scenario}, record, work / "history.db", particles=st.particles,
+    fit = run_abc({scenario.name: scenario}, record, work / "history.db", particles=st.particles,
                   generations=st.generations, **pool)
     timings["calibration_seconds"] = time.perf_counter() - t0
-    cal.posterior.to_parquet(folder / "posterior.parquet", index=False)
-    ident = identifiability(cal)
-    ident["steered"] = ident["parameter"].isin(cal.steered)
-    ident.to_csv(folder / "identifiability.csv", index=False)
+    ident = identifiability(fit)
+    ident["steered"] = ident["parameter"].isin(fit.steered)
 
     t0 = time.perf_counter()
     say(f"posterior predictive: {st.predictive_particles} particles x {st.predictive_replicates} replicates")
-    draws = draw_particles(cal.posterior, st.predictive_particles, st.seed)
+    draws = draw_particles(fit.posterior, st.predictive_particles, st.seed)
     table = predictive(scenario, draws, st.predictive_replicates, st.seed)
-    table.to_parquet(folder / "predictive.parquet", index=False)
     checks = check_record(record, predicted_observations(record, table, scenario.run.start_year))
-    checks.to_csv(folder / "record_check.csv", index=False)
     timings["predictive_seconds"] = time.perf_counter() - t0
-    fig = plot_fit(table, record, scenario.run.start_year)
-    fig.savefig(folder / "fit.png", dpi=110)
-    plt.close(fig)
-    fig = plot_posterior(cal.posterior, cal.params)
-    fig.savefig(folder / "posterior.png", dpi=100)
-    plt.close(fig)
 
     holdout = None
     if st.holdout_until is not None:
@@ -460,17 +482,14 @@ def _calibrate(scenario, record, folder, work, st, pool, say) -> dict:
         held = [o for o in record.observation if o.date > st.holdout_until]
         say(f"holdout: calibrating on the {len(early.observation)} observations up to "
             f"{st.holdout_until}, predicting the {len(held)} after")
-        cal_early = run_abc({scenario.name: scenario}, early, work / "holdout.db",
-                            particles=st.particles, generations=st.generations,
-                            params=cal.params, **pool)
-        draws_early = draw_particles(cal_early.posterior, st.predictive_particles, st.seed)
+        fit_early = run_abc({scenario.name: scenario}, early, work / "holdout.db", particles=st.particles,
+                            generations=st.generations, params=fit.params, **pool)
+        draws_early = draw_particles(fit_early.posterior, st.predictive_particles, st.seed)
         end = int(np.ceil(record.last_date)) + 1
         short = with_overrides(scenario, {"run.end_year": end, "run.critical_mass_year": end})
         table_early = predictive(short, draws_early, st.predictive_replicates, st.seed)
-        holdout = check_record(record, predicted_observations(record, table_early,
-                                                              scenario.run.start_year))
+        holdout = check_record(record, predicted_observations(record, table_early, scenario.run.start_year))
         holdout.insert(1, "used_in_fit", holdout["date"] <= st.holdout_until)
-        holdout.to_csv(folder / "holdout.csv", index=False)
         timings["holdout_seconds"] = time.perf_counter() - t0
 
     models = None
@@ -479,20 +498,37 @@ def _calibrate(scenario, record, folder, work, st, pool, say) -> dict:
         candidates = structures(scenario)
         say(f"model selection among {len(candidates)} structures")
         sel = run_abc(candidates, record, work / "models.db", particles=st.particles,
-                      generations=st.generations, params=cal.params, steered=cal.steered, **pool)
+                      generations=st.generations, params=fit.params, steered=fit.steered, **pool)
         models = sel.model_probabilities
         models["description"] = [STRUCTURES[m] for m in models["model"]]
-        models.to_csv(folder / "models.csv", index=False)
         timings["models_seconds"] = time.perf_counter() - t0
+    return CalibrationResult(scenario, record, st, fit, ident, table, checks, holdout, models, timings,
+                             work / "history.db")
 
-    summary.update(
-        particles=st.particles, generations=cal.generations, epsilons=cal.epsilons,
-        simulations=cal.simulations, steered=cal.steered, timings=timings,
-        record_fits=bool(checks["fits"].all()),
-    )
-    (folder / "calibration.md").write_text(report(scenario, record, cal, ident, checks, holdout,
-                                                  models, st, summary), encoding="utf-8")
-    return summary
+
+def write_calibration(result: CalibrationResult, folder: Path) -> None:
+    """Every table, figure and the report of ``result`` into ``folder``, with pyabc's history."""
+    import shutil
+
+    import matplotlib.pyplot as plt
+
+    from .plots import plot_fit, plot_posterior
+
+    folder, r = Path(folder), result
+    r.fit.posterior.to_parquet(folder / "posterior.parquet", index=False)
+    r.identifiability.to_csv(folder / "identifiability.csv", index=False)
+    r.predictive.to_parquet(folder / "predictive.parquet", index=False)
+    r.record_check.to_csv(folder / "record_check.csv", index=False)
+    for name, fig, dpi in (("fit.png", plot_fit(r.predictive, r.record, r.scenario.run.start_year), 110),
+                           ("posterior.png", plot_posterior(r.fit.posterior, r.fit.params), 100)):
+        fig.savefig(folder / name, dpi=dpi)
+        plt.close(fig)
+    if r.holdout is not None:
+        r.holdout.to_csv(folder / "holdout.csv", index=False)
+    if r.models is not None:
+        r.models.to_csv(folder / "models.csv", index=False)
+    shutil.copy(r.history, folder / "history.db")
+    (folder / "calibration.md").write_text(report(r), encoding="utf-8")
 
 
 STRUCTURES = {
@@ -510,8 +546,11 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}"
 
 
-def report(scenario, record, cal, ident, checks, holdout, models, st, summary) -> str:
+def report(result: CalibrationResult) -> str:
     """calibration.md: what was fitted, how well, what the record identifies."""
+    scenario, cal, ident, checks, holdout, models, st = (
+        result.scenario, result.fit, result.identifiability, result.record_check, result.holdout, result.models,
+        result.settings)
     lines = [
         f"# Calibration of `{scenario.name}` to the record",
         "",
@@ -557,6 +596,6 @@ def report(scenario, record, cal, ident, checks, holdout, models, st, summary) -
                   "| structure | what it leaves out | probability |", "|---|---|---|"]
         for r in models.itertuples():
             lines.append(f"| {r.model} | {r.description} | {r.probability:.3f} |")
-    t = summary["timings"]
-    lines += ["", "## Time", "", ", ".join(f"{k.replace('_seconds', '')} {v:.0f} s" for k, v in t.items()), ""]
+    lines += ["", "## Time", "", ", ".join(f"{k.replace('_seconds', '')} {v:.0f} s" for k, v in result.timings.items()),
+              ""]
     return "\n".join(lines)

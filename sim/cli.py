@@ -1,4 +1,6 @@
-"""The command-line tool ``mutuals`` (also ``python -m sim``)."""
+"""The command-line tool ``mutuals`` (also ``python -m sim``): it parses, calls the library and
+writes; every command that writes goes through one :class:`sim.results.OutputFolder` and every
+command that computes through one :class:`sim.evaluator.Evaluator`."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from .scenario import INSTRUMENTS, ScenarioError, load_scenario
+from .errors import ParameterError
+from .scenario import ScenarioError, load_scenario
 
 
 def _load_all(paths: list[str]):
@@ -48,10 +51,9 @@ SIZE_HELP = ("replicates (default: the scenario's [run] replicates, 100 unless i
              "root seed (default: the scenario's [run] seed, 20121206 unless it sets one)")
 
 
-def _sizes(p, replicates: bool = True) -> None:
+def _sizes(p) -> None:
     """--replicates and --seed, the same on every command: by default, the scenario's."""
-    if replicates:
-        p.add_argument("--replicates", type=_positive, help=SIZE_HELP[0])
+    p.add_argument("--replicates", type=_positive, help=SIZE_HELP[0])
     p.add_argument("--seed", type=_seed, help=SIZE_HELP[1])
 
 
@@ -63,20 +65,28 @@ def _output(p, default: str | None = None, help: str = "output folder") -> None:
 
 
 def _executors(p) -> None:
-    """--workers, --dask-local and --scheduler, the same on every command that can spread its
-    work (results do not depend on them)."""
+    """--workers, --dask-local and --scheduler, the same on every command that computes
+    (results do not depend on them): the :class:`sim.evaluator.Evaluator` it runs on."""
     p.add_argument("--workers", type=_positive, default=1, help="local process pool size")
     p.add_argument("--dask-local", type=_positive, metavar="N", help="start a local Dask cluster of N workers")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="an existing Dask scheduler, e.g. tcp://host:8786 (refused if it does not answer)")
 
 
-def _one_executor(args) -> bool:
-    """Refuse more than one of --workers N>1, --dask-local and --scheduler; is any given?"""
-    given = (args.workers > 1) + bool(args.dask_local) + bool(args.scheduler)
-    if given > 1:
-        raise ScenarioError("command line: give at most one of --workers, --dask-local and --scheduler")
-    return given == 1
+def _evaluator(args):
+    from .evaluator import Evaluator
+
+    return Evaluator(args.workers, args.dask_local, args.scheduler)
+
+
+def _folder(args, target, command: str, config: dict, **kw):
+    from .results import OutputFolder
+
+    return OutputFolder(Path(target), command, config, overwrite=args.overwrite, **kw)
+
+
+def _dumps(scenarios) -> list[dict]:
+    return [s.model_dump(mode="json") for s in scenarios]
 
 
 def _settle(args, scenario) -> None:
@@ -129,36 +139,35 @@ def cmd_run(args) -> int:
     import pandas as pd
 
     from .analysis import summary
-    from .experiments import dask_client, run_replicates
-    from .results import check_target, run_fingerprint, write_run
+    from .experiments import run_replicates
+    from .results import run_config, write_run
     from .simulate import choose_engine, simulate
 
     scenarios = _load_all(args.scenarios)
-    spread = _one_executor(args)
-    if spread and args.engine == "mesa":
+    evaluator = _evaluator(args)
+    if evaluator.spread and args.engine == "mesa":
         raise ScenarioError("command line: --engine mesa runs in this process; --workers, --dask-local "
                             "and --scheduler spread the ensemble engine (the same numbers)")
     settings = [(args.replicates or s.run.replicates, s.run.seed if args.seed is None else args.seed)
                 for s in scenarios]
-    for s, (replicates, seed) in zip(scenarios, settings, strict=True):
-        check_target(Path(args.out) / s.name, run_fingerprint(s, seed, replicates), args.overwrite)
+    folders = [_folder(args, Path(args.out) / s.name, "run", run_config(s, seed, replicates))
+               for s, (replicates, seed) in zip(scenarios, settings, strict=True)]
     rows = []
-    executor = (f"{args.workers} local processes" if args.workers > 1 else
-                f"local Dask cluster of {args.dask_local}" if args.dask_local else
-                f"Dask scheduler {args.scheduler}" if args.scheduler else "this process")
-    with dask_client(args.dask_local, args.scheduler) as client:
-        for s, (replicates, seed) in zip(scenarios, settings, strict=True):
-            engine = "ensemble" if spread else choose_engine(args.engine, replicates)
+    with evaluator:
+        for s, (replicates, seed), folder in zip(scenarios, settings, folders, strict=True):
+            engine = "ensemble" if evaluator.spread else choose_engine(args.engine, replicates)
             start = time.perf_counter()
-            if spread:
-                frame = run_replicates(s, replicates, seed, workers=args.workers, client=client,
-                                       progress=True)
+            if evaluator.spread:
+                frame = run_replicates(s, replicates, seed, evaluator=evaluator, progress=True)
             else:
                 frame = simulate(s, replicates=replicates, seed=seed, engine=engine, progress=True)
             seconds = time.perf_counter() - start
-            target = write_run(frame, s, Path(args.out), seed=seed, replicates=replicates,
-                               engine=engine, executor=executor, seconds=seconds)
-            rows.append(summary(frame, s).assign(seconds=round(seconds, 2), folder=str(target)))
+            with folder as out:
+                write_run(out.path, frame, s, replicates)
+                out.note(replicate_seeds="numpy.random.SeedSequence(seed, spawn_key=(replicate,)), "
+                                         "128 bits of generate_state(4, uint32), little-endian",
+                         engine=engine, executor=str(evaluator), wall_seconds=round(seconds, 3))
+            rows.append(summary(frame, s).assign(seconds=round(seconds, 2), folder=str(folder.target)))
     table = pd.concat(rows, ignore_index=True)
     show = table[["scenario", "replicates", "share_with_mutual_median", "share_with_mutual_p10",
                   "share_with_mutual_p90", "live_mutuals_median", "p_critical_mass",
@@ -187,7 +196,16 @@ def _spec(text: str, parts: int) -> tuple[str, list[float]]:
 def cmd_sweep(args) -> int:
     import numpy as np
 
-    from .experiments import check_design, check_range, full_factorial, latin_hypercube, run_design
+    from .api import check_outcomes
+    from .experiments import (
+        check_design,
+        check_range,
+        design_fingerprint,
+        full_factorial,
+        latin_hypercube,
+        run_design,
+        write_sweep,
+    )
 
     (scenario,) = _load_all([args.scenario])
     _settle(args, scenario)
@@ -217,29 +235,20 @@ def cmd_sweep(args) -> int:
     for more in frames[1:]:
         design = design.merge(more, how="cross")
     check_design(scenario, design, f"--design {args.design}" if args.design else "command line")
-    from .api import check_outcomes
-
     outcomes = [o.strip() for o in args.outcomes.split(",") if o.strip()]
     check_outcomes(outcomes)
-    _one_executor(args)
+    evaluator = _evaluator(args)
     if args.resume and args.overwrite:
         raise ScenarioError("command line: give --resume (continue the run in --out) or --overwrite "
                             "(start it again), not both")
-    table = run_design(scenario, design, args.replicates, args.seed, Path(args.out),
-                       workers=args.workers, chunk=args.chunk, scheduler=args.scheduler,
-                       dask_local=args.dask_local, resume=args.resume, overwrite=args.overwrite)
-    import json
-
-    from .experiments import design_outcomes
-    from .scenario import uncertainties
-
-    summary = design_outcomes(scenario, design, table, outcomes)
-    summary.to_csv(Path(args.out) / "outcomes.csv")
-    every = uncertainties()
-    bounds = [[every[c].low, every[c].high] if c in every else [float(design[c].min()), float(design[c].max())]
-              for c in design.columns]
-    (Path(args.out) / "problem.json").write_text(json.dumps(
-        {"num_vars": len(design.columns), "names": list(design.columns), "bounds": bounds}, indent=2) + "\n")
+    config = {**design_fingerprint(scenario, design, args.replicates, args.seed, args.chunk),
+              "scenario": scenario.model_dump(mode="json"), "outcomes": outcomes}
+    folder = _folder(args, args.out, "sweep", config, resume=args.resume, work=True)
+    with evaluator, folder as out:
+        table = run_design(scenario, design, args.replicates, args.seed, evaluator=evaluator, chunk=args.chunk,
+                           chunks=out.work / "chunks", resume=True)
+        write_sweep(out.path, scenario, design, table, outcomes)
+        out.note(executor=str(evaluator))
     print(f"{len(design)} design rows x {args.replicates} replicates: {len(table)} rows written to "
           f"{Path(args.out) / 'sweep.parquet'}; per row, {', '.join(outcomes)} in outcomes.csv")
     return 0
@@ -265,26 +274,22 @@ def _read_design(path: str):
 
 
 def cmd_compare(args) -> int:
+    import pandas as pd
+
     from .compare import run_policies, write_comparison
-    from .results import atomic_folder, check_target, fingerprint, provenance, write_json
 
     scenarios = _load_all(args.scenarios)
     _settle(args, scenarios[0])
-    seed = args.seed
-    made_by = fingerprint("compare", scenarios=[s.model_dump(mode="json") for s in scenarios], seed=seed,
-                          replicates=args.replicates)
-    check_target(Path(args.out), made_by, args.overwrite)
-    frame = run_policies(scenarios, args.replicates, seed, progress=True)
-    with atomic_folder(Path(args.out)) as tmp:
-        table = write_comparison(frame, scenarios[0].run, tmp, scenarios)
-        frame.to_parquet(tmp / "timeseries.parquet", index=False)
-        write_json(tmp / "manifest.json", provenance(
-            scenarios=[s.model_dump(mode="json") for s in scenarios], seed=seed,
-            replicates=args.replicates, engine="ensemble", fingerprint=made_by))
+    evaluator = _evaluator(args)
+    folder = _folder(args, args.out, "compare", dict(scenarios=_dumps(scenarios), seed=args.seed,
+                                                     replicates=args.replicates))
+    with evaluator, folder as out:
+        frame = run_policies(scenarios, args.replicates, args.seed, evaluator, progress=True)
+        table = write_comparison(frame, scenarios[0].run, out.path, scenarios)
+        frame.to_parquet(out.path / "timeseries.parquet", index=False)
+        out.note(engine="ensemble", executor=str(evaluator))
     run = scenarios[0].run
     cm = run.critical_mass_year
-    import pandas as pd
-
     show = pd.DataFrame({
         "policy": table["scenario"],
         f"P(critical mass by {cm})": table[f"p_critical_mass_{cm}"].map("{:.2f}".format),
@@ -298,60 +303,26 @@ def cmd_compare(args) -> int:
 
 
 def cmd_tipping(args) -> int:
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    from .critical import growth_curve, tipping_point
-    from .plots import label, plot_growth_curve
-    from .results import atomic_folder, check_target, fingerprint, provenance, write_json
+    from .critical import tipping, tipping_words, write_tipping
 
     scenarios = _load_all(args.scenarios)
     _settle(args, scenarios[0])
-    made_by = fingerprint("tipping", scenarios=[s.model_dump(mode="json") for s in scenarios], seed=args.seed,
-                          replicates=args.replicates, window=args.window)
-    check_target(Path(args.out), made_by, args.overwrite)
-    found = []
-    fig, ax = plt.subplots(figsize=(8, 4.8), layout="constrained")
-    with atomic_folder(Path(args.out)) as tmp:
-        for i, scenario in enumerate(scenarios):
-            print(f"mutuals tipping: {scenario.name} ({i + 1} of {len(scenarios)})", file=sys.stderr, flush=True)
-            tip = tipping_point(scenario, window=args.window, replicates=args.replicates,
-                                seed=args.seed)
-            curve = growth_curve(scenario, np.linspace(0.0, 0.3, 13), window=args.window,
-                                 replicates=args.replicates, seed=args.seed)
-            curve.to_csv(tmp / f"growth_curve_{scenario.name}.csv", index=False)
-            plot_growth_curve(curve, tip.median if tip.found else None, ax=ax,
-                              label=label(scenario), colour=f"C{i}")
-            found.append(dict(scenario=scenario.name, found=tip.found, tipping_point=tip.median,
-                              p10_share=tip.low, p90_share=tip.high, window_years=tip.window,
-                              replicates=tip.replicates,
-                              measure="live mutuals grow over the window, all support withdrawn",
-                              bisection_points=tip.curve.to_dict("records")))
-        ax.set_title(f"With no support, does uptake grow? ({args.replicates} replicates per point)")
-        fig.savefig(tmp / "tipping.png", dpi=120)
-        plt.close(fig)
-        write_json(tmp / "tipping.json", found)
-        write_json(tmp / "manifest.json", provenance(
-            scenarios=[s.model_dump(mode="json") for s in scenarios], seed=args.seed,
-            replicates=args.replicates, window=args.window, fingerprint=made_by))
-    for f in found:
-        if f["found"]:
-            print(f"{f['scenario']}: with no support, uptake grows in half of the replicates from "
-                  f"{f['tipping_point']:.1%} of authorities already running a mutual "
-                  f"(10%: {f['p10_share']:.1%}; 90%: "
-                  f"{'not below 30%' if f['p90_share'] >= 0.3 else format(f['p90_share'], '.1%')})")
-        else:
-            print(f"{f['scenario']}: no tipping point below 30% of authorities")
+    evaluator = _evaluator(args)
+    folder = _folder(args, args.out, "tipping", dict(scenarios=_dumps(scenarios), seed=args.seed,
+                                                     replicates=args.replicates, window=args.window))
+    with evaluator, folder as out:
+        found = tipping(scenarios, args.window, args.replicates, args.seed, evaluator, progress=True)
+        write_tipping(found, out.path, args.replicates)
+        out.note(executor=str(evaluator))
+    for t in found:
+        print(tipping_words(t))
     return 0
 
 
 def cmd_phase(args) -> int:
-    import matplotlib.pyplot as plt
     import numpy as np
 
-    from .critical import phase_grid, scaled_support
-    from .plots import label, plot_phase
-    from .results import atomic_folder, check_target, fingerprint, provenance, write_json
+    from .critical import phase_grid, scaled_support, write_phase
     from .scenario import with_overrides
 
     (scenario,) = _load_all([args.scenario])
@@ -360,157 +331,105 @@ def cmd_phase(args) -> int:
     scaled_support(scenario, args.max_intensity, f"command line: --max-intensity {args.max_intensity:g}")
     with_overrides(scenario, {"fiscal.severity": args.max_severity},
                    f"command line: --max-severity {args.max_severity:g}")
-    made_by = fingerprint("phase", scenario=scenario.model_dump(mode="json"), seed=args.seed,
-                          replicates=args.replicates, steps=args.steps, max_intensity=args.max_intensity,
-                          max_severity=args.max_severity)
-    check_target(Path(args.out), made_by, args.overwrite)
-    grid = phase_grid(scenario, np.linspace(0, args.max_intensity, args.steps),
-                      np.linspace(0, args.max_severity, args.steps), args.replicates, args.seed,
-                      progress=True)
-    with atomic_folder(Path(args.out)) as tmp:
-        grid.to_csv(tmp / "phase.csv", index=False)
-        fig = plot_phase(grid, policy=label(scenario))
-        run = scenario.run
-        fig.axes[0].set_title(f"P({run.critical_mass_threshold:.0%} of authorities run a mutual "
-                              f"by {run.critical_mass_year})\nbudgets of {label(scenario)} and the cuts "
-                              f"scaled; {args.replicates} replicates per cell")
-        fig.savefig(tmp / "phase.png", dpi=120)
-        plt.close(fig)
-        write_json(tmp / "manifest.json", provenance(scenario=scenario.model_dump(mode="json"),
-                                                       seed=args.seed, replicates=args.replicates,
-                                                       steps=args.steps, max_intensity=args.max_intensity,
-                                                       max_severity=args.max_severity, fingerprint=made_by))
+    evaluator = _evaluator(args)
+    folder = _folder(args, args.out, "phase", dict(
+        scenario=scenario.model_dump(mode="json"), seed=args.seed, replicates=args.replicates, steps=args.steps,
+        max_intensity=args.max_intensity, max_severity=args.max_severity))
+    with evaluator, folder as out:
+        grid = phase_grid(scenario, np.linspace(0, args.max_intensity, args.steps),
+                          np.linspace(0, args.max_severity, args.steps), args.replicates, args.seed, evaluator,
+                          progress=True)
+        write_phase(grid, scenario, out.path, args.replicates)
+        out.note(executor=str(evaluator))
     print(f"phase diagram of {len(grid)} cells written to {args.out}")
     return 0
 
 
-VERDICT_SCENARIOS = ("baseline", "december_2012", "historical", "joined_up")
-"""The policies the verdict compares; beside them, each instrument's own scenario file
-(``<instrument>.toml``) where there is one."""
+def _read_posterior(path: Path):
+    """A calibrated posterior and, if beside it, the calibration's record check."""
+    import pandas as pd
+
+    try:
+        posterior = pd.read_parquet(path)
+    except (OSError, ValueError) as err:
+        raise ScenarioError(f"command line: --posterior {path}: not a readable posterior table ({err})") from None
+    if "weight" not in posterior.columns:
+        raise ScenarioError(f"command line: --posterior {path}: no 'weight' column; give the "
+                            "posterior.parquet that `mutuals calibrate` writes")
+    check = path.with_name("record_check.csv")  # written beside it by `mutuals calibrate`
+    return posterior, (pd.read_csv(check) if check.exists() else None)
 
 
-README_START, README_END = "<!-- verdict:start -->", "<!-- verdict:end -->"
-
-
-def update_readme(readme: Path, verdict: Path) -> None:
-    """Put the verdict's summary between the README's verdict markers (if it has them)."""
-    text = readme.read_text(encoding="utf-8")
-    if README_START not in text or README_END not in text:
-        return
-    report = verdict.read_text(encoding="utf-8")
-    summary = report.split("## Summary", 1)[1].split("\n## ", 1)[0].strip()
-    head, rest = text.split(README_START, 1)
-    tail = rest.split(README_END, 1)[1]
-    readme.write_text(f"{head}{README_START}\n{summary}\n{README_END}{tail}", encoding="utf-8")
+VERDICT_SIZES = ("replicates", "lhs", "lhs_replicates", "sobol", "posterior_particles", "posterior_replicates",
+                 "structure_particles", "structure_replicates")
 
 
 def cmd_verdict(args) -> int:
-    from .results import atomic_folder, check_target, file_digest, fingerprint, provenance, write_json
-    from .verdict import run_verdict
+    from .results import file_digest
+    from .verdict import README_END, README_START, scenario_files, update_readme, verdict, write_verdict
 
-    folder = Path(args.scenarios)
-    names = [*VERDICT_SCENARIOS, *(n for n in INSTRUMENTS if (folder / f"{n}.toml").is_file())]
-    scenarios = dict(zip(names, _load_all([str(folder / f"{n}.toml") for n in names]), strict=True))
+    files = scenario_files(Path(args.scenarios))
+    scenarios = dict(zip(files, _load_all([str(f) for f in files.values()]), strict=True))
     _settle(args, scenarios["december_2012"])
-    seed = args.seed
     posterior = record_check = None
     if args.posterior:
-        import pandas as pd
-
-        path = Path(args.posterior)
-        try:
-            posterior = pd.read_parquet(path)
-        except (OSError, ValueError) as err:
-            raise ScenarioError(f"command line: --posterior {path}: not a readable posterior "
-                                f"table ({err})") from None
-        if "weight" not in posterior.columns:
-            raise ScenarioError(f"command line: --posterior {path}: no 'weight' column; give the "
-                                "posterior.parquet that `mutuals calibrate` writes")
-        check = path.with_name("record_check.csv")  # written beside it by `mutuals calibrate`
-        record_check = pd.read_csv(check) if check.exists() else None
+        posterior, record_check = _read_posterior(Path(args.posterior))
     if args.sobol & (args.sobol - 1):
         raise ScenarioError(f"command line: --sobol: allowed a power of two (Sobol sequences need one); "
                             f"given {args.sobol}")
-    made_by = fingerprint("verdict", scenarios=[s.model_dump(mode="json") for s in scenarios.values()], seed=seed,
-                          posterior=file_digest(args.posterior) if args.posterior else None,
-                          **{k: getattr(args, k) for k in ("replicates", "lhs", "lhs_replicates", "sobol",
-                                                            "posterior_particles", "posterior_replicates",
-                                                            "structure_particles", "structure_replicates")})
-    check_target(Path(args.out), made_by, args.overwrite)
     if args.readme and not Path(args.readme).is_file():
         raise ScenarioError(f"command line: --readme {args.readme}: not a file; give a README with the "
                             f"markers {README_START} and {README_END}")
-    with atomic_folder(Path(args.out)) as tmp:
-        n = run_verdict(scenarios, tmp, replicates=args.replicates, seed=seed,
-                        lhs_points=args.lhs, lhs_replicates=args.lhs_replicates, sobol_points=args.sobol,
-                        workers=args.workers, progress=True, posterior=posterior,
-                        posterior_particles=args.posterior_particles,
-                        posterior_replicates=args.posterior_replicates,
-                        structure_particles=args.structure_particles,
-                        structure_replicates=args.structure_replicates, record_check=record_check,
-                        say=lambda text: print(f"mutuals verdict: {text}", file=sys.stderr, flush=True))
-        write_json(tmp / "manifest.json", provenance(
-            seed=seed, replicates=args.replicates, lhs_points=args.lhs,
-            lhs_replicates=args.lhs_replicates, sobol_base_points=args.sobol, scenario_folder=str(folder),
-            posterior=str(args.posterior) if args.posterior else None,
-            posterior_particles=args.posterior_particles,
-            posterior_replicates=args.posterior_replicates,
-            structure_particles=args.structure_particles,
-            structure_replicates=args.structure_replicates, fingerprint=made_by))
+    evaluator = _evaluator(args)
+    folder = _folder(args, args.out, "verdict", dict(
+        scenarios=_dumps(scenarios.values()), seed=args.seed,
+        posterior=file_digest(args.posterior) if args.posterior else None,
+        **{k: getattr(args, k) for k in VERDICT_SIZES}))
+    with evaluator, folder as out:
+        v = verdict(scenarios, replicates=args.replicates, seed=args.seed, lhs_points=args.lhs,
+                    lhs_replicates=args.lhs_replicates, sobol_points=args.sobol, evaluator=evaluator,
+                    progress=True, posterior=posterior, posterior_particles=args.posterior_particles,
+                    posterior_replicates=args.posterior_replicates, structure_particles=args.structure_particles,
+                    structure_replicates=args.structure_replicates, record_check=record_check,
+                    say=lambda text: print(f"mutuals verdict: {text}", file=sys.stderr, flush=True))
+        write_verdict(v, out.path)
+        out.note(scenario_folder=str(args.scenarios), posterior_file=str(args.posterior) if args.posterior else None,
+                 executor=str(evaluator))
     if args.readme:
-        update_readme(Path(args.readme), Path(args.out) / "verdict.md")
-    for a in n["answers"]:
-        print(f"{a['question']} {'yes' if a['answer'] else 'no'} ({a['probability']:.2f}, {a['view']})")
+        update_readme(Path(args.readme), v)
+    for a in v.answers.values():
+        print(f"{a.question} {'yes' if a.answer else 'no'} ({a.probability:.2f}, {a.view})")
     print(f"see {Path(args.out) / 'verdict.md'}")
     return 0
 
 
 def cmd_calibrate(args) -> int:
-    import shutil
+    from dataclasses import asdict
 
-    from .calibrate import Settings, calibrate
+    from .calibrate import Settings, calibrate, write_calibration
     from .record import load_record
-    from .results import atomic_folder, check_target, fingerprint, provenance, write_json
 
     (scenario,) = _load_all([args.scenario])
     record = load_record(args.record)
     if args.holdout_until is not None and not any(o.date <= args.holdout_until for o in record.observation):
         raise ScenarioError(f"command line: --holdout-until {args.holdout_until:g}: no observation of "
                             f"{args.record} is dated on or before it")
-    _one_executor(args)
+    evaluator = _evaluator(args)
     settings = Settings(
         particles=args.particles, generations=args.generations, min_epsilon=args.min_epsilon,
         seed=scenario.run.seed if args.seed is None else args.seed,
-        predictive_particles=args.predictive_particles,
-        predictive_replicates=args.predictive_replicates,
-        holdout_until=None if args.no_holdout else args.holdout_until,
-        compare_models=not args.no_models, workers=args.workers, dask_local=args.dask_local,
-        scheduler=args.scheduler, resume=args.resume)
-    out = Path(args.out)
-    made_by = fingerprint("calibrate", scenario=scenario.model_dump(mode="json"),
-                          record=record.model_dump(mode="json"),
-                          **{k: v for k, v in vars(settings).items()
-                             if k not in ("workers", "dask_local", "scheduler", "resume")})
-    check_target(out, made_by, args.overwrite)
-    work = out.parent / f".{out.name}.work"  # pyabc's histories, kept until the run succeeds
-    if work.exists() and not args.resume:
-        shutil.rmtree(work)
-    if args.resume and work.exists():
-        started = (work / "fingerprint").read_text() if (work / "fingerprint").exists() else None
-        if started != made_by:
-            raise ScenarioError(f"command line: --resume: the interrupted calibration in {work} was started "
-                                "with another scenario, record or settings; run without --resume to start again")
+        predictive_particles=args.predictive_particles, predictive_replicates=args.predictive_replicates,
+        holdout_until=None if args.no_holdout else args.holdout_until, compare_models=not args.no_models)
+    folder = _folder(args, args.out, "calibrate", dict(
+        scenario=scenario.model_dump(mode="json"), record=record.model_dump(mode="json"), settings=asdict(settings)),
+        resume=args.resume, work=True)
     start = time.perf_counter()
-    with atomic_folder(out) as tmp:
-        summary = calibrate(scenario, record, tmp, work, settings, fingerprint=made_by,
-                            say=lambda text: print(f"mutuals calibrate: {text}", file=sys.stderr))
-        shutil.copy(work / "history.db", tmp / "history.db")
-        write_json(tmp / "manifest.json", provenance(
-            scenario=scenario.model_dump(mode="json"), record=record.model_dump(mode="json"),
-            settings=vars(settings), wall_seconds=round(time.perf_counter() - start, 1), fingerprint=made_by,
-            **summary))
-    shutil.rmtree(work, ignore_errors=True)
-    print((out / "calibration.md").read_text(encoding="utf-8"))
+    with evaluator, folder as out:
+        result = calibrate(scenario, record, settings, out.work, evaluator=evaluator, resume=args.resume,
+                           say=lambda text: print(f"mutuals calibrate: {text}", file=sys.stderr))
+        write_calibration(result, out.path)
+        out.note(executor=str(evaluator), wall_seconds=round(time.perf_counter() - start, 1), **result.summary)
+    print((Path(args.out) / "calibration.md").read_text(encoding="utf-8"))
     return 0
 
 
@@ -560,6 +479,8 @@ def cmd_dashboard(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .calibrate import Settings
+
     parser = Parser(
         prog="mutuals",
         description="Agent-based model of English local authorities' uptake of mutuals.")
@@ -605,6 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files (TOML)")
     _sizes(p)
     _output(p)
+    _executors(p)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("tipping", help="tipping point: the share from which uptake grows unaided")
@@ -612,6 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
     _sizes(p)
     p.add_argument("--window", type=_positive, default=5, help="years over which growth is judged")
     _output(p)
+    _executors(p)
     p.set_defaults(func=cmd_tipping)
 
     p = sub.add_parser("phase", help="phase diagram: support intensity x cut severity")
@@ -623,6 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-severity", type=_above_zero, default=2.0,
                    help="highest multiple of the actual cuts")
     _output(p)
+    _executors(p)
     p.set_defaults(func=cmd_phase)
 
     p = sub.add_parser("verdict", help="the verdict on the Committee's claim")
@@ -636,7 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sobol", type=_positive, default=64,
                    help="Sobol base points, a power of two; the sample has this times (parameters + 2) "
                         "points")
-    p.add_argument("--workers", type=_positive, default=1, help="local processes")
+    _executors(p)
     p.add_argument("--structure-particles", type=_positive, default=40,
                    help="posterior particles for the self-sustaining test and the barrier search")
     p.add_argument("--structure-replicates", type=_positive, default=10,
@@ -656,15 +580,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", metavar="SCENARIO", help="the scenario to calibrate (historical)")
     p.add_argument("--record", required=True, metavar="FILE",
                    help="the record (scenarios/calibration/record.toml)")
-    p.add_argument("--particles", type=_positive, default=500, help="ABC-SMC population size")
-    p.add_argument("--generations", type=_positive, default=20, help="at most this many generations")
-    p.add_argument("--min-epsilon", type=float, default=0.5,
+    calibration = Settings()  # the defaults
+    p.add_argument("--particles", type=_positive, default=calibration.particles, help="ABC-SMC population size")
+    p.add_argument("--generations", type=_positive, default=calibration.generations,
+                   help="at most this many generations")
+    p.add_argument("--min-epsilon", type=float, default=calibration.min_epsilon,
                    help="stop at this distance (1 = one standard error of the record in all)")
-    p.add_argument("--predictive-particles", type=_positive, default=200,
+    p.add_argument("--predictive-particles", type=_positive, default=calibration.predictive_particles,
                    help="posterior particles drawn for the predictive")
-    p.add_argument("--predictive-replicates", type=_positive, default=5,
+    p.add_argument("--predictive-replicates", type=_positive, default=calibration.predictive_replicates,
                    help="replicates per predictive particle")
-    p.add_argument("--holdout-until", type=float, default=2012.5,
+    p.add_argument("--holdout-until", type=float, default=calibration.holdout_until,
                    help="also calibrate on the record up to this date and predict the rest")
     p.add_argument("--no-holdout", action="store_true", help="skip the holdout")
     p.add_argument("--no-models", action="store_true", help="skip the model selection")
@@ -697,6 +623,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except ParameterError as err:  # the library names its parameters; here they are flags
+        print(f"mutuals: error: command line: {err.render(lambda name: '--' + name.replace('_', '-'))}",
+              file=sys.stderr)
+        return 2
     except ScenarioError as err:
         print(f"mutuals: error: {err}", file=sys.stderr)
         return 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -9,17 +10,28 @@ import numpy as np
 import pandas as pd
 
 from .analysis import critical_mass_by_year, wilson_interval, year_reached
+from .evaluator import Evaluator
 from .plots import plot_critical_mass_bars, plot_critical_mass_by_year, plot_outcomes, plot_policies, plot_uptake
 from .scenario import Scenario
 from .simulate import simulate
 
 
-def run_policies(scenarios: list[Scenario], replicates: int, seed: int, progress: bool = False) -> pd.DataFrame:
-    """One tidy table for every scenario, all on the same replicate seeds."""
-    from tqdm.auto import tqdm
+@dataclass(frozen=True)
+class _Policy:
+    """One policy's tidy table (an evaluator's task function)."""
 
-    frames = [simulate(s, replicates=replicates, seed=seed, engine="ensemble")
-              for s in tqdm(scenarios, desc="policies", disable=not progress)]
+    replicates: int
+    seed: int
+
+    def __call__(self, scenario: Scenario) -> pd.DataFrame:
+        return simulate(scenario, replicates=self.replicates, seed=self.seed, engine="ensemble")
+
+
+def run_policies(scenarios: list[Scenario], replicates: int, seed: int, evaluator: Evaluator | None = None,
+                 progress: bool = False) -> pd.DataFrame:
+    """One tidy table for every scenario, all on the same replicate seeds, each run by
+    ``evaluator`` (this process by default)."""
+    frames = (evaluator or Evaluator()).map(_Policy(replicates, seed), scenarios, "policies" if progress else None)
     frame = pd.concat(frames, ignore_index=True)
     frame["scenario"] = pd.Categorical(frame["scenario"], [s.name for s in scenarios])
     return frame

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .analysis import wilson_interval
 from .dynamics import MEASURES
+from .evaluator import Evaluator
 from .scenario import INSTRUMENTS, Scenario, scenario_from_dict, with_overrides
 from .simulate import measures_array, replicate_seeds, simulate
 
@@ -159,8 +161,15 @@ class TippingPoint:
     curve: pd.DataFrame  # every evaluated initial share and its growth probability
 
 
+TIPPING_HIGHEST = 0.3
+"""The tipping point is searched for up to this initial share of authorities: beyond about a
+third, most authorities already run a mutual and growth stalls for want of room."""
+GROWTH_CURVE_POINTS = 13
+"""Evenly spaced initial shares, from 0 to :data:`TIPPING_HIGHEST`, of a drawn growth curve."""
+
+
 def tipping_point(scenario: Scenario, window: int = 5, replicates: int = 200, seed: int = 1,
-                  tol: float = 0.005, highest: float = 0.3) -> TippingPoint:
+                  tol: float = 0.005, highest: float = TIPPING_HIGHEST) -> TippingPoint:
     """Smallest initial share of authorities running a mutual from which uptake grows with no
     support over ``window`` years, by bisection on ``population.initial_adopters``.
 
@@ -297,27 +306,119 @@ def scaled_support(scenario: Scenario, intensity: float, source: str = "scaled s
     return scenario_from_dict(data, source)
 
 
-def phase_grid(scenario: Scenario, intensities, severities, replicates: int = 100,
-               seed: int = 1, progress: bool = False) -> pd.DataFrame:
-    """Probability of critical mass (threshold by the critical-mass year) over support
-    intensity x cut severity, each cell on the same replicate seeds."""
-    from itertools import product
+@dataclass(frozen=True)
+class _Cell:
+    """P(critical mass) in one cell (severity, intensity) of the phase diagram (an evaluator's
+    task function)."""
 
-    from tqdm.auto import tqdm
+    scenario: Scenario
+    replicates: int
+    seed: int
 
-    from .analysis import year_reached
+    def __call__(self, cell: tuple[float, float]) -> dict:
+        from .analysis import year_reached
 
-    run = scenario.run
-    rows = []
-    cells = list(product(severities, intensities))
-    for severity, intensity in tqdm(cells, desc="phase cells", disable=not progress):
-        s = with_overrides(scaled_support(scenario, float(intensity)),
-                           {"fiscal.severity": float(severity)})
-        r = year_reached(simulate(s, replicates=replicates, seed=seed, engine="ensemble"),
+        severity, intensity = cell
+        run = self.scenario.run
+        s = with_overrides(scaled_support(self.scenario, intensity), {"fiscal.severity": severity})
+        r = year_reached(simulate(s, replicates=self.replicates, seed=self.seed, engine="ensemble"),
                          run.critical_mass_threshold)
         k = int((r <= run.critical_mass_year).sum())
         low, high = wilson_interval(k, len(r))
-        rows.append(dict(intensity=float(intensity), severity=float(severity),
-                         p_critical_mass=k / len(r), low=float(low), high=float(high),
-                         replicates=len(r)))
+        return dict(intensity=intensity, severity=severity, p_critical_mass=k / len(r), low=float(low),
+                    high=float(high), replicates=len(r))
+
+
+def phase_grid(scenario: Scenario, intensities, severities, replicates: int = 100, seed: int = 1,
+               evaluator: Evaluator | None = None, progress: bool = False) -> pd.DataFrame:
+    """Probability of critical mass (threshold by the critical-mass year) over support
+    intensity x cut severity, each cell on the same replicate seeds, run by ``evaluator``."""
+    from itertools import product
+
+    cells = [(float(s), float(i)) for s, i in product(severities, intensities)]
+    rows = (evaluator or Evaluator()).map(_Cell(scenario, replicates, seed), cells,
+                                          "phase cells" if progress else None)
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Tipping:
+    """A scenario's tipping point and its drawn growth curve (:func:`tipping`)."""
+
+    scenario: Scenario
+    point: TippingPoint
+    curve: pd.DataFrame
+
+    def record(self) -> dict:
+        """The tipping point as ``tipping.json`` lists it."""
+        tip = self.point
+        return dict(scenario=self.scenario.name, found=tip.found, tipping_point=tip.median, p10_share=tip.low,
+                    p90_share=tip.high, window_years=tip.window, replicates=tip.replicates,
+                    measure="live mutuals grow over the window, all support withdrawn",
+                    bisection_points=tip.curve.to_dict("records"))
+
+
+@dataclass(frozen=True)
+class _Tipping:
+    """:func:`tipping_point` and :func:`growth_curve` of one scenario (an evaluator's task)."""
+
+    window: int
+    replicates: int
+    seed: int
+
+    def __call__(self, scenario: Scenario) -> Tipping:
+        point = tipping_point(scenario, window=self.window, replicates=self.replicates, seed=self.seed)
+        curve = growth_curve(scenario, np.linspace(0.0, TIPPING_HIGHEST, GROWTH_CURVE_POINTS), window=self.window,
+                             replicates=self.replicates, seed=self.seed)
+        return Tipping(scenario, point, curve)
+
+
+def tipping(scenarios: list[Scenario], window: int, replicates: int, seed: int,
+            evaluator: Evaluator | None = None, progress: bool = False) -> list[Tipping]:
+    """Each scenario's tipping point and growth curve, run by ``evaluator``."""
+    return (evaluator or Evaluator()).map(_Tipping(window, replicates, seed), scenarios,
+                                          "tipping: scenarios" if progress else None)
+
+
+def write_tipping(found: list[Tipping], folder: Path, replicates: int) -> None:
+    """``growth_curve_<scenario>.csv``, ``tipping.png`` and ``tipping.json`` into ``folder``."""
+    import matplotlib.pyplot as plt
+
+    from .plots import label, plot_growth_curve
+    from .results import write_json
+
+    fig, ax = plt.subplots(figsize=(8, 4.8), layout="constrained")
+    for i, t in enumerate(found):
+        t.curve.to_csv(folder / f"growth_curve_{t.scenario.name}.csv", index=False)
+        plot_growth_curve(t.curve, t.point.median if t.point.found else None, ax=ax, label=label(t.scenario),
+                          colour=f"C{i}")
+    ax.set_title(f"With no support, does uptake grow? ({replicates} replicates per point)")
+    fig.savefig(folder / "tipping.png", dpi=120)
+    plt.close(fig)
+    write_json(folder / "tipping.json", [t.record() for t in found])
+
+
+def tipping_words(t: Tipping) -> str:
+    """A tipping point in one sentence."""
+    tip, highest = t.point, TIPPING_HIGHEST
+    if not tip.found:
+        return f"{t.scenario.name}: no tipping point below {highest:.0%} of authorities"
+    high = f"not below {highest:.0%}" if tip.high >= highest else format(tip.high, ".1%")
+    return (f"{t.scenario.name}: with no support, uptake grows in half of the replicates from {tip.median:.1%} "
+            f"of authorities already running a mutual (10%: {tip.low:.1%}; 90%: {high})")
+
+
+def write_phase(grid: pd.DataFrame, scenario: Scenario, folder: Path, replicates: int) -> None:
+    """``phase.csv`` and ``phase.png`` into ``folder``."""
+    import matplotlib.pyplot as plt
+
+    from .plots import label, plot_phase
+
+    grid.to_csv(folder / "phase.csv", index=False)
+    fig = plot_phase(grid, policy=label(scenario))
+    run = scenario.run
+    fig.axes[0].set_title(f"P({run.critical_mass_threshold:.0%} of authorities run a mutual by "
+                          f"{run.critical_mass_year})\nbudgets of {label(scenario)} and the cuts scaled; "
+                          f"{replicates} replicates per cell")
+    fig.savefig(folder / "phase.png", dpi=120)
+    plt.close(fig)

@@ -10,14 +10,15 @@ is varied only in the phase diagram (``mutuals phase``).
 from __future__ import annotations
 
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from . import claim
 from .api import salib_problem
 from .dynamics import MEASURES
+from .evaluator import Evaluator
 from .scenario import Scenario, Uncertainty, uncertainties, with_overrides
 from .simulate import measures_array, replicate_seeds
 
@@ -26,24 +27,22 @@ UNCERTAIN_SECTIONS = ("population.", "behaviour.", "mutuals.", "support.")
 in these sections (behaviour, mutuals, support effects, viability, the Right to Challenge rate);
 not the cuts, which are known."""
 
-LITTLE = 0.5
-"""*Little happens* without support: the share running a mutual rises by less than this
-fraction of the critical-mass threshold from 2012 to the critical-mass year."""
-
 OUTCOMES = {
     "p_without": "P(critical mass by the critical-mass year) with no additional support",
     "p_with": "P(critical mass by the critical-mass year) with more and better support",
     "years_gained": "years by which more support brings critical mass forward (median, paired replicates)",
     "rise_without": "rise in the share running a mutual, 2012 to the critical-mass year, no additional "
                     "support (median)",
+    "p_little": "P(little happens: the rise without additional support is below sim.claim.LITTLE of the "
+                "threshold)",
 }
 
-PARTS = {
-    "little_without": "little happens without additional support",
-    "slow_without": "critical mass is unlikely without additional support",
-    "built_with": "critical mass is likely with more and better support",
-    "holds": "the claim holds (unlikely without and likely with)",
-}
+PARTS = {**{part: claim.PARTS[part] for part in claim.CLAIM},
+         "holds": "the claim holds (each of its parts answered yes)"}
+"""The parts of the claim PRIM looks for, as :mod:`sim.claim` defines them, and the claim."""
+
+BLOCK = 50
+"""Design points per task."""
 
 
 def uncertain_parameters() -> dict[str, Uncertainty]:
@@ -66,56 +65,55 @@ def outcomes(without: np.ndarray, with_: np.ndarray, run, start_year: int) -> di
     year_without = reached_year(without, theta, start_year)
     year_with = reached_year(with_, theta, start_year)
     t2012, tcm = 2012 - start_year, cm - start_year
+    rise = without[:, tcm] - without[:, t2012]
     return dict(p_without=float((year_without <= cm).mean()), p_with=float((year_with <= cm).mean()),
-                years_gained=float(np.median(year_without - year_with)),
-                rise_without=float(np.median(without[:, tcm] - without[:, t2012])))
+                years_gained=float(np.median(year_without - year_with)), rise_without=float(np.median(rise)),
+                p_little=float(claim.little(rise, theta).mean()))
 
 
-def parts(table: pd.DataFrame, threshold: float) -> pd.DataFrame:
-    """:data:`PARTS` from the outcomes of each point."""
-    return pd.DataFrame({
-        "little_without": table["rise_without"] < LITTLE * threshold,
-        "slow_without": table["p_without"] < 0.5,
-        "built_with": table["p_with"] >= 0.5,
-        "holds": (table["p_without"] < 0.5) & (table["p_with"] >= 0.5),
-    }, index=table.index)
-
-
-def _evaluate(without: Scenario, with_: Scenario, rows: list[dict], replicates: int, seed: int) -> list[dict]:
-    share = MEASURES.index("share_with_mutual")
-    seeds = replicate_seeds(seed, replicates)
-    out = []
-    for row in rows:
-        a = measures_array(with_overrides(without, row, "design"), seeds)[:, :, share]
-        b = measures_array(with_overrides(with_, row, "design"), seeds)[:, :, share]
-        out.append(outcomes(a, b, without.run, without.run.start_year))
+def parts(table: pd.DataFrame) -> pd.DataFrame:
+    """:data:`PARTS` answered at each point from its outcomes, by :func:`sim.claim.answer`."""
+    probability = {"little_without": table["p_little"], "slow_without": table["p_without"],
+                   "built_with": table["p_with"]}
+    out = pd.DataFrame({part: claim.answer(part, p) for part, p in probability.items()}, index=table.index)
+    out["holds"] = claim.holds(out)
     return out
 
 
-def evaluate_design(without: Scenario, with_: Scenario, design: pd.DataFrame, replicates: int,
-                    seed: int, workers: int = 1, chunk: int = 50, progress: bool = False) -> pd.DataFrame:
-    """The design with :data:`OUTCOMES` and :data:`PARTS` added, one row per point; every point
-    on the same replicate seeds under both policies. The numbers do not depend on ``workers``."""
-    from tqdm.auto import tqdm
+@dataclass(frozen=True)
+class PointOutcomes:
+    """:data:`OUTCOMES` of each point of a block of design rows (the function an evaluator's
+    workers run): both policies on the same replicate seeds."""
 
+    without: Scenario
+    with_: Scenario
+    replicates: int
+    seed: int
+
+    def __call__(self, rows: list[dict]) -> list[dict]:
+        share = MEASURES.index("share_with_mutual")
+        seeds = replicate_seeds(self.seed, self.replicates)
+        out = []
+        for row in rows:
+            a = measures_array(with_overrides(self.without, row, "design"), seeds)[:, :, share]
+            b = measures_array(with_overrides(self.with_, row, "design"), seeds)[:, :, share]
+            out.append(outcomes(a, b, self.without.run, self.without.run.start_year))
+        return out
+
+
+def evaluate_design(without: Scenario, with_: Scenario, design: pd.DataFrame, replicates: int,
+                    seed: int, evaluator: Evaluator | None = None, progress: bool = False) -> pd.DataFrame:
+    """The design with :data:`OUTCOMES` and :data:`PARTS` added, one row per point; every point
+    on the same replicate seeds under both policies, in blocks of :data:`BLOCK` points run by
+    ``evaluator`` (this process by default). The numbers do not depend on the evaluator."""
+    evaluator = evaluator or Evaluator()
     rows = [{k: float(v) for k, v in r.items()} for r in design.to_dict("records")]
-    blocks = [rows[i:i + chunk] for i in range(0, len(rows), chunk)]
-    bar = tqdm(total=len(rows), desc="design points", disable=not progress)
-    results: list[dict] = []
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for block, got in zip(blocks, pool.map(_evaluate, *zip(*[(without, with_, b, replicates, seed)
-                                                                      for b in blocks], strict=True)),
-                                  strict=True):
-                results += got
-                bar.update(len(block))
-    else:
-        for block in blocks:
-            results += _evaluate(without, with_, block, replicates, seed)
-            bar.update(len(block))
-    bar.close()
-    table = pd.concat([design.reset_index(drop=True), pd.DataFrame(results)], axis=1)
-    return pd.concat([table, parts(table, without.run.critical_mass_threshold)], axis=1)
+    blocks = [rows[i:i + BLOCK] for i in range(0, len(rows), BLOCK)]
+    results = evaluator.map(PointOutcomes(without, with_, replicates, seed), blocks,
+                            "design points" if progress else None, weight=len)
+    table = pd.concat([design.reset_index(drop=True), pd.DataFrame([r for got in results for r in got])],
+                      axis=1)
+    return pd.concat([table, parts(table)], axis=1)
 
 
 # --- PRIM -------------------------------------------------------------------------------------
@@ -137,7 +135,10 @@ class Box:
 
 
 MAX_DIMS = 4
+"""At most this many parameters restricted by a reported box: a condition a reader can hold in mind."""
 MIN_DENSITY = 0.8
+"""A box is *dense* where at least this share of its points have the answer looked for (the usual
+target in scenario discovery)."""
 
 
 def prim_box(x: pd.DataFrame, y: np.ndarray, part: str, target: bool | None = None) -> Box | None:
@@ -148,7 +149,7 @@ def prim_box(x: pd.DataFrame, y: np.ndarray, part: str, target: bool | None = No
     says how many parameters a box must restrict to reach a density of :data:`MIN_DENSITY`, if
     any box does."""
     y = np.asarray(y, dtype=bool)
-    target = bool(y.mean() < 0.5) if target is None else target
+    target = bool(y.mean() < 0.5) if target is None else target  # the rarer of the two
     interest = y if target else ~y
     if interest.all() or not interest.any():
         return None

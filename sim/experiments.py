@@ -1,30 +1,27 @@
-"""Experiments: designs over scenario parameters, evaluated by an executor, saved chunk by chunk.
+"""Experiments: designs over scenario parameters, run task by task, saved chunk by chunk.
 
 A *design* is a table of parameter rows (dotted paths of the scenario schema), crossed with
-replicate seeds shared by every row (common random numbers). An *executor* evaluates tasks (one
-design row x one block of replicates) without knowing what a row means: in process, in a local
-process pool, or on a Dask cluster. Each finished task is written atomically to
-``DIR/chunks/``; ``resume`` skips tasks already written, so an interrupted run continues where it
+replicate seeds shared by every row (common random numbers). An evaluator
+(:class:`sim.evaluator.Evaluator`) runs its tasks (one design row x one block of replicates)
+without knowing what a row means. Each finished task can be written atomically to a folder of
+chunks; ``resume`` skips tasks already written, so an interrupted run continues where it
 stopped and gives the same table. Replicate r always has the same seed, so the result does not
-depend on the executor, the number of workers or the chunk size.
+depend on the evaluator, the number of workers or the chunk size.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import os
-import shutil
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .evaluator import Evaluator
 from .scenario import Scenario, ScenarioError, parameter_paths, with_overrides
 from .simulate import measures_array, replicate_seeds, tidy
 
@@ -74,37 +71,10 @@ def check_design(scenario: Scenario, design: pd.DataFrame, source: str = "design
         with_overrides(scenario, row.to_dict(), source)
 
 
-SCHEDULER_TIMEOUT = 5.0
-"""Seconds to wait for a Dask scheduler given by its address."""
-
-
-@contextmanager
-def dask_client(dask_local: int | None = None, scheduler: str | None = None):
-    """A Dask client: of a local cluster of ``dask_local``
-    worker processes, or of the scheduler at ``scheduler``; None for neither. Closed (and the
-    local cluster shut down) on every path. A scheduler that does not answer within
-    :data:`SCHEDULER_TIMEOUT` seconds is a :class:`ScenarioError`."""
-    if not (dask_local or scheduler):
-        yield None
-        return
-    from dask.distributed import Client, LocalCluster
-
-    with ExitStack() as stack:
-        if scheduler:
-            try:
-                client = stack.enter_context(Client(scheduler, timeout=SCHEDULER_TIMEOUT))
-            except (OSError, TimeoutError, ValueError) as err:
-                raise ScenarioError(f"command line: --scheduler {scheduler}: no Dask scheduler "
-                                    f"answered within {SCHEDULER_TIMEOUT:g} s ({err})") from None
-        else:
-            cluster = stack.enter_context(LocalCluster(
-                n_workers=dask_local, threads_per_worker=1, processes=True, dashboard_address=None))
-            client = stack.enter_context(Client(cluster))
-        yield client
-
-
 @dataclass(frozen=True)
 class Task:
+    """One design row's block of ``count`` replicates from replicate ``first``."""
+
     row: int
     first: int  # first replicate
     count: int
@@ -120,7 +90,7 @@ def tasks(n_rows: int, replicates: int, chunk: int) -> list[Task]:
 
 
 def evaluate(scenario: Scenario, overrides: dict, seed: int, task: Task) -> pd.DataFrame:
-    """One task's tidy table (also the function the executors run)."""
+    """One task's tidy table."""
     s = with_overrides(scenario, overrides) if overrides else scenario
     seeds = replicate_seeds(seed, task.count, first=task.first)
     frame = tidy(s, measures_array(s, seeds, "ensemble"), first_replicate=task.first)
@@ -130,22 +100,34 @@ def evaluate(scenario: Scenario, overrides: dict, seed: int, task: Task) -> pd.D
     return frame
 
 
+@dataclass(frozen=True)
+class Evaluate:
+    """:func:`evaluate` of a task of a design (the function an evaluator's workers run); with
+    ``folder``, the table is written there atomically and the task returned (for workers that
+    share this machine's folders)."""
+
+    scenario: Scenario
+    rows: tuple[dict, ...]
+    seed: int
+    folder: Path | None = None
+
+    def __call__(self, task: Task) -> pd.DataFrame | Task:
+        frame = evaluate(self.scenario, self.rows[task.row], self.seed, task)
+        if self.folder is None:
+            return frame
+        _write_atomic(frame, self.folder / task.name)
+        return task
+
+
 def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     frame.to_parquet(tmp, index=False)
     os.replace(tmp, path)
 
 
-def evaluate_to(folder: Path, scenario: Scenario, overrides: dict, seed: int, task: Task) -> Task:
-    """Evaluate a task and write its table atomically to ``folder`` (run by workers that share
-    the results folder: a local process pool or a local Dask cluster)."""
-    _write_atomic(evaluate(scenario, overrides, seed, task), folder / task.name)
-    return task
-
-
 def design_fingerprint(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: int,
                        chunk: int) -> dict[str, str]:
-    """What a sweep's tables depend on, each part hashed: a resumed sweep must match every one."""
+    """What a sweep's chunks depend on, each part hashed: a resumed sweep must match every one."""
     from ._compiled import cache_dir
     from .results import versions
 
@@ -157,43 +139,52 @@ def design_fingerprint(scenario: Scenario, design: pd.DataFrame, replicates: int
             "code": f"{versions().get('mutuals-sim', '?')}/{cache_dir().name}"}
 
 
-def _in_memory(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: int, workers: int,
-               chunk: int, progress: bool, client=None) -> pd.DataFrame:
-    from tqdm.auto import tqdm
-
-    rows = [{k: float(v) for k, v in r.items()} for r in design.to_dict("records")]
-    todo = tasks(len(design), replicates, chunk)
-    args = [(scenario, rows[t.row], seed, t) for t in todo]
-    bar = tqdm(total=len(todo), desc=f"{scenario.name}: tasks", disable=not progress)
-    frames = []
-    if client is not None:
-        from dask.distributed import as_completed as dask_completed
-
-        for future in dask_completed([client.submit(evaluate, *a, pure=False) for a in args]):
-            frames.append(future.result())
-            bar.update()
-    elif workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for frame in pool.map(evaluate, *zip(*args, strict=True)):
-                frames.append(frame)
-                bar.update()
-    else:
-        for a in args:
-            frames.append(evaluate(*a))
-            bar.update()
-    bar.close()
+def _sorted(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True).sort_values(
         ["design_row", "replicate", "year"], kind="stable").reset_index(drop=True)
 
 
-def run_replicates(scenario: Scenario, replicates: int, seed: int, *, workers: int = 1, client=None,
+def run_design(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: int, *,
+               evaluator: Evaluator | None = None, chunk: int = 250, chunks: Path | None = None,
+               resume: bool = False, overwrite: bool = False, progress: bool = True) -> pd.DataFrame:
+    """Every design row on ``replicates`` common replicates, in blocks of ``chunk`` replicates
+    (tasks) run by ``evaluator`` (this process by default): one row per design row, replicate
+    and year. The table does not depend on the evaluator or the chunk.
+
+    With ``chunks``, a folder, each finished task is written there, so that an interrupted run
+    can be continued: a folder holding an earlier run's tasks is refused unless ``resume``
+    (which skips the tasks already written, and refuses a run whose scenario, design, seed,
+    replicates, chunk or code differ, naming which) or ``overwrite`` (which starts again)."""
+    from .results import claim_work
+
+    evaluator = evaluator or Evaluator()
+    design = design.reset_index(drop=True)
+    rows = tuple({k: float(v) for k, v in r.items()} for r in design.to_dict("records"))
+    every = tasks(len(design), replicates, chunk)
+    desc = f"{scenario.name}: tasks" if progress else None
+    if chunks is None:
+        return _sorted(evaluator.map(Evaluate(scenario, rows, seed), every, desc))
+    chunks = Path(chunks)
+    claim_work(chunks, design_fingerprint(scenario, design, replicates, seed, chunk), resume=resume,
+               overwrite=overwrite)
+    todo = [t for t in every if not (chunks / t.name).exists()]
+    # workers on this machine write their own chunks; a remote cluster's send their tables back
+    fn = Evaluate(scenario, rows, seed, chunks if evaluator.shares_files else None)
+    for i, result in evaluator.completed(fn, todo, desc):
+        if not isinstance(result, Task):
+            _write_atomic(result, chunks / todo[i].name)
+    return _sorted([pd.read_parquet(chunks / t.name) for t in every])
+
+
+def run_replicates(scenario: Scenario, replicates: int, seed: int, *, evaluator: Evaluator | None = None,
                    chunk: int | None = None, progress: bool = False) -> pd.DataFrame:
     """:func:`sim.simulate` (ensemble engine) with the replicates split into blocks of ``chunk``
-    over a pool of ``workers`` processes or a Dask ``client`` (see :func:`dask_client`): the
-    same table, whatever the workers or chunks. By default each worker gets about two blocks."""
-    n = max(workers, len(client.scheduler_info()["workers"]) if client is not None else 1)
-    chunk = chunk or max(1, min(1024, -(-replicates // (2 * n))))
-    table = _in_memory(scenario, pd.DataFrame(index=[0]), replicates, seed, workers, chunk, progress, client)
+    run by ``evaluator``: the same table, whatever the evaluator or the chunks. By default each
+    of its workers gets about two blocks."""
+    evaluator = evaluator or Evaluator()
+    chunk = chunk or max(1, min(1024, -(-replicates // (2 * evaluator.size))))
+    table = run_design(scenario, pd.DataFrame(index=[0]), replicates, seed, evaluator=evaluator, chunk=chunk,
+                       progress=progress)
     return table.drop(columns="design_row")
 
 
@@ -212,83 +203,20 @@ def design_outcomes(scenario: Scenario, design: pd.DataFrame, table: pd.DataFram
     return out.rename_axis("design_row")
 
 
-def run_design(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: int,
-               out: Path | None, *, workers: int = 1, chunk: int = 250, scheduler: str | None = None,
-               dask_local: int | None = None, resume: bool = False, overwrite: bool = False,
-               progress: bool = True) -> pd.DataFrame:
-    """Evaluate every design row on ``replicates`` common replicates; write ``out/sweep.parquet``
-    (one row per design row, replicate and year), ``out/design.csv`` and ``out/fingerprint.json``.
-    With ``out`` None, in memory: the table only.
+def write_sweep(folder: Path, scenario: Scenario, design: pd.DataFrame, table: pd.DataFrame,
+                outcomes: list[str]) -> None:
+    """A sweep into ``folder``: ``sweep.parquet`` (the whole table), ``design.csv``,
+    ``outcomes.csv`` (per design row, the named ``outcomes``, aligned with the design) and
+    ``problem.json`` (a SALib problem over the design's columns: their plausible ranges where
+    they have one, else the range the design spans)."""
+    import json
 
-    A folder that holds an earlier run is refused unless ``resume`` (which continues it, and
-    refuses it if the scenario, design, seed, replicates, chunk or code differ, naming which) or
-    ``overwrite`` (which starts again). A Dask cluster is connected to before anything is
-    written, and closed on every path."""
-    from tqdm.auto import tqdm
+    from .api import salib_problem
 
-    design = design.reset_index(drop=True)
-    if out is None:
-        with dask_client(dask_local, scheduler) as client:
-            return _in_memory(scenario, design, replicates, seed, workers, chunk, progress, client)
-    out = Path(out)
-    chunks = out / "chunks"
-    mine = design_fingerprint(scenario, design, replicates, seed, chunk)
-    earlier = out.exists() and (any(chunks.glob("*.parquet")) or (out / "sweep.parquet").exists())
-    if earlier and not (resume or overwrite):
-        raise ScenarioError(f"{out}: holds an earlier run; pass --resume to continue it, --overwrite to "
-                            "start again, or choose another --out")
-    if resume and earlier:
-        try:
-            theirs = json.loads((out / "fingerprint.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            theirs = {}
-        differ = [k for k in mine if theirs.get(k) != mine[k]]
-        if differ:
-            raise ScenarioError(f"{out}: --resume: the earlier run had another {', '.join(differ)}; "
-                                "resume it with the same ones, or pass --overwrite to start again")
-    rows = [{k: float(v) for k, v in r.items()} for r in design.to_dict("records")]
-    with dask_client(dask_local, scheduler) as client:
-        if overwrite and out.exists():
-            shutil.rmtree(chunks, ignore_errors=True)
-            (out / "sweep.parquet").unlink(missing_ok=True)
-        chunks.mkdir(parents=True, exist_ok=True)
-        design.rename_axis("design_row").to_csv(out / "design.csv")
-        (out / "fingerprint.json").write_text(json.dumps(mine, indent=2) + "\n", encoding="utf-8")
-        todo = [t for t in tasks(len(design), replicates, chunk) if not (chunks / t.name).exists()]
-        bar = tqdm(total=len(todo), desc=f"{scenario.name}: tasks", disable=not progress)
-
-        def done(task: Task, frame: pd.DataFrame | None = None) -> None:
-            if frame is not None:  # else the worker wrote it
-                _write_atomic(frame, chunks / task.name)
-            bar.update()
-
-        if client is not None:
-            from dask.distributed import as_completed as dask_completed
-
-            # local workers write their own chunks; a remote cluster's may not see this folder,
-            # so they send their tables back
-            if dask_local:
-                futures = {client.submit(evaluate_to, chunks, scenario, rows[t.row], seed, t,
-                                         pure=False): t for t in todo}
-            else:
-                futures = {client.submit(evaluate, scenario, rows[t.row], seed, t, pure=False): t
-                           for t in todo}
-            for future in dask_completed(futures):
-                result = future.result()
-                done(futures[future], None if isinstance(result, Task) else result)
-        elif workers > 1:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = {pool.submit(evaluate_to, chunks, scenario, rows[t.row], seed, t): t
-                           for t in todo}
-                for future in as_completed(futures):
-                    future.result()
-                    done(futures[future])
-        else:
-            for t in todo:
-                done(t, evaluate(scenario, rows[t.row], seed, t))
-        bar.close()
-    frames = [pd.read_parquet(chunks / t.name) for t in tasks(len(design), replicates, chunk)]
-    table = pd.concat(frames, ignore_index=True).sort_values(
-        ["design_row", "replicate", "year"], kind="stable").reset_index(drop=True)
-    _write_atomic(table, out / "sweep.parquet")
-    return table
+    folder = Path(folder)
+    _write_atomic(table, folder / "sweep.parquet")
+    design.reset_index(drop=True).rename_axis("design_row").to_csv(folder / "design.csv")
+    design_outcomes(scenario, design, table, outcomes).to_csv(folder / "outcomes.csv")
+    spans = {c: (float(design[c].min()), float(design[c].max())) for c in design.columns}
+    problem = salib_problem(list(design.columns), spans)
+    (folder / "problem.json").write_text(json.dumps(problem, indent=2) + "\n", encoding="utf-8")

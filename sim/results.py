@@ -1,4 +1,5 @@
-"""Results folders: written whole or not at all, each with the provenance to repeat it."""
+"""Results folders: written whole or not at all, each with the provenance to repeat it
+(:class:`OutputFolder`, through which every command writes)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
@@ -19,8 +19,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from .analysis import summary
+from .errors import ParameterError
 from .plots import plot_uptake, support_spans
-from .scenario import Scenario, ScenarioError
+from .scenario import Scenario
 
 PACKAGES = ("mutuals-sim", "mesa", "numpy", "pandas", "scipy", "pydantic", "matplotlib",
             "pyarrow", "dask", "distributed", "SALib", "pyabc", "numba", "llvmlite")
@@ -65,71 +66,128 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
-def check_target(target: Path, made_by: str, overwrite: bool = False) -> None:
-    """Refuse, before any work starts, to replace a results folder that another command or
-    configuration made (its manifest's fingerprint differs, or it has none), unless
-    ``overwrite``. The same command and configuration may replace its own folder: it writes the
-    same numbers."""
-    target = Path(target)
-    if overwrite or not target.exists() or not any(target.iterdir()):
+class OutputFolder:
+    """One results folder, as every command writes it: ``with OutputFolder(...) as out:`` then
+    write into ``out.path``.
+
+    - Checked when constructed, before any work: the *fingerprint* of ``command`` and ``config``
+      (everything that decides the numbers); a folder that another command or configuration
+      wrote is refused unless ``overwrite`` (the same command and configuration may replace its
+      own: it writes the same numbers).
+    - Written whole or not at all: into a temporary folder beside ``target``, which replaces it
+      only when the block ends without an error.
+    - With its provenance: ``manifest.json`` holds ``config``, what :meth:`note` added, the
+      fingerprint, the command line, the git commit and the package versions.
+    - Resumable where ``work`` is true: ``out.work`` (``.<name>.work`` beside the target), claimed
+      on entering, keeps an interrupted run's partial results until the run succeeds. A new run
+      refuses to start over one unless ``resume`` (continue it; refused if it was started with another
+      configuration, naming the parts that differ) or ``overwrite`` (start again).
+    """
+
+    def __init__(self, target: Path, command: str, config: dict, *, overwrite: bool = False,
+                 resume: bool = False, work: bool = False):
+        self.target = Path(target)
+        self.config = config
+        self.fingerprint = fingerprint(command, **config)
+        self.notes: dict = {}
+        self.path: Path | None = None
+        _check_target(self.target, self.fingerprint, overwrite)
+        self.work = self.target.parent / f".{self.target.name}.work" if work else None
+        self._claim = dict(parts={k: fingerprint(command, **{k: v}) for k, v in config.items()},
+                           resume=resume, overwrite=overwrite)
+
+    def note(self, **items) -> None:
+        """Add ``items`` to the manifest (what does not decide the numbers: engine, timings)."""
+        self.notes.update(items)
+
+    def __enter__(self) -> OutputFolder:
+        if self.work is not None:
+            claim_work(self.work, **self._claim)
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=self.target.parent))
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        tmp, self.path = self.path, None
+        try:
+            if kind is None:
+                write_json(tmp / "manifest.json",
+                           provenance(**self.config, **self.notes, fingerprint=self.fingerprint))
+        finally:
+            if kind is not None or not (tmp / "manifest.json").exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        if kind is not None:
+            return
+        old = None
+        if self.target.exists():
+            old = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
+            self.target.rename(old)
+        tmp.rename(self.target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        if self.work is not None:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _check_target(target: Path, made_by: str, overwrite: bool) -> None:
+    if overwrite or not target.exists() or (target.is_dir() and not any(target.iterdir())):
         return
     if not target.is_dir():
-        raise ScenarioError(f"command line: --out {target}: is a file, not a folder")
+        raise ParameterError(f"{{out}} {target}: is a file, not a folder")
     try:
         found = json.loads((target / "manifest.json").read_text(encoding="utf-8")).get("fingerprint")
     except (OSError, ValueError):
         found = None
     if found != made_by:
         what = "another command or configuration" if found else "something other than this tool"
-        raise ScenarioError(f"command line: --out {target}: holds results made by {what}; pass "
-                            "--overwrite to replace them, or choose another --out")
+        raise ParameterError(f"{{out}} {target}: holds results made by {what}; pass {{overwrite}} to "
+                             "replace them, or choose another {out}")
 
 
-@contextmanager
-def atomic_folder(target: Path):
-    """Yield a temporary folder beside ``target``; on success it replaces ``target`` whole."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        target.rename(old)
-    tmp.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def claim_work(folder: Path, parts: dict[str, str], *, resume: bool, overwrite: bool) -> None:
+    """Make ``folder`` the partial results of the run whose fingerprint, part by part, is
+    ``parts``: a folder left by an interrupted run is continued if ``resume`` (and refused if it
+    had other parts, naming them), emptied if ``overwrite``, and otherwise refused."""
+    folder = Path(folder)
+    record = folder / "fingerprint.json"
+    if folder.exists() and overwrite and not resume:
+        shutil.rmtree(folder)
+    if folder.exists() and any(folder.iterdir()):
+        if not resume:
+            raise ParameterError(f"{folder}: holds the partial results of an earlier run; pass {{resume}} to "
+                                 "continue it, {overwrite} to start again, or choose another {out}")
+        try:
+            theirs = json.loads(record.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            theirs = {}
+        differ = [k for k in parts if theirs.get(k) != parts[k]]
+        if differ:
+            raise ParameterError(f"{{resume}}: the interrupted run in {folder} was started with another "
+                                 f"{_either(differ)}; resume it with the same, or pass {{overwrite}} to "
+                                 "start again")
+    folder.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(parts, indent=2) + "\n", encoding="utf-8")
 
 
 def write_json(path: Path, data) -> None:
     Path(path).write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
 
 
-def run_fingerprint(scenario: Scenario, seed: int, replicates: int) -> str:
+def run_config(scenario: Scenario, seed: int, replicates: int) -> dict:
     """What decides a `mutuals run` folder's numbers (the engine does not: both agree)."""
-    return fingerprint("run", scenario=scenario.model_dump(mode="json"), seed=seed, replicates=replicates)
+    return dict(scenario=scenario.model_dump(mode="json"), seed=seed, replicates=replicates)
 
 
-def write_run(frame: pd.DataFrame, scenario: Scenario, out_dir: Path, *, seed: int,
-              replicates: int, engine: str, seconds: float, executor: str = "this process") -> Path:
-    """Write ``out_dir/<scenario name>/`` with the table, summary, figure and manifest."""
-    target = Path(out_dir) / scenario.name
-    with atomic_folder(target) as tmp:
-        frame.to_parquet(tmp / "timeseries.parquet", index=False)
-        summary(frame, scenario).to_csv(tmp / "summary.csv", index=False)
-        fig = plot_uptake(frame, scenario.run.critical_mass_threshold, support=support_spans(scenario),
-                          title=f"{scenario.name}: authorities running a mutual "
-                                f"(median, 10-90% of {replicates} replicates)")
-        fig.savefig(tmp / "uptake.png", dpi=120)
-        plt.close(fig)
-        write_json(tmp / "manifest.json", provenance(
-            scenario=scenario.model_dump(mode="json"), seed=seed, replicates=replicates,
-            replicate_seeds="numpy.random.SeedSequence(seed, spawn_key=(replicate,)), "
-                            "128 bits of generate_state(4, uint32), little-endian",
-            engine=engine, executor=executor, wall_seconds=round(seconds, 3),
-            fingerprint=run_fingerprint(scenario, seed, replicates)))
-    return target
+def write_run(folder: Path, frame: pd.DataFrame, scenario: Scenario, replicates: int) -> None:
+    """A scenario's run into ``folder``: the table, its summary and the uptake figure."""
+    frame.to_parquet(folder / "timeseries.parquet", index=False)
+    summary(frame, scenario).to_csv(folder / "summary.csv", index=False)
+    fig = plot_uptake(frame, scenario.run.critical_mass_threshold, support=support_spans(scenario),
+                      title=f"{scenario.name}: authorities running a mutual "
+                            f"(median, 10-90% of {replicates} replicates)")
+    fig.savefig(folder / "uptake.png", dpi=120)
+    plt.close(fig)

@@ -1,4 +1,5 @@
-"""The verdict on the Committee's claim, computed and written by one run.
+"""The verdict on the Committee's claim: :func:`verdict` computes it as a :class:`Verdict`,
+:func:`write_verdict` writes its tables, figures and report.
 
 The claim (HC 112, para 94): "The necessary critical mass will be slow to build up without more
 and better support ... Without additional assistance it seems likely little will happen."
@@ -11,7 +12,7 @@ Made testable (the report states this too), part by part:
   (the instruments of ``joined_up``), built by :func:`combine`;
 - *little happens without*: the share of authorities running a mutual in 2015, 2020 and 2025
   against 2012, and the probability that it rises by less than half the critical-mass threshold
-  by the critical-mass year (:data:`sim.discovery.LITTLE`);
+  by the critical-mass year (:data:`sim.claim.LITTLE`);
 - *slow to build without, built with*: P(threshold by year) over thresholds of 10-30% and years
   2015-2030 for each policy, the year the threshold is reached and the years gained;
 - *self-sustaining*: whether the extra mutuals more support leaves behind hold or grow once it
@@ -27,22 +28,27 @@ Workbench) finds the conditions under which each part's answer changes and Sobol
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import discovery
+from . import claim, discovery
 from .analysis import wilson_interval, year_reached
-from .critical import Sustained, find_barrier, self_sustaining, unsupported_growth
+from .critical import Barrier, Sustained, find_barrier, self_sustaining, unsupported_growth
+from .evaluator import Evaluator
 from .experiments import latin_hypercube
 from .plots import support_spans
-from .scenario import Scenario, scenario_from_dict, with_overrides
+from .scenario import INSTRUMENTS, Scenario, scenario_from_dict, with_overrides
+from .simulate import simulate
 
 BARRIER_SHARES = (0.0, 0.003, 0.006, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3)
 """Initial shares of authorities running a mutual searched for a barrier."""
 BARRIER_YEARS = 20
+"""Years of unsupported growth over which the barrier search judges each initial share: long
+enough for a start to settle to its equilibrium, against the tipping point's few years."""
 
 
 def combine(base: Scenario, extra: Scenario, name: str) -> Scenario:
@@ -64,33 +70,14 @@ def combine(base: Scenario, extra: Scenario, name: str) -> Scenario:
 
 
 
-def posterior_draws(policies: dict[str, Scenario], posterior: pd.DataFrame, particles: int,
-                    replicates: int, seed: int) -> pd.DataFrame:
-    """Every policy under the calibrated posterior: ``particles`` particles drawn by weight, each
-    run for ``replicates`` replicates, particle ``i`` on the same seeds under every policy
-    (common random numbers). Columns: policy, particle, replicate, year, share_with_mutual."""
-    from .calibrate import draw_particles
-    from .simulate import simulate
-
-    draws = draw_particles(posterior, particles, seed)
-    frames = []
-    for label, s in policies.items():
-        for i, row in enumerate(draws.to_dict("records")):
-            frame = simulate(with_overrides(s, row, "posterior particle"), replicates=replicates,
-                             seed=seed + i, engine="ensemble")[["replicate", "year", "share_with_mutual"]]
-            frames.append(frame.assign(policy=label, particle=i))
-    out = pd.concat(frames, ignore_index=True)
-    out["policy"] = pd.Categorical(out["policy"], categories=list(policies))
-    return out[["policy", "particle", "replicate", "year", "share_with_mutual"]]
-
-
 def reached_by(table: pd.DataFrame, threshold: float) -> pd.Series:
     """First year each (policy, particle, replicate) draw reaches ``threshold`` (NaN: never)."""
     return year_reached(table, threshold, by=("policy", "particle", "replicate"))
 
 
 def under_posterior(table: pd.DataFrame, run) -> pd.DataFrame:
-    """P(critical mass by the critical-mass year) of each policy in :func:`posterior_draws`:
+    """P(critical mass by the critical-mass year) of each policy in the posterior draws (columns
+    policy, particle, replicate, year, share_with_mutual):
     the pooled probability with its Wilson 95% interval (replicate noise and parameter
     uncertainty together), and the 10-90% range of the particles' own probabilities (parameter
     uncertainty alone)."""
@@ -112,7 +99,7 @@ CLAIM_YEARS = (2012, 2015, 2020, 2025)
 
 
 def claim_parts(table: pd.DataFrame, run) -> dict[str, pd.DataFrame]:
-    """The claim's parts under the posterior, from :func:`posterior_draws`:
+    """The claim's parts under the posterior, from its draws (see :func:`under_posterior`):
 
     - ``levels``: share running a mutual in 2012, 2015, 2020 and 2025 per policy: median and
       10-90% of all draws (replicate noise and parameter uncertainty), and 10-90% of the
@@ -187,32 +174,17 @@ def structure(none: Scenario, more: Scenario, replicates: int, seed: int) -> tup
     at one parameter set."""
     sustained = self_sustaining(more, withdraw=support_ends(more), replicates=replicates, seed=seed)
     growth = unsupported_growth(none, years=BARRIER_YEARS, replicates=replicates, seed=seed)
-    return sustained, find_barrier(growth, BARRIER_SHARES, tol=0.002)
-
-
-def structure_under_posterior(none: Scenario, more: Scenario, draws: pd.DataFrame, replicates: int,
-                              seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Self-sustaining and the barrier for each drawn particle (particle ``i`` on seeds of root
-    ``seed + i``): one row per particle, and every particle's growth curve."""
-    rows, curves = [], []
-    for i, row in enumerate(draws.to_dict("records")):
-        s, b = structure(with_overrides(none, row, "posterior particle"),
-                         with_overrides(more, row, "posterior particle"), replicates, seed + i)
-        rows.append(dict(particle=i, gap_at_drain=s.gap_at_drain, gap_at_end=s.gap_at_end, ratio=s.ratio,
-                         sustaining=s.sustaining, adoptions=s.adoptions, exits=s.exits,
-                         barrier=b.share if b.found else np.nan, regime=b.regime, crossings=b.crossings))
-        curves.append(b.curve.assign(particle=i))
-    return pd.DataFrame(rows), pd.concat(curves, ignore_index=True)
+    return sustained, find_barrier(growth, BARRIER_SHARES, tol=BARRIER_TOLERANCE)
 
 
 def little_under_posterior(table: pd.DataFrame, run) -> pd.DataFrame:
-    """Per policy of :func:`posterior_draws`: the rise in the share running a mutual from 2012 to
+    """Per policy of the posterior draws: the rise in the share running a mutual from 2012 to
     the critical-mass year (median and 10-90% of draws), and P(little happens: a rise below
-    :data:`sim.discovery.LITTLE` of the threshold), pooled and over particles."""
+    :data:`sim.claim.LITTLE` of the threshold), pooled and over particles."""
     wide = table[table["year"].isin((2012, run.critical_mass_year))].pivot_table(
         index=["policy", "particle", "replicate"], columns="year", values="share_with_mutual", observed=True)
     rise = wide[run.critical_mass_year] - wide[2012]
-    little = rise < discovery.LITTLE * run.critical_mass_threshold
+    little = claim.little(rise, run.critical_mass_threshold)
     rows = []
     for label, g in rise.groupby(level="policy", observed=True):
         lt = little.loc[label]
@@ -225,30 +197,139 @@ def little_under_posterior(table: pd.DataFrame, run) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run_verdict(scenarios: dict[str, Scenario], folder: Path, *, replicates: int, seed: int,
-                lhs_points: int, lhs_replicates: int, sobol_points: int, workers: int = 1,
-                progress: bool = False, posterior: pd.DataFrame | None = None,
-                posterior_particles: int = 100, posterior_replicates: int = 4,
-                structure_particles: int = 40, structure_replicates: int = 10,
-                record_check: pd.DataFrame | None = None, say=lambda text: None) -> dict:
-    """Compute every number of the verdict and write ``verdict.md``, its tables and figures.
+NONE, MORE, HISTORICAL, BASELINE = "none", "more", "historical", "baseline"
+POLICIES = {
+    NONE: "no additional support (in force in December 2012)",
+    MORE: "more and better support (December 2012 + joined-up)",
+    HISTORICAL: "what was actually added later (historical)",
+}
+"""The policies the claim speaks of, by key, with the labels the tables and the report use."""
+BASELINE_LABEL = "no support at all (baseline)"
+
+SCENARIO_FILES = ("baseline", "december_2012", "historical", "joined_up")
+"""The shipped scenario files the verdict compares; beside them, each instrument's own file
+(``<instrument>.toml``) where there is one."""
+
+BARRIER_TOLERANCE = 0.002
+"""How closely the barrier's share is located (share of authorities)."""
+
+
+def scenario_files(folder: Path) -> dict[str, Path]:
+    """The scenario files of ``folder`` the verdict needs, by name: :data:`SCENARIO_FILES` and
+    each instrument's own file where there is one."""
+    folder = Path(folder)
+    names = [*SCENARIO_FILES, *(n for n in INSTRUMENTS if (folder / f"{n}.toml").is_file())]
+    return {n: folder / f"{n}.toml" for n in names}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One part of the claim answered (:mod:`sim.claim`): yes or no, from ``probability``."""
+
+    part: str
+    question: str
+    answer: bool
+    probability: float
+    interval: str  # its uncertainty, in words
+    sentence: str  # the evidence, in words
+    changes: str  # what would change it (PRIM over the prior), in words
+    view: str  # under the calibrated posterior, or at the default parameters
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """The verdict's numbers under the calibrated posterior; tables keyed by ``policy`` (the
+    labels of :data:`POLICIES`)."""
+
+    calibrated: pd.DataFrame  # P(critical mass by the year), per policy (:func:`under_posterior`)
+    parts: dict[str, pd.DataFrame]  # levels, p_threshold, time (:func:`claim_parts`)
+    little: pd.DataFrame  # :func:`little_under_posterior`
+    structure: pd.DataFrame  # self-sustaining and the barrier per particle
+    curves: pd.DataFrame  # every particle's growth curve
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Every number of the verdict on the Committee's claim, computed by :func:`verdict`;
+    written by :func:`write_verdict`. Policies' rows are keyed by their labels
+    (``defaults.loc[POLICIES[NONE]]``), answers by part (``answers["slow_without"]``)."""
+
+    run: object  # the scenarios' [run] table: threshold, year, horizon
+    sizes: dict[str, int]  # replicates, lhs_replicates, structure_replicates, sobol_points
+    defaults: pd.DataFrame  # at the default parameters, one row per policy (index: policy)
+    early: pd.Series  # local-authority spin-outs by 2014 under historical, per replicate
+    sustained: Sustained  # at the defaults
+    barrier: Barrier  # at the defaults
+    lhs: pd.DataFrame  # the prior's hypercube with outcomes and parts (discovery)
+    params: dict  # the uncertain parameters
+    boxes: dict  # (part, target) -> PRIM Box or None
+    sobol: pd.DataFrame
+    posterior: Posterior | None
+    record_check: pd.DataFrame | None  # the calibration's record_check.csv
+    answers: dict[str, Answer]
+
+    @property
+    def view(self) -> str:
+        return next(iter(self.answers.values())).view
+
+    @property
+    def holds(self) -> bool:
+        """Does the claim hold (:func:`sim.claim.holds`)?"""
+        return bool(claim.holds({k: a.answer for k, a in self.answers.items()}))
+
+
+@dataclass(frozen=True)
+class _Policy:
+    """Posterior draws of one policy for one particle (an evaluator's task function)."""
+
+    scenario: Scenario
+    replicates: int
+
+    def __call__(self, task: tuple[int, dict, int]) -> pd.DataFrame:
+        i, row, seed = task
+        frame = simulate(with_overrides(self.scenario, row, "posterior particle"), replicates=self.replicates,
+                         seed=seed, engine="ensemble")
+        return frame[["replicate", "year", "share_with_mutual"]].assign(particle=i)
+
+
+@dataclass(frozen=True)
+class _Structure:
+    """Self-sustaining and the barrier for one particle (an evaluator's task function)."""
+
+    none: Scenario
+    more: Scenario
+    replicates: int
+
+    def __call__(self, task: tuple[int, dict, int]):
+        i, row, seed = task
+        return structure(with_overrides(self.none, row, "posterior particle"),
+                         with_overrides(self.more, row, "posterior particle"), self.replicates, seed)
+
+
+def verdict(scenarios: dict[str, Scenario], *, replicates: int, seed: int, lhs_points: int,
+            lhs_replicates: int, sobol_points: int, evaluator: Evaluator | None = None,
+            progress: bool = False, posterior: pd.DataFrame | None = None, posterior_particles: int = 100,
+            posterior_replicates: int = 4, structure_particles: int = 40, structure_replicates: int = 10,
+            record_check: pd.DataFrame | None = None, say=lambda text: None) -> Verdict:
+    """Compute every number of the verdict. ``scenarios``: by name, those of
+    :func:`scenario_files`.
 
     With a calibrated ``posterior`` (see :mod:`sim.calibrate`) each part of the claim is scored
     under it; without one, at the defaults and over the prior only. ``record_check`` (the
-    calibration's ``record_check.csv``) lets the report say how well the model fits the record."""
+    calibration's ``record_check.csv``) lets the report say how well the model fits the record.
+    ``evaluator`` (this process by default) runs the particles and the prior's designs; the
+    numbers do not depend on it."""
     from .calibrate import draw_particles
-    from .simulate import simulate
 
+    evaluator = evaluator or Evaluator()
     none = scenarios["december_2012"]
     more = combine(none, scenarios["joined_up"], "december_2012_joined_up")
     run = none.run
     cm, theta = run.critical_mass_year, run.critical_mass_threshold
-    policies = {"no additional support (in force in December 2012)": none,
-                "more and better support (December 2012 + joined-up)": more,
-                "what was actually added later (historical)": scenarios["historical"]}
+    policies = {POLICIES[NONE]: none, POLICIES[MORE]: more, POLICIES[HISTORICAL]: scenarios["historical"]}
 
     # 1. at the defaults: every policy on the same replicates
-    at_defaults = {"no support at all (baseline)": scenarios["baseline"], **policies}
+    at_defaults = {BASELINE_LABEL: scenarios["baseline"], **policies}
     for inst, instrument in none.support.instruments().items():  # each one not yet in force
         if inst in scenarios and not instrument.funded():
             at_defaults[f"December 2012 + {instrument.title.lower()} alone"] = combine(
@@ -268,65 +349,105 @@ def run_verdict(scenarios: dict[str, Scenario], folder: Path, *, replicates: int
         rows.append(dict(policy=label, reached=k, replicates=len(r), probability=k / len(r),
                          low=float(low), high=float(high), share_median=share.median(),
                          share_p10=share.quantile(0.1), share_p90=share.quantile(0.9),
-                         rise_median=float(np.median(rise)),
-                         p_little=float(np.mean(rise < discovery.LITTLE * theta))))
-    defaults = pd.DataFrame(rows)
-    defaults.to_csv(folder / "defaults.csv", index=False)
+                         rise_median=float(np.median(rise)), p_little=float(np.mean(claim.little(rise, theta)))))
+    defaults = pd.DataFrame(rows).set_index("policy")
     sustained, barrier = structure(none, more, replicates, seed)
-    barrier.curve.to_csv(folder / "barrier_defaults.csv", index=False)
 
     # 2. under the calibrated posterior
-    calibrated = parts = little = struct = curves = None
+    calibrated = None
     if posterior is not None:
         say(f"under the posterior: {posterior_particles} particles x {posterior_replicates} replicates of 3 "
             f"policies; self-sustaining and the barrier for {structure_particles} particles")
-        table = posterior_draws(policies, posterior, posterior_particles, posterior_replicates, seed)
-        calibrated = under_posterior(table, run)
-        calibrated.to_csv(folder / "posterior.csv", index=False)
-        parts = claim_parts(table, run)
-        for name, frame in parts.items():
-            frame.to_csv(folder / f"posterior_{name}.csv", index=False)
-        little = little_under_posterior(table, run)
-        little.to_csv(folder / "posterior_little.csv", index=False)
-        struct, curves = structure_under_posterior(none, more, draw_particles(posterior, structure_particles, seed + 1),
-                                                   structure_replicates, seed)
-        struct.to_csv(folder / "posterior_structure.csv", index=False)
-        fig = plot_threshold_by_year(parts["p_threshold"], theta)
-        fig.savefig(folder / "posterior_threshold_by_year.png", dpi=110)
-        plt.close(fig)
+        draws = draw_particles(posterior, posterior_particles, seed).to_dict("records")
+        frames = []
+        for label, s in policies.items():
+            tasks = [(i, row, seed + i) for i, row in enumerate(draws)]
+            got = evaluator.map(_Policy(s, posterior_replicates), tasks, f"{label}: particles" if progress else None)
+            frames += [f.assign(policy=label) for f in got]
+        table = pd.concat(frames, ignore_index=True)
+        table["policy"] = pd.Categorical(table["policy"], categories=list(policies))
+        table = table[["policy", "particle", "replicate", "year", "share_with_mutual"]]
+        few = draw_particles(posterior, structure_particles, seed + 1).to_dict("records")
+        found = evaluator.map(_Structure(none, more, structure_replicates),
+                              [(i, row, seed + i) for i, row in enumerate(few)],
+                              "self-sustaining and barrier: particles" if progress else None)
+        struct, curves = _structure_table(found)
+        calibrated = Posterior(under_posterior(table, run), claim_parts(table, run),
+                               little_under_posterior(table, run), struct, curves)
 
     # 3. over the prior: where each part holds (PRIM) and what decides the outcomes (Sobol)
     say(f"over the prior: {lhs_points} hypercube points for PRIM, then a Sobol sample")
     params = discovery.uncertain_parameters()
     design = latin_hypercube({k: (u.low, u.high) for k, u in params.items()}, lhs_points, seed)
-    lhs = discovery.evaluate_design(none, more, design, lhs_replicates, seed, workers=workers, progress=progress)
-    lhs.to_csv(folder / "lhs.csv", index_label="design_row")
+    lhs = discovery.evaluate_design(none, more, design, lhs_replicates, seed, evaluator, progress)
     boxes = {(part, target): discovery.prim_box(design, lhs[part].to_numpy(), part, target)
              for part in discovery.PARTS for target in (True, False)}
+    sobol_design = discovery.sobol_design(params, sobol_points, seed)
+    sobol_table = discovery.evaluate_design(none, more, sobol_design, lhs_replicates, seed, evaluator, progress)
+    sobol = discovery.sobol_indices(params, sobol_table, seed)
+
+    sizes = dict(replicates=replicates, lhs_replicates=lhs_replicates, structure_replicates=structure_replicates,
+                 sobol_points=len(sobol_design))
+    parts = dict(run=run, sizes=sizes, defaults=defaults, early=early, sustained=sustained, barrier=barrier,
+                 lhs=lhs, params=params, boxes=boxes, sobol=sobol, posterior=calibrated, record_check=record_check)
+    return Verdict(**parts, answers=answers(**parts))
+
+
+def _structure_table(found: list) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per particle of :func:`structure`'s results, and every particle's growth curve."""
+    rows, curves = [], []
+    for i, (s, b) in enumerate(found):
+        rows.append(dict(particle=i, gap_at_drain=s.gap_at_drain, gap_at_end=s.gap_at_end, ratio=s.ratio,
+                         sustaining=s.sustaining, adoptions=s.adoptions, exits=s.exits,
+                         barrier=b.share if b.found else np.nan, regime=b.regime, crossings=b.crossings))
+        curves.append(b.curve.assign(particle=i))
+    return pd.DataFrame(rows), pd.concat(curves, ignore_index=True)
+
+
+def write_verdict(v: Verdict, folder: Path) -> None:
+    """``verdict.md``, its tables and its figures, into ``folder``."""
+    folder = Path(folder)
+    v.defaults.reset_index().to_csv(folder / "defaults.csv", index=False)
+    v.barrier.curve.to_csv(folder / "barrier_defaults.csv", index=False)
+    if v.posterior is not None:
+        v.posterior.calibrated.to_csv(folder / "posterior.csv", index=False)
+        for name, frame in v.posterior.parts.items():
+            frame.to_csv(folder / f"posterior_{name}.csv", index=False)
+        v.posterior.little.to_csv(folder / "posterior_little.csv", index=False)
+        v.posterior.structure.to_csv(folder / "posterior_structure.csv", index=False)
+        save(plot_threshold_by_year(v.posterior.parts["p_threshold"], v.run.critical_mass_threshold),
+             folder / "posterior_threshold_by_year.png", dpi=110)
+    v.lhs.to_csv(folder / "lhs.csv", index_label="design_row")
     box_rows = [dict(part=b.part, box_is_where_it=("holds" if b.holds else "fails"), share_holds=b.share,
                      coverage=b.coverage, density=b.density, mass=b.mass, **r)
-                for b in boxes.values() if b is not None for r in b.limits.to_dict("records")]
+                for b in v.boxes.values() if b is not None for r in b.limits.to_dict("records")]
     pd.DataFrame(box_rows).to_csv(folder / "prim_boxes.csv", index=False)
-    sobol_design = discovery.sobol_design(params, sobol_points, seed)
-    sobol_table = discovery.evaluate_design(none, more, sobol_design, lhs_replicates, seed, workers=workers,
-                                            progress=progress)
-    sobol = discovery.sobol_indices(params, sobol_table, seed)
-    sobol.to_csv(folder / "sobol.csv", index=False)
+    v.sobol.to_csv(folder / "sobol.csv", index=False)
+    save(plot_defaults(v.defaults.reset_index(), v.run.critical_mass_threshold, v.run.critical_mass_year,
+                       v.sizes["replicates"]), folder / "defaults.png", dpi=120)
+    struct = v.posterior.structure if v.posterior is not None else None
+    curves = v.posterior.curves if v.posterior is not None else None
+    save(plot_structure(v.barrier, curves, v.sustained, struct), folder / "structure.png", dpi=110)
+    save(plot_sobol(v.sobol), folder / "sobol.png", dpi=110)
+    (folder / "verdict.md").write_text(report(v), encoding="utf-8")
 
-    # 4. figures
-    plot_defaults(defaults, theta, cm, replicates).savefig(folder / "defaults.png", dpi=120)
-    plot_structure(barrier, curves, sustained, struct).savefig(folder / "structure.png", dpi=110)
-    plot_sobol(sobol).savefig(folder / "sobol.png", dpi=110)
-    plt.close("all")
 
-    numbers = dict(run=run, defaults=defaults, early=early, replicates=replicates, sustained=sustained,
-                   barrier=barrier, calibrated=calibrated, parts=parts, little=little, struct=struct,
-                   lhs=lhs, lhs_replicates=lhs_replicates, boxes=boxes, sobol=sobol, params=params,
-                   sobol_points=len(sobol_design), record_check=record_check,
-                   structure_replicates=structure_replicates)
-    numbers["answers"] = answers(numbers)
-    (folder / "verdict.md").write_text(report(numbers), encoding="utf-8")
-    return numbers
+def save(fig, path: Path, dpi: int) -> None:
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+
+
+README_START, README_END = "<!-- verdict:start -->", "<!-- verdict:end -->"
+
+
+def update_readme(readme: Path, v: Verdict) -> None:
+    """Put the verdict's summary between the README's verdict markers (if it has them)."""
+    text = readme.read_text(encoding="utf-8")
+    if README_START not in text or README_END not in text:
+        return
+    head, rest = text.split(README_START, 1)
+    tail = rest.split(README_END, 1)[1]
+    readme.write_text(f"{head}{README_START}\n{summary(v)}\n{README_END}{tail}", encoding="utf-8")
 
 
 # --- figures --------------------------------------------------------------------------------
@@ -405,25 +526,35 @@ def _box_words(box, answer: bool) -> str:
     where = "; ".join(f"`{r.parameter}` {r.low:.3g}-{r.high:.3g}" for r in box.limits.itertuples()) or "anywhere"
     share = box.share if box.holds else 1 - box.share
     if box.dims_for_density is None:
-        extra = "no box PRIM found reaches a density of 80%"
+        extra = f"no box PRIM found reaches a density of {discovery.MIN_DENSITY:.0%}"
     elif box.dims_for_density == 0:
-        extra = "over 80% of all the prior's points answer so"
+        extra = f"over {discovery.MIN_DENSITY:.0%} of all the prior's points answer so"
     else:
-        extra = f"a box of density 80% needs {box.dims_for_density} parameters"
+        extra = f"a box of density {discovery.MIN_DENSITY:.0%} needs {box.dims_for_density} parameters"
     return (f"the answer is {'yes' if box.holds else 'no'} at {share:.0%} of the prior's points, most often "
             f"where {where}: {box.coverage:.0%} of those points lie there, and {box.density:.0%} of the points "
             f"there answer {'yes' if box.holds else 'no'} ({extra})")
 
 
-def answers(n: dict) -> list[dict]:
-    """Each part of the claim: its question, the answer, its probability with intervals, and what
-    would change it. Under the posterior where there is one, else at the defaults."""
-    run, boxes = n["run"], n["boxes"]
+QUESTIONS = {
+    "little_without": "Without additional support, does little happen?",
+    "slow_without": "Without it, is critical mass ({theta:.0%}) unlikely by {cm}?",
+    "built_with": "With more and better support, is it likely by {cm}?",
+    "self_sustaining": "Once more support ends, does what it built last?",
+    "barrier": "Is there a critical-mass barrier (a 'chicken and egg')?",
+}
+
+
+def answers(*, run, boxes: dict, defaults: pd.DataFrame, posterior: Posterior | None, sustained: Sustained,
+            barrier: Barrier, **_) -> dict[str, Answer]:
+    """Each part of the claim (:data:`sim.claim.PARTS`): its question, the answer
+    (:func:`sim.claim.answer`), its probability with intervals, and what would change it. Under
+    the posterior where there is one, else at the defaults."""
     cm, theta = run.critical_mass_year, run.critical_mass_threshold
-    out = []
-    if n["calibrated"] is not None:
-        c, lt, t = n["calibrated"], n["little"], n["parts"]["time"]
-        pn, pm, ln, tm = c.iloc[0], c.iloc[1], lt.iloc[0], t.iloc[1]
+    if posterior is not None:
+        c, lt = posterior.calibrated.set_index("policy"), posterior.little.set_index("policy")
+        pn, pm, ln = c.loc[POLICIES[NONE]], c.loc[POLICIES[MORE]], lt.loc[POLICIES[NONE]]
+        tm = posterior.parts["time"].set_index("policy").loc[POLICIES[MORE]]
         spread = lambda r: (f"95% CI {r['low']:.2f}-{r['high']:.2f}; "  # noqa: E731
                             f"10-90% of particles {r['particle_p10']:.2f}-{r['particle_p90']:.2f}")
         view = "under the calibrated posterior"
@@ -433,7 +564,7 @@ def answers(n: dict) -> list[dict]:
         slow, built = (pn["probability"], spread(pn)), (pm["probability"], spread(pm))
         gained = (f"more support brings it forward by {tm['years_gained_median']:.0f} year(s) (median; 10-90% "
                   f"{tm['years_gained_p10']:.0f}-{tm['years_gained_p90']:.0f})")
-        st = n["struct"]
+        st = posterior.structure
         k, m = int(st["sustaining"].sum()), len(st)
         lo, hi = wilson_interval(k, m)
         sustain = (k / m, f"95% CI {float(lo):.2f}-{float(hi):.2f} over {m} particles",
@@ -443,50 +574,40 @@ def answers(n: dict) -> list[dict]:
         where = (f"found in {kb} particles, at {st['barrier'].median():.1%} of authorities (median; 10-90% "
                  f"{st['barrier'].quantile(0.1):.1%}-{st['barrier'].quantile(0.9):.1%}); " if kb else "")
         regimes = st["regime"].value_counts()
-        barrier = (kb / m, f"95% CI {float(lo):.2f}-{float(hi):.2f} over {m} particles",
-                   f"{where}uptake grows from any start in {regimes.get('grows', 0)} particles and declines "
-                   f"from every start in {regimes.get('declines', 0)}")
+        found = (kb / m, f"95% CI {float(lo):.2f}-{float(hi):.2f} over {m} particles",
+                 f"{where}uptake grows from any start in {regimes.get('grows', 0)} particles and declines "
+                 f"from every start in {regimes.get('declines', 0)}")
     else:
-        d = n["defaults"].set_index("policy")
-        pn, pm = d.iloc[1], d.iloc[2]
+        pn, pm = defaults.loc[POLICIES[NONE]], defaults.loc[POLICIES[MORE]]
         view = "at the default parameters"
         spread = lambda r: f"95% CI {r['low']:.2f}-{r['high']:.2f}"  # noqa: E731
         little = (pn["p_little"], f"{int(pn['replicates'])} replicates", f"the share running a mutual "
                   f"rises by {100 * pn['rise_median']:.1f} percentage points (median) from 2012 to {cm}")
         slow, built = (pn["probability"], spread(pn)), (pm["probability"], spread(pm))
         gained = "years gained are reported under the posterior"
-        s = n["sustained"]
-        sustain = (float(s.sustaining), f"{s.replicates} replicates", str(s))
-        b = n["barrier"]
-        barrier = (float(b.found), "one parameter set", f"regime: {b.regime}")
-    out.append(dict(part="little_without", question="Without additional support, does little happen?",
-                    answer=little[0] >= 0.5, probability=little[0], interval=little[1],
-                    sentence=f"{little[2]}; the chance that it rises by less than "
-                             f"{100 * discovery.LITTLE * theta:.0f} percentage points is {little[0]:.2f} ({little[1]})",
-                    changes=_box_words(boxes["little_without", little[0] < 0.5], little[0] >= 0.5)))
-    out.append(dict(part="slow_without", question=f"Without it, is critical mass ({theta:.0%}) unlikely by {cm}?",
-                    answer=slow[0] < 0.5, probability=slow[0], interval=slow[1],
-                    sentence=f"P({theta:.0%} by {cm}) is {slow[0]:.2f} ({slow[1]})",
-                    changes=_box_words(boxes["slow_without", slow[0] >= 0.5], slow[0] < 0.5)))
-    out.append(dict(part="built_with", question=f"With more and better support, is it likely by {cm}?",
-                    answer=built[0] >= 0.5, probability=built[0], interval=built[1],
-                    sentence=f"P({theta:.0%} by {cm}) is {built[0]:.2f} ({built[1]}); {gained}",
-                    changes=_box_words(boxes["built_with", built[0] < 0.5], built[0] >= 0.5)))
-    out.append(dict(part="self_sustaining", question="Once more support ends, does what it built last?",
-                    answer=sustain[0] >= 0.5, probability=sustain[0], interval=sustain[1],
-                    sentence=f"P(self-sustaining) is {sustain[0]:.2f} ({sustain[1]}): {sustain[2]}",
-                    changes="not searched over the prior"))
-    out.append(dict(part="barrier", question="Is there a critical-mass barrier (a 'chicken and egg')?",
-                    answer=barrier[0] >= 0.5, probability=barrier[0], interval=barrier[1],
-                    sentence=f"P(barrier) is {barrier[0]:.2f} ({barrier[1]}): {barrier[2]}",
-                    changes="not searched over the prior"))
-    for a in out:
-        a["view"] = view
+        sustain = (float(sustained.sustaining), f"{sustained.replicates} replicates", str(sustained))
+        found = (float(barrier.found), "one parameter set", f"regime: {barrier.regime}")
+    sentences = {
+        "little_without": (little, f"{little[2]}; the chance that it rises by less than "
+                                   f"{100 * claim.LITTLE * theta:.0f} percentage points is {little[0]:.2f} "
+                                   f"({little[1]})"),
+        "slow_without": (slow, f"P({theta:.0%} by {cm}) is {slow[0]:.2f} ({slow[1]})"),
+        "built_with": (built, f"P({theta:.0%} by {cm}) is {built[0]:.2f} ({built[1]}); {gained}"),
+        "self_sustaining": (sustain, f"P(self-sustaining) is {sustain[0]:.2f} ({sustain[1]}): {sustain[2]}"),
+        "barrier": (found, f"P(barrier) is {found[0]:.2f} ({found[1]}): {found[2]}"),
+    }
+    out = {}
+    for part, ((probability, interval, *_), sentence) in sentences.items():
+        yes = bool(claim.answer(part, probability))
+        changes = (_box_words(boxes[part, not yes], yes) if part in claim.CLAIM
+                   else "not searched over the prior")
+        out[part] = Answer(part, QUESTIONS[part].format(theta=theta, cm=cm), yes, float(probability), interval,
+                           sentence, changes, view)
     return out
 
 
-def _fit_section(n: dict) -> list[str]:
-    check = n.get("record_check")
+def _fit_section(v: Verdict) -> list[str]:
+    check = v.record_check
     if check is None:
         return ["The verdict was run without a calibrated posterior, so it rests on the default parameters, "
                 "which do not reproduce the record (see Limitations).", ""]
@@ -504,11 +625,10 @@ def _fit_section(n: dict) -> list[str]:
     return lines
 
 
-def _parts_tables(n: dict) -> list[str]:
-    parts = n.get("parts")
-    if parts is None:
+def _parts_tables(v: Verdict) -> list[str]:
+    if v.posterior is None:
         return []
-    run = n["run"]
+    parts, run = v.posterior.parts, v.run
     theta = run.critical_mass_threshold
     levels, time, grid = parts["levels"], parts["time"], parts["p_threshold"]
     lines = ["## The evidence under the calibrated posterior", "",
@@ -539,13 +659,40 @@ def _parts_tables(n: dict) -> list[str]:
     return lines
 
 
-def report(n: dict) -> str:
-    run = n["run"]
+def _record_words(check: pd.DataFrame | None) -> tuple[str, str]:
+    """(the record's size, the local-authority figure for 2014) in words, from the calibration's
+    record check."""
+    if check is None:
+        return "a short record", "the record"
+    bounds = int((check["error"] == "upper_bound").sum())
+    size = f"a short record ({len(check)} figures, {bounds} of them bounds)"
+    local = check[(check["counts"] == "local_authority") & (check["error"] != "upper_bound")]
+    return size, (f"about {local['value'].iloc[0]:g} reported" if len(local) else "the record")
+
+
+def summary(v: Verdict) -> str:
+    """The verdict's summary section (Markdown): each answer, and whether the claim holds."""
+    run = v.run
     cm, theta = run.critical_mass_year, run.critical_mass_threshold
-    ans = n["answers"]
-    core = {a["part"]: a for a in ans}
-    holds = core["little_without"]["answer"] and core["slow_without"]["answer"] and core["built_with"]["answer"]
-    s, b = n["sustained"], n["barrier"]
+    d = v.defaults
+    lines = [f"Answered {v.view}:", ""]
+    lines += [f"- **{a.question}** {'Yes' if a.answer else 'No'}: {a.sentence}." for a in v.answers.values()]
+    parts = "; ".join(claim.PARTS[p] for p in claim.CLAIM)
+    lines += ["", f"Taken together, the claim **{'holds' if v.holds else 'does not hold'}** {v.view}: "
+              + (f"{parts}." if v.holds else f"at least one of its parts ({parts}) is answered no above."), "",
+              f"At the default parameters, which do not reproduce the record, P({theta:.0%} by {cm}) is "
+              f"{d.loc[POLICIES[NONE], 'probability']:.2f} without additional support and "
+              f"{d.loc[POLICIES[MORE], 'probability']:.2f} with more and better support (`verdict.md`, *At the "
+              "default parameters*)."]
+    return "\n".join(lines)
+
+
+def report(v: Verdict) -> str:
+    """verdict.md."""
+    run = v.run
+    cm, theta = run.critical_mass_year, run.critical_mass_threshold
+    s, b = v.sustained, v.barrier
+    size, local = _record_words(v.record_check)
     lines = [
         "# Is the Committee right? Mutuals, critical mass and support",
         "",
@@ -554,7 +701,7 @@ def report(n: dict) -> str:
         "",
         "## The question",
         "",
-        "The Public Administration Select Committee (HC 112, December 2012, para 94): \"The necessary "
+        "The Communities and Local Government Committee (HC 112, December 2012, para 94): \"The necessary "
         "critical mass will be slow to build up without more and better support ... Without additional "
         "assistance it seems likely little will happen.\"",
         "",
@@ -566,34 +713,25 @@ def report(n: dict) -> str:
         "programme, 2018-20; `historical`) is shown beside it, never in its place.",
         "- *More and better support*: the same plus the Committee's joined-up strategy (evidence, tested "
         "models, barrier removal, grants and advice, 2013-2020; `joined_up.toml`).",
-        f"- *Little happens*: the share running a mutual rises by less than {100 * discovery.LITTLE * theta:.0f} "
+        f"- *Little happens*: the share running a mutual rises by less than {100 * claim.LITTLE * theta:.0f} "
         f"percentage points from 2012 to {cm}.",
         "",
         "## Summary",
         "",
-        f"Answered {ans[0]['view']}:",
+        summary(v),
         "",
     ]
-    for a in ans:
-        lines.append(f"- **{a['question']}** {'Yes' if a['answer'] else 'No'}: {a['sentence']}.")
-    d = n["defaults"]
-    lines += ["", f"Taken together, the claim **{'holds' if holds else 'does not hold'}** {ans[0]['view']}: "
-              + ("little happens without additional support, critical mass is unlikely without it and likely "
-                 "with it." if holds else "at least one of its parts (little happens without; unlikely without; "
-                 "likely with) is answered no above."), "",
-              f"At the default parameters, which do not reproduce the record, P({theta:.0%} by {cm}) is "
-              f"{d['probability'].iloc[1]:.2f} without additional support and {d['probability'].iloc[2]:.2f} with "
-              "more and better support (`verdict.md`, *At the default parameters*).", ""]
     lines += ["## What would change each answer", "",
-              f"PRIM (EMA Workbench) over {len(n['lhs'])} Latin hypercube points of the prior ({len(n['params'])} "
-              f"uncertain parameters, {n['lhs_replicates']} replicates per point and policy; cuts at their actual "
-              "trajectory): for each part, the box of at most four parameters where the other answer is densest. "
+              f"PRIM (EMA Workbench) over {len(v.lhs)} Latin hypercube points of the prior ({len(v.params)} "
+              f"uncertain parameters, {v.sizes['lhs_replicates']} replicates per point and policy; cuts at their "
+              f"actual trajectory): for each part, the box of at most {discovery.MAX_DIMS} parameters where the other "
+              "answer is densest. "
               "Table: `prim_boxes.csv` (both answers' boxes); every point: `lhs.csv`.", ""]
-    for a in ans[:3]:
-        lines.append(f"- *{a['question']}* {a['changes']}.")
+    for part in claim.CLAIM:
+        lines.append(f"- *{v.answers[part].question}* {v.answers[part].changes}.")
     lines.append("")
-    lines += ["## How well the model fits the record", "", *_fit_section(n)]
-    lines += _parts_tables(n)
+    lines += ["## How well the model fits the record", "", *_fit_section(v)]
+    lines += _parts_tables(v)
     lines += ["## Does it last, and is there a barrier?", "",
               f"*Self-sustaining*: more support is withdrawn when it ends ({s.withdraw}); once its pipeline has "
               f"drained ({s.drained_year}), are the extra live mutuals it left over a world that never had support "
@@ -605,12 +743,12 @@ def report(n: dict) -> str:
                             else "uptake declines from every start") + ")."),
               "", "![structure](structure.png)", ""]
     lines += ["## What decides the outcomes", "",
-              f"Sobol indices (SALib; {n['sobol_points']} points of a Saltelli sample, "
-              f"{n['lhs_replicates']} replicates each): the share of each outcome's variance due to a parameter "
+              f"Sobol indices (SALib; {v.sizes['sobol_points']} points of a Saltelli sample, "
+              f"{v.sizes['lhs_replicates']} replicates each): the share of each outcome's variance due to a parameter "
               "alone (first order) and with all its interactions (total order), with 95% intervals. Replicate "
               "noise inflates the total order. Table: `sobol.csv`.", "",
               "| parameter | ST, P without (95%) | ST, P with | ST, years gained |", "|---|---|---|---|"]
-    sob = n["sobol"].copy()
+    sob = v.sobol.copy()
     sob["rank"] = sob[[c for c in sob.columns if c.startswith("ST_") and "conf" not in c]].max(axis=1)
     for r in sob.nlargest(8, "rank").to_dict("records"):
         cells = [f"{r[f'ST_{k}']:.2f} ± {r[f'ST_conf_{k}']:.2f}" if np.isfinite(r[f"ST_{k}"]) else "-"
@@ -620,23 +758,23 @@ def report(n: dict) -> str:
               "## At the default parameters", "",
               f"| policy | P(critical mass by {cm}) | 95% CI | share running a mutual in {cm}, median (10-90%) |",
               "|---|---|---|---|"]
-    for _, r in n["defaults"].iterrows():
-        lines.append(f"| {r['policy']} | {r['probability']:.2f} | {r['low']:.2f}-{r['high']:.2f} | "
+    for policy, r in v.defaults.iterrows():
+        lines.append(f"| {policy} | {r['probability']:.2f} | {r['low']:.2f}-{r['high']:.2f} | "
                      f"{r['share_median']:.1%} ({r['share_p10']:.1%}-{r['share_p90']:.1%}) |")
     lines += ["", "![defaults](defaults.png)", "",
               "## Limitations", "",
               "- The model is a stylised reconstruction: authorities' attributes are drawn, not measured, and most "
               "behavioural parameters are assumptions with ranges (docs/ODD.md).",
-              f"- At the defaults it under-predicts early uptake ({n['early'].median():.0f} local-authority spin-outs "
-              f"by 2014 under `historical`, median; against about 50 reported); "
-              + ("the answers above are the calibrated ones." if n["calibrated"] is not None else
+              f"- At the defaults it under-predicts early uptake ({v.early.median():.0f} local-authority spin-outs "
+              f"by 2014 under `historical`, median; against {local}); "
+              + ("the answers above are the calibrated ones." if v.posterior is not None else
                  "no calibrated posterior was given, so the answers above rest on them."),
-              "- The calibration fits a short record (seven figures, six of them bounds); it narrows only a few "
+              f"- The calibration fits {size}; it narrows only a few "
               "parameters, and the rest keep their prior ranges (`calibration.md`).",
-              "- The definitions (the threshold, the year, 'little', the 0.5 cut-offs) are ours; the tables beside "
-              "this file allow others, and the heat map shows every threshold and year.",
-              f"- Self-sustaining and the barrier rest on {n['structure_replicates']} replicates per particle; the "
-              "barrier's location is interpolated on a grid where growth wavers near zero.",
+              f"- The definitions (the threshold, the year, 'little', the {claim.LIKELY:g} cut-offs) are ours; the "
+              "tables beside this file allow others, and the heat map shows every threshold and year.",
+              f"- Self-sustaining and the barrier rest on {v.sizes['structure_replicates']} replicates per particle; "
+              "the barrier's location is interpolated on a grid where growth wavers near zero.",
               "- Support instruments' effects are assumptions with ranges; nothing was fitted to the verdict.",
               ""]
     return "\n".join(lines)

@@ -10,6 +10,7 @@ from numpy.testing import assert_allclose
 import sim
 from sim import calibrate as cal
 from sim.cli import main
+from sim.evaluator import Evaluator
 from sim.record import Observation, Record, distance, load_record, model_values
 from sim.scenario import ScenarioError, Uncertainty, load_scenario, uncertainties
 
@@ -205,10 +206,10 @@ def test_calibration_runs_on_a_local_dask_cluster(tmp_path):
     hist = load_scenario(SCENARIOS / "historical.toml")
     record = load_record(RECORD)
     params = cal.calibrated_parameters(hist, record.last_date)
-    with cal.dask_client(dask_local=2) as client:
+    with Evaluator(dask_local=2) as evaluator:
         result = cal.run_abc({"h": hist}, record, tmp_path / "h.db", particles=30, generations=2,
-                             seed=4, params=params, steered=["behaviour.savings_rate"], client=client)
-        assert client.status == "running"
-    assert client.status == "closed"
+                             seed=4, params=params, steered=["behaviour.savings_rate"], evaluator=evaluator)
+        assert evaluator.client.status == "running"
+    assert evaluator.client.status == "closed"
     assert result.generations == 2 and len(result.posterior) == 30
     assert set(params) < set(result.posterior.columns)

@@ -1,6 +1,5 @@
 """Wilson intervals, critical mass both ways, the tipping point, the comparison and the verdict."""
 
-import re
 
 import numpy as np
 import pandas as pd
@@ -142,41 +141,68 @@ def test_comparison_uses_the_same_seeds_for_every_policy(tmp_path, capsys):
     assert table.loc[table["scenario"] == "joined_up", "cost_per_additional_authority"].item() > 0
 
 
-def _summary(text: str) -> str:
-    return text.split("## Summary", 1)[1].split("\n## ", 1)[0]
+def _verdict(**kw):
+    from sim import verdict as vd
+    from sim.scenario import load_scenario
+
+    scenarios = {name: load_scenario(path) for name, path in vd.scenario_files(SCENARIOS).items()}
+    return vd.verdict(scenarios, seed=2, **kw)
+
+
+def _answer_from(part: str, probability: float) -> bool:
+    """The claim's own words, written out here: a test of sim.claim.answer."""
+    return probability < 0.5 if part == "slow_without" else probability >= 0.5
 
 
 @pytest.mark.slow
-def test_the_verdict_numbers_match_its_tables(tmp_path, capsys):
-    from sim.cli import main
+def test_the_verdict_numbers_match_its_tables(tmp_path):
+    from sim import claim
     from sim.discovery import PARTS, parts, uncertain_parameters
+    from sim.verdict import MORE, NONE, POLICIES, write_verdict
 
-    out = tmp_path / "v"
-    assert main(["verdict", "--out", str(out), "--replicates", "40", "--lhs", "60", "--lhs-replicates", "4",
-                 "--sobol", "2", "--seed", "2"]) == 0
-    text = (out / "verdict.md").read_text()
-    summary = _summary(text)
-    defaults = pd.read_csv(out / "defaults.csv")
-    none, more = defaults.iloc[1], defaults.iloc[2]
-    assert "Answered at the default parameters" in summary
-    got = [float(x) for x in re.findall(r"P\(16% by 2020\) is ([\d.]+) \(95% CI ([\d.]+)-([\d.]+)\)", summary)[0]
-           + re.findall(r"P\(16% by 2020\) is ([\d.]+) \(95% CI ([\d.]+)-([\d.]+)\)", summary)[1]]
-    assert_allclose(got, [none["probability"], none["low"], none["high"], more["probability"], more["low"],
-                          more["high"]], atol=0.005)
-    little = float(re.search(r"points is ([\d.]+)", summary).group(1))
-    assert_allclose(little, none["p_little"], atol=0.005)
+    v = _verdict(replicates=40, lhs_points=60, lhs_replicates=4, sobol_points=2)
+    none, more = v.defaults.loc[POLICIES[NONE]], v.defaults.loc[POLICIES[MORE]]
+    assert v.view == "at the default parameters" and v.posterior is None
+    a = v.answers
+    assert list(a) == list(claim.PARTS)
+    assert (a["slow_without"].probability, a["built_with"].probability, a["little_without"].probability) == (
+        none["probability"], more["probability"], none["p_little"])
+    for part, answer in a.items():
+        assert answer.answer == _answer_from(part, answer.probability), part
+    assert a["slow_without"].interval == f"95% CI {none['low']:.2f}-{none['high']:.2f}"
     holds = (none["p_little"] >= 0.5) and (none["probability"] < 0.5) and (more["probability"] >= 0.5)
-    assert f"the claim **{'holds' if holds else 'does not hold'}**" in text
+    assert v.holds == holds
     # the prior's points: every uncertain parameter varied, the parts computed from the outcomes
-    lhs = pd.read_csv(out / "lhs.csv", index_col="design_row")
-    assert len(lhs) == 60 and set(uncertain_parameters()) <= set(lhs.columns)
-    pd.testing.assert_frame_equal(lhs[list(PARTS)], parts(lhs, 0.16))
+    assert len(v.lhs) == 60 and set(uncertain_parameters()) <= set(v.lhs.columns)
+    pd.testing.assert_frame_equal(v.lhs[list(PARTS)], parts(v.lhs))
+    assert list(v.sobol["parameter"]) == list(uncertain_parameters())
+    # written: the tables are the object's, the report says what the object says
+    out = tmp_path / "v"
+    out.mkdir()
+    write_verdict(v, out)
+    pd.testing.assert_frame_equal(pd.read_csv(out / "defaults.csv").set_index("policy"), v.defaults,
+                                  check_exact=False, rtol=1e-12)
     boxes = pd.read_csv(out / "prim_boxes.csv")
     assert set(boxes["part"]) <= set(PARTS) and boxes["density"].between(0, 1).all()
-    sobol = pd.read_csv(out / "sobol.csv")
-    assert list(sobol["parameter"]) == list(uncertain_parameters())
-    for name in ("defaults.png", "structure.png", "sobol.png", "manifest.json"):
+    text = (out / "verdict.md").read_text()
+    assert f"the claim **{'holds' if holds else 'does not hold'}**" in text
+    assert all(answer.sentence in text for answer in a.values())
+    for name in ("defaults.png", "structure.png", "sobol.png", "lhs.csv", "sobol.csv", "barrier_defaults.csv"):
         assert (out / name).exists(), name
+
+
+def test_discovery_and_the_verdict_answer_each_part_alike():
+    """One definition of each answer: a point whose outcomes are the verdict's probabilities gets
+    the verdict's answers from scenario discovery, on both sides of every cut-off."""
+    from sim import claim, discovery
+
+    for p_little, p_without, p_with in ((0.2, 0.7, 0.3), (0.5, 0.49, 0.5), (0.9, 0.1, 0.95), (0.49, 0.5, 0.51)):
+        point = pd.DataFrame({"p_little": [p_little], "p_without": [p_without], "p_with": [p_with]})
+        got = discovery.parts(point).iloc[0]
+        verdict = {"little_without": p_little, "slow_without": p_without, "built_with": p_with}
+        for part, probability in verdict.items():
+            assert got[part] == _answer_from(part, probability) == claim.answer(part, probability), part
+        assert got["holds"] == all(_answer_from(k, p) for k, p in verdict.items())
 
 
 def test_the_verdicts_uncertain_parameters_come_from_schema_metadata():
@@ -197,47 +223,69 @@ def test_the_verdicts_uncertain_parameters_come_from_schema_metadata():
 def test_the_verdict_under_a_posterior_reports_its_table(tmp_path):
     from sim.cli import main
     from sim.scenario import uncertainties
+    from sim.verdict import HISTORICAL, MORE, NONE, POLICIES, write_verdict
 
     # a toy posterior of two particles: the verdict draws from it by weight
     paths = [p for p in uncertainties(("behaviour.",)) if p in ("behaviour.review_rate", "behaviour.temperature")]
     posterior = pd.DataFrame({paths[0]: [0.05, 0.14], paths[1]: [0.5, 1.5], "weight": [0.5, 0.5]})
-    posterior.to_parquet(tmp_path / "posterior.parquet")
-    out = tmp_path / "v"
-    assert main(["verdict", "--out", str(out), "--replicates", "20", "--lhs", "30", "--lhs-replicates",
-                 "3", "--sobol", "2", "--seed", "2", "--posterior", str(tmp_path / "posterior.parquet"),
-                 "--posterior-particles", "6", "--posterior-replicates", "3", "--structure-particles", "3",
-                 "--structure-replicates", "4"]) == 0
-    table = pd.read_csv(out / "posterior.csv")
+    v = _verdict(replicates=20, lhs_points=30, lhs_replicates=3, sobol_points=2, posterior=posterior,
+                 posterior_particles=6, posterior_replicates=3, structure_particles=3, structure_replicates=4)
+    table = v.posterior.calibrated.set_index("policy")
+    assert list(table.index) == [POLICIES[k] for k in (NONE, MORE, HISTORICAL)]
     assert list(table["particles"]) == [6, 6, 6] and list(table["replicates"]) == [3, 3, 3]
-    assert "December 2012" in table.loc[0, "policy"] and "historical" in table.loc[2, "policy"]
-    text = (out / "verdict.md").read_text()
-    summary = _summary(text)
-    assert "Answered under the calibrated posterior" in summary
-    found = re.findall(r"P\(16% by 2020\) is ([\d.]+) \(95% CI ([\d.]+)-([\d.]+);", summary)
-    assert_allclose([float(g) for g in found[0] + found[1]],
-                    table.loc[[0, 1], ["probability", "low", "high"]].to_numpy(dtype=float).ravel(), atol=0.005)
-    little = pd.read_csv(out / "posterior_little.csv")
-    assert_allclose(float(re.search(r"points is ([\d.]+)", summary).group(1)), little.loc[0, "p_little"], atol=0.005)
-    structure = pd.read_csv(out / "posterior_structure.csv")
+    a = v.answers
+    assert v.view == "under the calibrated posterior"
+    for part, key in (("slow_without", NONE), ("built_with", MORE)):
+        r = table.loc[POLICIES[key]]
+        assert a[part].probability == r["probability"]
+        assert a[part].interval.startswith(f"95% CI {r['low']:.2f}-{r['high']:.2f};")
+    little = v.posterior.little.set_index("policy").loc[POLICIES[NONE]]
+    assert a["little_without"].probability == little["p_little"]
+    structure = v.posterior.structure
     assert len(structure) == 3 and set(structure["regime"]) <= {"barrier", "grows", "declines"}
-    assert_allclose(float(re.search(r"P\(self-sustaining\) is ([\d.]+)", summary).group(1)),
-                    structure["sustaining"].mean(), atol=0.005)
-    assert_allclose(float(re.search(r"P\(barrier\) is ([\d.]+)", summary).group(1)),
-                    (structure["regime"] == "barrier").mean(), atol=0.005)
+    assert_allclose(a["self_sustaining"].probability, structure["sustaining"].mean())
+    assert_allclose(a["barrier"].probability, (structure["regime"] == "barrier").mean())
+    for part, answer in a.items():
+        assert answer.answer == _answer_from(part, answer.probability), part
     # the claim's parts come from the same draws: P(16% by 2020) is the same number
-    grid = pd.read_csv(out / "posterior_p_threshold.csv")
+    grid = v.posterior.parts["p_threshold"]
     at = grid[np.isclose(grid["threshold"], 0.16) & (grid["year"] == 2020)].set_index("policy")
-    assert_allclose(at.loc[table["policy"], "probability"].to_numpy(), table["probability"].to_numpy())
+    assert_allclose(at.loc[table.index, "probability"].to_numpy(), table["probability"].to_numpy())
     # probabilities never fall with the year, nor rise with the threshold
     for _, g in grid.groupby("policy"):
         m = g.pivot(index="threshold", columns="year", values="probability").to_numpy()
         assert (np.diff(m, axis=1) >= 0).all() and (np.diff(m, axis=0) <= 0).all()
-    time = pd.read_csv(out / "posterior_time.csv")
+    time = v.posterior.parts["time"]
     assert time.loc[0, "years_gained_median"] == 0  # the first policy against itself
-    levels = pd.read_csv(out / "posterior_levels.csv")
-    assert set(levels["year"]) == {2012, 2015, 2020, 2025} and "under the calibrated posterior" in text
-    assert (out / "posterior_threshold_by_year.png").exists()
+    assert set(v.posterior.parts["levels"]["year"]) == {2012, 2015, 2020, 2025}
+    out = tmp_path / "v"
+    out.mkdir()
+    write_verdict(v, out)
+    for name in ("posterior.csv", "posterior_little.csv", "posterior_structure.csv", "posterior_p_threshold.csv",
+                 "posterior_time.csv", "posterior_levels.csv", "posterior_threshold_by_year.png"):
+        assert (out / name).exists(), name
     # a file that is not a posterior is refused before any work
     (tmp_path / "bad.parquet").write_text("not parquet")
     assert main(["verdict", "--out", str(tmp_path / "w"), "--posterior", str(tmp_path / "bad.parquet")]) == 2
     assert not (tmp_path / "w").exists()
+
+
+@pytest.mark.slow
+def test_the_verdict_command_writes_its_folder_and_the_readme(tmp_path, capsys):
+    from sim.cli import main
+    from sim.verdict import README_END, README_START
+
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n{README_START}\nstale summary\n{README_END}\nkept\n")
+    out = tmp_path / "v"
+    args = ["verdict", "--out", str(out), "--replicates", "20", "--lhs", "20", "--lhs-replicates", "2",
+            "--sobol", "2", "--seed", "2", "--readme", str(readme)]
+    assert main([*args, "--workers", "2"]) == 0
+    printed = capsys.readouterr().out
+    text = readme.read_text()
+    assert "stale summary" not in text and text.endswith(f"{README_END}\nkept\n") and "Answered at the default" in text
+    assert "Without it, is critical mass (16%) unlikely by 2020?" in printed
+    first = pd.read_csv(out / "lhs.csv")
+    # the same numbers on a local Dask cluster; the same configuration may replace its own folder
+    assert main([*args, "--dask-local", "2"]) == 0
+    pd.testing.assert_frame_equal(first, pd.read_csv(out / "lhs.csv"))

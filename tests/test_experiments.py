@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 import sim.experiments as ex
+from sim.evaluator import Evaluator
 from sim.scenario import load_scenario
 
 from .conftest import SCENARIOS
@@ -25,8 +26,8 @@ def test_designs_have_the_rows_asked_for():
                                           "behaviour.memory": (0.7, 0.95)}, 50, 3))
 
 
-def _run(tmp_path, name, **kw):
-    return ex.run_design(BASELINE, DESIGN, 12, 5, tmp_path / name, progress=False, **kw)
+def _run(tmp_path, name, evaluator=None, **kw):
+    return ex.run_design(BASELINE, DESIGN, 12, 5, chunks=tmp_path / name, progress=False, evaluator=evaluator, **kw)
 
 
 @pytest.mark.slow
@@ -34,15 +35,17 @@ def test_identical_whatever_the_executor_workers_or_chunks(tmp_path):
     reference = _run(tmp_path, "one", chunk=12)
     assert len(reference) == 4 * 12 * 21
     assert reference["replicate"].nunique() == 12 and reference["design_row"].nunique() == 4
-    for name, kw in {"chunks": dict(chunk=5), "pool": dict(workers=2, chunk=4),
-                     "dask": dict(dask_local=2, chunk=6)}.items():
-        pd.testing.assert_frame_equal(reference, _run(tmp_path, name, **kw), check_exact=True)
+    for name, (kw, chunk) in {"chunks": ({}, 5), "pool": (dict(workers=2), 4),
+                              "dask": (dict(dask_local=2), 6)}.items():
+        with Evaluator(**kw) as evaluator:
+            pd.testing.assert_frame_equal(reference, _run(tmp_path, name, evaluator, chunk=chunk), check_exact=True)
     # an existing cluster named by its address: its workers send their tables back
     from dask.distributed import LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=":0") as cluster:
-        by_address = _run(tmp_path, "address", scheduler=cluster.scheduler_address, chunk=5)
+                      dashboard_address=":0") as cluster, Evaluator(scheduler=cluster.scheduler_address) as remote:
+        assert not remote.shares_files
+        by_address = _run(tmp_path, "address", remote, chunk=5)
     pd.testing.assert_frame_equal(reference, by_address, check_exact=True)
     # a design row differs from another, and each row's parameters are in the table
     rows = reference.groupby("design_row")["share_with_mutual"].mean()
@@ -57,9 +60,12 @@ def test_a_run_spread_over_workers_is_the_same_table(tmp_path):
     from sim.cli import main
 
     reference = sim.simulate(BASELINE, replicates=30, seed=4, engine="ensemble")
-    pd.testing.assert_frame_equal(reference, ex.run_replicates(BASELINE, 30, 4, workers=2), check_exact=True)
-    with ex.dask_client(dask_local=2) as client:
-        spread = ex.run_replicates(BASELINE, 30, 4, client=client, chunk=7)
+    with Evaluator(workers=2) as pool:
+        pd.testing.assert_frame_equal(reference, ex.run_replicates(BASELINE, 30, 4, evaluator=pool), check_exact=True)
+    with Evaluator(dask_local=2) as cluster:
+        assert cluster.client.status == "running" and cluster.size == 2
+        spread = ex.run_replicates(BASELINE, 30, 4, evaluator=cluster, chunk=7)
+    assert cluster.client.status == "closed"
     pd.testing.assert_frame_equal(reference, spread, check_exact=True)
     assert main(["run", str(SCENARIOS / "baseline.toml"), "--replicates", "30", "--seed", "4",
                  "--workers", "2", "--out", str(tmp_path)]) == 0
@@ -81,11 +87,10 @@ def test_resume_after_an_interruption_gives_the_same_table(tmp_path, monkeypatch
 
     monkeypatch.setattr(ex, "evaluate", flaky)
     with pytest.raises(KeyboardInterrupt):
-        ex.run_design(BASELINE, DESIGN, 12, 5, out, chunk=4, progress=False)
-    assert len(list((out / "chunks").glob("*.parquet"))) == 5
-    assert not (out / "sweep.parquet").exists()
-    with pytest.raises(ex.ScenarioError, match="--resume"):
-        ex.run_design(BASELINE, DESIGN, 12, 5, out, chunk=4, progress=False)
+        ex.run_design(BASELINE, DESIGN, 12, 5, chunks=out, chunk=4, progress=False)
+    assert len(list(out.glob("*.parquet"))) == 5
+    with pytest.raises(ex.ScenarioError, match="resume="):
+        ex.run_design(BASELINE, DESIGN, 12, 5, chunks=out, chunk=4, progress=False)
     calls.clear()
     monkeypatch.setattr(ex, "evaluate", lambda *a: (calls.append(a[-1]), real(*a))[1])
     # a resume with another design, seed or scenario is refused, naming what differs
@@ -95,17 +100,45 @@ def test_resume_after_an_interruption_gives_the_same_table(tmp_path, monkeypatch
                      (dict(replicates=13), "replicates")):
         args = dict(scenario=BASELINE, design=DESIGN, replicates=12, seed=5) | kw
         with pytest.raises(ex.ScenarioError, match=f"another {what}"):
-            ex.run_design(args["scenario"], args["design"], args["replicates"], args["seed"], out, chunk=4,
+            ex.run_design(args["scenario"], args["design"], args["replicates"], args["seed"], chunks=out, chunk=4,
                           progress=False, resume=True)
-    assert calls == [] and len(list((out / "chunks").glob("*.parquet"))) == 5
-    resumed = ex.run_design(BASELINE, DESIGN, 12, 5, out, chunk=4, progress=False, resume=True)
+    assert calls == [] and len(list(out.glob("*.parquet"))) == 5
+    resumed = ex.run_design(BASELINE, DESIGN, 12, 5, chunks=out, chunk=4, progress=False, resume=True)
     assert len(calls) == 12 - 5  # finished chunks were not recomputed
     pd.testing.assert_frame_equal(whole, resumed, check_exact=True)
-    # --overwrite starts again from nothing
+    # overwrite starts again from nothing
     calls.clear()
-    again = ex.run_design(BASELINE, DESIGN, 12, 5, out, chunk=4, progress=False, overwrite=True)
+    again = ex.run_design(BASELINE, DESIGN, 12, 5, chunks=out, chunk=4, progress=False, overwrite=True)
     assert len(calls) == 12
     pd.testing.assert_frame_equal(whole, again, check_exact=True)
+
+
+def test_an_interrupted_sweep_command_resumes_and_leaves_no_half_folder(tmp_path, monkeypatch, capsys):
+    from sim.cli import main
+
+    out = tmp_path / "s"
+    args = ["sweep", str(SCENARIOS / "baseline.toml"), "--vary", "fiscal.severity=0.5:1.5:3", "--replicates", "6",
+            "--chunk", "3", "--seed", "5", "--out", str(out)]
+    real, calls = ex.evaluate, []
+
+    def flaky(*a):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(a[-1])
+        return real(*a)
+
+    monkeypatch.setattr(ex, "evaluate", flaky)
+    assert main(args) == 130
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".s.work"]  # no half-written results
+    monkeypatch.setattr(ex, "evaluate", real)
+    assert main(args) == 2 and "--resume" in capsys.readouterr().err
+    assert main([*args[:-4], "--seed", "6", "--out", str(out), "--resume"]) == 2
+    assert "another seed" in capsys.readouterr().err
+    assert main([*args, "--resume"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]  # the work folder is gone
+    whole = ex.run_design(BASELINE, ex.full_factorial({"fiscal.severity": [0.5, 1.0, 1.5]}), 6, 5, chunk=3,
+                          progress=False)
+    pd.testing.assert_frame_equal(whole, pd.read_parquet(out / "sweep.parquet"), check_exact=True)
 
 
 def test_sweep_command_writes_one_table(tmp_path, capsys):
@@ -149,7 +182,7 @@ def test_a_design_from_a_file_gives_outcomes_aligned_with_it(tmp_path, capsys):
     assert json.loads((out / "problem.json").read_text()) == {k: problem[k] for k in ("num_vars", "names", "bounds")}
     # in memory: the same table, nothing written
     table = pd.read_parquet(out / "sweep.parquet")
-    in_memory = ex.run_design(BASELINE, sample, 4, BASELINE.run.seed, None, progress=False)
+    in_memory = ex.run_design(BASELINE, sample, 4, BASELINE.run.seed, progress=False)
     pd.testing.assert_frame_equal(table, in_memory, check_exact=True)
     # a design file with a text column is refused before any work
     sample.assign(**{"population.risk_aversion": "high"}).to_csv(tmp_path / "bad.csv", index=False)
