@@ -1,3 +1,5 @@
+"""``python -m sim``: the command-line tool (:mod:`sim.cli`)."""
+
 import sys
 
 from .cli import main

@@ -546,6 +546,15 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}"
 
 
+def _band(r) -> str:
+    """A record check's predictive median and 90% band."""
+    return f"{_fmt(r.predictive_median)} ({_fmt(r.predictive_q05)}-{_fmt(r.predictive_q95)})"
+
+
+def _yes(flag) -> str:
+    return "yes" if flag else "no"
+
+
 def report(result: CalibrationResult) -> str:
     """calibration.md: what was fitted, how well, what the record identifies."""
     scenario, cal, ident, checks, holdout, models, st = (
@@ -574,8 +583,7 @@ def report(result: CalibrationResult) -> str:
     for r in checks.itertuples():
         kind = "at most" if r.error == "upper_bound" else "about"
         extra = f"; bound held in {r.share_within_bound:.0%}" if r.error == "upper_bound" else ""
-        lines.append(f"| {r.observation} ({r.date:g}) | {kind} {r.value:g} | {_fmt(r.predictive_median)} "
-                     f"({_fmt(r.predictive_q05)}-{_fmt(r.predictive_q95)}){extra} | {'yes' if r.fits else 'no'} |")
+        lines.append(f"| {r.observation} ({r.date:g}) | {kind} {r.value:g} | {_band(r)}{extra} | {_yes(r.fits)} |")
     lines += ["", "![fit](fit.png)", "", "## What the record identifies", "",
               "Posterior sd over prior sd: below 0.7 the record narrows the parameter "
               "(identified), near 1 it says little.", "",
@@ -588,9 +596,7 @@ def report(result: CalibrationResult) -> str:
         lines += ["", f"## Holdout: fitted up to {st.holdout_until}, predicting the rest", "",
                   "| observation | used in fit | figure | predicted median (90%) | fits |", "|---|---|---|---|---|"]
         for r in holdout.itertuples():
-            lines.append(f"| {r.observation} | {'yes' if r.used_in_fit else 'no'} | {r.value:g} | "
-                         f"{_fmt(r.predictive_median)} ({_fmt(r.predictive_q05)}-{_fmt(r.predictive_q95)}) | "
-                         f"{'yes' if r.fits else 'no'} |")
+            lines.append(f"| {r.observation} | {_yes(r.used_in_fit)} | {r.value:g} | {_band(r)} | {_yes(r.fits)} |")
     if models is not None:
         lines += ["", "## Model selection (posterior model probabilities, uniform model prior)", "",
                   "| structure | what it leaves out | probability |", "|---|---|---|"]

@@ -1,4 +1,4 @@
-"""The model as an EMA Workbench model (the optional extra ``ema``): uncertainties from the
+"""The model as an EMA Workbench model (the workbench is a dependency): uncertainties from the
 schema's plausible ranges, levers from the allowed ranges, outcomes from :func:`sim.api.run`.
 
 >>> from ema_workbench import perform_experiments
