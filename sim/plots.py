@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
@@ -9,6 +11,9 @@ import pandas as pd
 
 from .analysis import bands
 from .scenario import Statutory
+
+if TYPE_CHECKING:
+    from .critical import Barrier, Sustained
 
 
 def _axes(ax):
@@ -331,3 +336,92 @@ def _correlated_pairs(posterior: pd.DataFrame, names: list[str], w: np.ndarray,
                 if abs(r) >= threshold:
                     out.append((names[i], names[j], float(r)))
     return sorted(out, key=lambda t: -abs(t[2]))
+
+
+# --- the verdict's figures -----------------------------------------------------------------
+
+
+def plot_threshold_by_year(grid: pd.DataFrame, highlight: float | None = None):
+    """P(threshold reached by year), one heat map per policy (small multiples, one colour
+    scale); the critical-mass threshold marked."""
+    policies = list(dict.fromkeys(grid["policy"]))
+    fig, axes = plt.subplots(1, len(policies), figsize=(4.2 * len(policies), 3.8),
+                             layout="constrained", sharey=True, squeeze=False)
+    for ax, label in zip(axes[0], policies, strict=True):
+        m = grid[grid["policy"] == label].pivot(index="threshold", columns="year", values="probability")
+        im = ax.imshow(m.to_numpy(), origin="lower", aspect="auto", vmin=0, vmax=1, cmap="viridis",
+                       extent=(m.columns.min() - 0.5, m.columns.max() + 0.5,
+                               100 * m.index.min() - 1, 100 * m.index.max() + 1))
+        if highlight is not None:
+            ax.axhline(100 * highlight, color="white", ls="--", lw=1)
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel("by the end of year")
+    axes[0][0].set_ylabel("share of authorities running a mutual (%)")
+    fig.colorbar(im, ax=axes[0].tolist(), label="probability, under the posterior")
+    fig.suptitle("How likely is each level of uptake by each year? (dashed: the 16% threshold)",
+                 fontsize=10)
+    return fig
+
+
+def plot_defaults(defaults: pd.DataFrame, theta: float, cm: int, replicates: int):
+    fig, ax = plt.subplots(figsize=(9, 4.8), layout="constrained")
+    y = np.arange(len(defaults))
+    err = np.vstack([defaults["probability"] - defaults["low"], defaults["high"] - defaults["probability"]])
+    colours = ["0.6", "C0", "C2", "C1"] + ["0.75"] * (len(defaults) - 4)
+    ax.barh(y, defaults["probability"], xerr=err, capsize=3, color=colours)
+    ax.set_yticks(y, defaults["policy"])
+    ax.invert_yaxis()
+    ax.axvline(0.5, color="black", ls=":", lw=1)
+    ax.set_xlim(0, 1.02)
+    ax.set_xlabel(f"probability that {theta:.0%} of authorities run a mutual by {cm}")
+    ax.set_title(f"At the default parameters only (bars: Wilson 95% intervals; {replicates} replicates,\n"
+                 "common random numbers); the calibrated answer is in the verdict's text", fontsize=10, loc="right")
+    return fig
+
+
+def plot_structure(barrier: Barrier, curves: pd.DataFrame | None, sustained: Sustained, struct: pd.DataFrame | None,
+                   years: int):
+    """Left: long-run growth with no support against the initial share (defaults in black,
+    posterior particles in grey). Right: how much of the extra mutuals more support left behind
+    remain at the horizon, per posterior particle."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    if curves is not None:
+        for _, g in curves.groupby("particle"):
+            a.plot(100 * g["initial_share"], 100 * g["growth"], color="0.6", lw=0.6, alpha=0.6)
+    a.plot(100 * barrier.curve["initial_share"], 100 * barrier.curve["growth"], color="black", lw=2,
+           marker="o", ms=3, label="default parameters")
+    a.axhline(0, color="C3", lw=1)
+    a.set_xlabel("authorities running a mutual at the start (%)")
+    a.set_ylabel(f"change over {years} years, no support (points)")
+    a.set_title("Is there a critical-mass barrier?\n(a barrier: growth turns from negative to positive)",
+                fontsize=10)
+    a.legend(frameon=False, fontsize=8)
+    if struct is not None and struct["ratio"].notna().any():
+        b.hist(struct["ratio"].dropna(), bins=20, color="C0")
+        b.axvline(1, color="C3", lw=1)
+        b.set_xlabel("extra live mutuals at the horizon / just after the drain")
+        b.set_ylabel("posterior particles")
+    else:
+        b.text(0.5, 0.5, f"defaults: ratio {sustained.ratio:.2f}", ha="center", transform=b.transAxes)
+    b.set_title(f"Does what more support built last once it ends ({sustained.withdraw})?\n"
+                "(right of the red line: self-sustaining)", fontsize=10)
+    return fig
+
+
+def plot_sobol(sobol: pd.DataFrame, top: int = 10):
+    """Total-order (bars, 95% intervals) and first-order (dots) Sobol indices of each outcome, the
+    ``top`` parameters by total order."""
+    names = {"p_without": "P(critical mass), no additional support", "p_with": "P(critical mass), more support",
+             "years_gained": "years gained"}
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.6), layout="constrained")
+    for ax, (key, title) in zip(axes, names.items(), strict=True):
+        s = sobol.dropna(subset=[f"ST_{key}"]).nlargest(top, f"ST_{key}")[::-1]
+        y = np.arange(len(s))
+        ax.barh(y, s[f"ST_{key}"], xerr=s[f"ST_conf_{key}"], color="C0", alpha=0.7, label="total order")
+        ax.plot(s[f"S1_{key}"], y, "o", color="black", ms=4, label="first order")
+        ax.set_yticks(y, s["parameter"], fontsize=8)
+        ax.set_xlim(left=min(0.0, float(s[f"S1_{key}"].min()) if len(s) else 0.0))
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("Sobol index (share of variance)")
+    axes[0].legend(frameon=False, fontsize=8, loc="lower right")
+    return fig

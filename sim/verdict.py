@@ -40,7 +40,7 @@ from .analysis import wilson_interval, year_reached
 from .critical import Barrier, Sustained, find_barrier, self_sustaining, unsupported_growth
 from .evaluator import Evaluator
 from .experiments import latin_hypercube
-from .plots import support_spans
+from .plots import plot_defaults, plot_sobol, plot_structure, plot_threshold_by_year, support_spans
 from .scenario import INSTRUMENTS, Scenario, scenario_from_dict, with_overrides
 from .simulate import simulate
 
@@ -137,29 +137,6 @@ def claim_parts(table: pd.DataFrame, run) -> dict[str, pd.DataFrame]:
                          years_gained_p90=gained.quantile(0.9)))
     return {"levels": pd.DataFrame(levels), "p_threshold": pd.DataFrame(grid),
             "time": pd.DataFrame(time)}
-
-
-def plot_threshold_by_year(grid: pd.DataFrame, highlight: float | None = None):
-    """P(threshold reached by year), one heat map per policy (small multiples, one colour
-    scale); the critical-mass threshold marked."""
-    policies = list(dict.fromkeys(grid["policy"]))
-    fig, axes = plt.subplots(1, len(policies), figsize=(4.2 * len(policies), 3.8),
-                             layout="constrained", sharey=True, squeeze=False)
-    for ax, label in zip(axes[0], policies, strict=True):
-        m = grid[grid["policy"] == label].pivot(index="threshold", columns="year", values="probability")
-        im = ax.imshow(m.to_numpy(), origin="lower", aspect="auto", vmin=0, vmax=1, cmap="viridis",
-                       extent=(m.columns.min() - 0.5, m.columns.max() + 0.5,
-                               100 * m.index.min() - 1, 100 * m.index.max() + 1))
-        if highlight is not None:
-            ax.axhline(100 * highlight, color="white", ls="--", lw=1)
-        ax.set_title(label, fontsize=9)
-        ax.set_xlabel("by the end of year")
-    axes[0][0].set_ylabel("share of authorities running a mutual (%)")
-    fig.colorbar(im, ax=axes[0].tolist(), label="probability, under the posterior")
-    fig.suptitle("How likely is each level of uptake by each year? (dashed: the 16% threshold)",
-                 fontsize=10)
-    return fig
-
 
 
 def support_ends(scenario: Scenario) -> int:
@@ -427,7 +404,7 @@ def write_verdict(v: Verdict, folder: Path) -> None:
                        v.sizes["replicates"]), folder / "defaults.png", dpi=120)
     struct = v.posterior.structure if v.posterior is not None else None
     curves = v.posterior.curves if v.posterior is not None else None
-    save(plot_structure(v.barrier, curves, v.sustained, struct), folder / "structure.png", dpi=110)
+    save(plot_structure(v.barrier, curves, v.sustained, struct, BARRIER_YEARS), folder / "structure.png", dpi=110)
     save(plot_sobol(v.sobol), folder / "sobol.png", dpi=110)
     (folder / "verdict.md").write_text(report(v), encoding="utf-8")
 
@@ -448,72 +425,6 @@ def update_readme(readme: Path, v: Verdict) -> None:
     head, rest = text.split(README_START, 1)
     tail = rest.split(README_END, 1)[1]
     readme.write_text(f"{head}{README_START}\n{summary(v)}\n{README_END}{tail}", encoding="utf-8")
-
-
-# --- figures --------------------------------------------------------------------------------
-
-
-def plot_defaults(defaults: pd.DataFrame, theta: float, cm: int, replicates: int):
-    fig, ax = plt.subplots(figsize=(9, 4.8), layout="constrained")
-    y = np.arange(len(defaults))
-    err = np.vstack([defaults["probability"] - defaults["low"], defaults["high"] - defaults["probability"]])
-    colours = ["0.6", "C0", "C2", "C1"] + ["0.75"] * (len(defaults) - 4)
-    ax.barh(y, defaults["probability"], xerr=err, capsize=3, color=colours)
-    ax.set_yticks(y, defaults["policy"])
-    ax.invert_yaxis()
-    ax.axvline(0.5, color="black", ls=":", lw=1)
-    ax.set_xlim(0, 1.02)
-    ax.set_xlabel(f"probability that {theta:.0%} of authorities run a mutual by {cm}")
-    ax.set_title(f"At the default parameters only (bars: Wilson 95% intervals; {replicates} replicates,\n"
-                 "common random numbers); the calibrated answer is in the verdict's text", fontsize=10, loc="right")
-    return fig
-
-
-def plot_structure(barrier, curves: pd.DataFrame | None, sustained: Sustained, struct: pd.DataFrame | None):
-    """Left: long-run growth with no support against the initial share (defaults in black,
-    posterior particles in grey). Right: how much of the extra mutuals more support left behind
-    remain at the horizon, per posterior particle."""
-    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
-    if curves is not None:
-        for _, g in curves.groupby("particle"):
-            a.plot(100 * g["initial_share"], 100 * g["growth"], color="0.6", lw=0.6, alpha=0.6)
-    a.plot(100 * barrier.curve["initial_share"], 100 * barrier.curve["growth"], color="black", lw=2,
-           marker="o", ms=3, label="default parameters")
-    a.axhline(0, color="C3", lw=1)
-    a.set_xlabel("authorities running a mutual at the start (%)")
-    a.set_ylabel(f"change over {BARRIER_YEARS} years, no support (points)")
-    a.set_title("Is there a critical-mass barrier?\n(a barrier: growth turns from negative to positive)",
-                fontsize=10)
-    a.legend(frameon=False, fontsize=8)
-    if struct is not None and struct["ratio"].notna().any():
-        b.hist(struct["ratio"].dropna(), bins=20, color="C0")
-        b.axvline(1, color="C3", lw=1)
-        b.set_xlabel("extra live mutuals at the horizon / just after the drain")
-        b.set_ylabel("posterior particles")
-    else:
-        b.text(0.5, 0.5, f"defaults: ratio {sustained.ratio:.2f}", ha="center", transform=b.transAxes)
-    b.set_title(f"Does what more support built last once it ends ({sustained.withdraw})?\n"
-                "(right of the red line: self-sustaining)", fontsize=10)
-    return fig
-
-
-def plot_sobol(sobol: pd.DataFrame, top: int = 10):
-    """Total-order (bars, 95% intervals) and first-order (dots) Sobol indices of each outcome, the
-    ``top`` parameters by total order."""
-    names = {"p_without": "P(critical mass), no additional support", "p_with": "P(critical mass), more support",
-             "years_gained": "years gained"}
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.6), layout="constrained")
-    for ax, (key, title) in zip(axes, names.items(), strict=True):
-        s = sobol.dropna(subset=[f"ST_{key}"]).nlargest(top, f"ST_{key}")[::-1]
-        y = np.arange(len(s))
-        ax.barh(y, s[f"ST_{key}"], xerr=s[f"ST_conf_{key}"], color="C0", alpha=0.7, label="total order")
-        ax.plot(s[f"S1_{key}"], y, "o", color="black", ms=4, label="first order")
-        ax.set_yticks(y, s["parameter"], fontsize=8)
-        ax.set_xlim(left=min(0.0, float(s[f"S1_{key}"].min()) if len(s) else 0.0))
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel("Sobol index (share of variance)")
-    axes[0].legend(frameon=False, fontsize=8, loc="lower right")
-    return fig
 
 
 # --- the answers and the report -------------------------------------------------------------
