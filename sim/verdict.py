@@ -1,6 +1,6 @@
 """The verdict on the Committee's claim, computed and written by one run.
 
-The claim (HC 112, para 94): "The necessary critical mass will be slow to build up without more
+The claim [@HC112, para 94]: "The necessary critical mass will be slow to build up without more
 and better support ... Without additional assistance it seems likely little will happen."
 
 Made testable (the report states this too), part by part:
@@ -554,7 +554,7 @@ def report(n: dict) -> str:
         "",
         "## The question",
         "",
-        "The Public Administration Select Committee (HC 112, December 2012, para 94): \"The necessary "
+        "The Communities and Local Government Committee (HC 112, December 2012, para 94): \"The necessary "
         "critical mass will be slow to build up without more and better support ... Without additional "
         "assistance it seems likely little will happen.\"",
         "",
