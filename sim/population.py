@@ -26,9 +26,9 @@ REGIONS = (
 )
 KINDS = ("county", "district", "unitary", "metropolitan", "london", "scilly")
 
-# Authorities by region and kind. 2012: the 353 principal councils of 2009-12 (DCLG, 2009),
+# Authorities by region and kind. 2012: the 353 principal councils of 2009-12 [@DCLG2009],
 # reconstructed from the county/district map after the 2009 reorganisation. Today: the 317 of
-# gov.uk's local government structure, after the unitary reorganisations of 2019-2023.
+# gov.uk's local government structure [@GovUKStructure], after the unitary reorganisations of 2019-2023.
 # Columns follow KINDS; rows follow REGIONS.
 COMPOSITION = {
     "2012": np.array([
@@ -56,7 +56,7 @@ COMPOSITION = {
 }
 
 # Mean deprivation score (0 least, 1 most deprived) by region: an assumption ordered as the
-# regions rank on the English Indices of Deprivation; metropolitan boroughs sit above their
+# regions rank on the English Indices of Deprivation [@IoD]; metropolitan boroughs sit above their
 # region, districts below it.
 REGION_DEPRIVATION = np.array([0.65, 0.62, 0.58, 0.48, 0.56, 0.38, 0.60, 0.32, 0.40])
 KIND_DEPRIVATION = np.array([-0.05, -0.10, 0.0, 0.10, 0.0, 0.0])

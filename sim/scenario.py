@@ -60,14 +60,14 @@ class Run(_Section):
     start_year: int = Field(2010, ge=1990, le=2100, description="year; setting: state at t=0 (2010-11)")
     end_year: int = Field(2030, ge=1991, le=2150, description="year; setting: the horizon")
     critical_mass_threshold: float = _f(
-        0.16, 0.01, 1.0, "share of authorities", "Rogers: innovators + early adopters = 16%"
+        0.16, 0.01, 1.0, "share of authorities", "innovators + early adopters = 16% [@Rogers2003]"
     )
     critical_mass_year: int = Field(
         2020, ge=1990, le=2150,
-        description="year by which the threshold must be reached; setting (the decade after HC 112)",
+        description="year by which the threshold must be reached; setting (the decade after [@HC112])",
     )
     replicates: int = Field(100, ge=1, le=10_000_000, description="default number of replicates; setting")
-    seed: int = Field(20121206, ge=0, le=2**63 - 1, description="default root seed; setting (HC 112's date)")
+    seed: int = Field(20121206, ge=0, le=2**63 - 1, description="default root seed; setting (the date of [@HC112])")
 
     @model_validator(mode="after")
     def _years(self) -> Run:
@@ -86,16 +86,16 @@ class Run(_Section):
 
 class Population(_Section):
     structure: Literal["2012", "today"] = Field(
-        "2012", description="353 principal councils of 2009-12 (DCLG) or the 317 of today"
+        "2012", description="353 principal councils of 2009-12 [@DCLG2009] or the 317 of today [@GovUKStructure]"
     )
     services: Literal["by_kind", "single"] = Field(
         "by_kind",
         description="services each authority could spin out: by its kind, or one generic "
-        "service each (the Bass docking case)",
+        "service each (the docking case of [@Bass1969])",
     )
     initial_adopters: float = _f(
         0.02, 0.0, 1.0, "share of authorities running a mutual at t=0",
-        "assumption 0-0.04 (9 public service mutuals of all kinds in 2010)", plausible=(0, 0.04)
+        "assumption 0-0.04 (9 public service mutuals of all kinds in 2010 [@LGLawyer2012])", plausible=(0, 0.04)
     )
     deprivation_spread: float = _f(
         0.15, 0.0, 0.5, "sd of deprivation score around its regional mean", "assumption 0.05-0.25",
@@ -114,7 +114,7 @@ class Population(_Section):
     )
     reserves: float = _f(
         1.0, 0.0, 100.0, "mean reserves free for up-front investment, GBP m",
-        "assumption 0.25-4 (Oldham, Staffordshire: set-up finance is a barrier; HC 112 paras 50-51)",
+        "assumption 0.25-4 (Oldham, Staffordshire: set-up finance is a barrier [@HC112, paras 50-51])",
         plausible=(0.25, 4)
     )
     reserves_spread: float = _f(
@@ -125,7 +125,7 @@ class Population(_Section):
 
 def _actual_trajectory() -> dict[int, float]:
     # Real-terms change in spending power, by year; compounds to -28.6% from 2010-11 to
-    # 2017-18 (NAO 2018). The split between years is an assumption shaped by the 2010 spending
+    # 2017-18 [@NAO2018]. The split between years is an assumption shaped by the 2010 spending
     # review's front-loading; after 2019 spending power is held flat (assumption).
     return {2011: -0.075, 2012: -0.065, 2013: -0.053, 2014: -0.053, 2015: -0.053,
             2016: -0.04, 2017: -0.03, 2018: -0.005, 2019: -0.005}
@@ -135,7 +135,7 @@ class Fiscal(_Section):
     trajectory: dict[int, float] = Field(
         default_factory=_actual_trajectory,
         description="year -> national real-terms change in spending power over the year "
-        "ending then (fraction; -0.05 is a 5% cut); NAO 2018: -28.6% 2010-11 to 2017-18",
+        "ending then (fraction; -0.05 is a 5% cut); -28.6% 2010-11 to 2017-18 [@NAO2018]",
     )
     later_change: float = _f(
         0.0, -0.5, 0.5, "change per year for years not in the trajectory", "assumption -0.02 to 0.02",
@@ -143,16 +143,16 @@ class Fiscal(_Section):
     )
     severity: float = _f(
         1.0, 0.0, 3.0, "multiplier on every cut in the trajectory",
-        "1 = the actual cuts (NAO 2018); uncertainty, range 0.5-1.5 in the phase diagram",
+        "1 = the actual cuts [@NAO2018]; uncertainty, range 0.5-1.5 in the phase diagram",
         plausible=(0.5, 1.5),
     )
     deprivation_gradient: float = _f(
         1.2, 0.0, 3.0, "extra cut per unit of deprivation above the mean (relative)",
-        "IFS 2019: most deprived about -31%, least about -16% per person, so about 1.2",
+        "most deprived about -31%, least about -16% per person [@IFS2019], so about 1.2",
     )
     noise_sd: float = _f(
         0.25, 0.0, 1.0, "sd of each authority's yearly cut, relative",
-        "PAC 2014: 37% cut ranged 5%-40% across authorities; assumption 0.1-0.4", plausible=(0.1, 0.4)
+        "37% cut ranged 5%-40% across authorities [@PAC2014]; assumption 0.1-0.4", plausible=(0.1, 0.4)
     )
 
     @model_validator(mode="after")
@@ -168,11 +168,11 @@ class Fiscal(_Section):
 class Behaviour(_Section):
     capacity_erosion: float = _f(
         1.5, 0.0, 5.0, "capacity and reserves lost per unit of cumulative cut",
-        "assumption 0.5-2.5 (HC 112 para 93: the double edge)", plausible=(0.5, 2.5)
+        "assumption 0.5-2.5 ([@HC112, para 93]: the double edge)", plausible=(0.5, 2.5)
     )
     pressure_motivation: float = _f(
         3.0, 0.0, 10.0, "relative rise in valued savings per unit of cumulative cut",
-        "assumption 1-5 (HC 112 para 93)", plausible=(1, 5)
+        "assumption 1-5 [@HC112, para 93]", plausible=(1, 5)
     )
     review_rate: float = _f(
         0.08, 0.0, 1.0, "chance a service comes up for review in a year", "assumption 0.04-0.15",
@@ -183,7 +183,7 @@ class Behaviour(_Section):
     )
     prior_mean: float = _f(
         0.5, 0.01, 0.99, "prior belief that a mutual succeeds in a year",
-        "assumption 0.3-0.7 (HC 112: evidence 'not sufficient', 'chicken and egg')", plausible=(0.3, 0.7)
+        "assumption 0.3-0.7 (evidence 'not sufficient', 'chicken and egg' [@HC112, summary])", plausible=(0.3, 0.7)
     )
     prior_strength: float = _f(
         4.0, 0.1, 100.0, "pseudo-observations behind the prior", "assumption 2-10", plausible=(2, 10)
@@ -208,7 +208,7 @@ class Behaviour(_Section):
     )
     payback_years: float = _f(
         5.0, 0.0, 30.0, "years of savings an authority counts",
-        "assumption 3-10 (contracts of up to 3 years, Anthony Collins)", plausible=(3, 10)
+        "assumption 3-10 (contracts of up to 3 years [@AnthonyCollins])", plausible=(3, 10)
     )
     failure_cost_share: float = _f(
         0.3, 0.0, 3.0, "cost of a failure, as a share of the service's annual cost",
@@ -221,19 +221,19 @@ class Behaviour(_Section):
     )
     capacity_per_project: float = _f(
         0.15, 0.0, 1.0, "capacity each project in preparation takes up; 0 = capacity is not used up",
-        "assumption 0-0.4 (HC 112 para 51: 'significant time, effort and resource')",
+        "assumption 0-0.4 ([@HC112, para 51]: 'significant time, effort and resource')",
         plausible=(0, 0.4),
     )
     reserves_drawdown: float = _f(
         1.0, 0.0, 1.0, "share of a spin-out's net up-front cost drawn from the authority's reserves "
-        "for good; 0 = reserves are never drawn down", "assumption 0.5-1 (HC 112 paras 50-51)",
+        "for good; 0 = reserves are never drawn down", "assumption 0.5-1 [@HC112, paras 50-51]",
         plausible=(0.5, 1),
     )
     alternative_savings_rate: float = _f(
         0.02, 0.0, 0.5, "share of a service's cost saved each year by another alternative delivery "
         "model (council-owned company, outsourcing, shared service), known with certainty; "
         "0 = no alternative in the options appraisal",
-        "assumption 0-0.08 (Dearden-Phillips 2014: 'better-understood alternatives')",
+        "assumption 0-0.08 ([@SteppingOut2014]: 'better-understood alternatives')",
         plausible=(0, 0.08),
     )
     alternative_years: float = _f(
@@ -243,28 +243,28 @@ class Behaviour(_Section):
     challenge_capacity: float = _f(
         0.8, 0.0, 1.0, "capacity a staff or community bid brings", "assumption 0.5-1", plausible=(0.5, 1)
     )
-    p: float = _f(0.0, 0.0, 1.0, "Bass innovation: yearly adoption hazard from outside",
+    p: float = _f(0.0, 0.0, 1.0, "innovation [@Bass1969]: yearly adoption hazard from outside",
            "setting: 0 unless docking")
-    q: float = _f(0.0, 0.0, 1.0, "Bass imitation: hazard per share of authorities adopted",
+    q: float = _f(0.0, 0.0, 1.0, "imitation [@Bass1969]: hazard per share of authorities adopted",
            "setting: 0 unless docking")
 
 
 class Mutuals(_Section):
     transition_cost: float = _f(
         0.5, 0.0, 20.0, "GBP m per spin-out, before support",
-        "assumption 0.2-1.0 (HC 112 paras 50-51: 'significant time, effort and resource')", plausible=(0.2, 1.0)
+        "assumption 0.2-1.0 ([@HC112, paras 50-51]: 'significant time, effort and resource')", plausible=(0.2, 1.0)
     )
     preparation_years: float = _f(
         2.0, 0.0, 10.0, "mean years from approval to launch; 0 launches at once",
-        "assumption 1-3 (Dec 2011: 8 of 21 pathfinders due to launch)", plausible=(1, 3)
+        "assumption 1-3 (Dec 2011: 8 of 21 pathfinders due to launch [@Guardian2011])", plausible=(1, 3)
     )
     abandon_rate: float = _f(
         0.15, 0.0, 1.0, "yearly chance a project in preparation is dropped",
-        "Dec 2011: 4 of 21 pathfinders dropped; assumption 0.05-0.3", plausible=(0.05, 0.3)
+        "Dec 2011: 4 of 21 pathfinders dropped [@Guardian2011]; assumption 0.05-0.3", plausible=(0.05, 0.3)
     )
     viability: float = _f(
         0.92, 0.0, 1.0, "mean chance a live mutual has a good year",
-        "2018 survey: 92% made a profit, a survey of survivors, so uncertain: assumption 0.7-0.97",
+        "92% made a profit [@StateOfSector2018], of survivors only, so uncertain: assumption 0.7-0.97",
         plausible=(0.7, 0.97),
     )
     viability_spread: float = _f(
@@ -274,7 +274,7 @@ class Mutuals(_Section):
     contract_years: float = _f(
         3.0, 0.0, 30.0, "mean length of a mutual's contract, years; at its end the service is "
         "re-procured; 0 = contracts never end",
-        "Anthony Collins: mostly uncontested contracts of up to 3 years; assumption 2-6",
+        "mostly uncontested contracts of up to 3 years [@AnthonyCollins]; assumption 2-6",
         plausible=(2, 6),
     )
     retention: float = _f(
@@ -449,7 +449,7 @@ class Advice(Rationed):
     title: ClassVar[str] = "Advice"
     per_project: float = _f(
         0.05, 0.0, 5.0, "GBP m of advice per project per year",
-        "Feb 2013: GBP 1m bought advice for 21 prospective mutuals",
+        "Feb 2013: GBP 1m bought advice for 21 prospective mutuals [@WiredGov2013]",
     )
     cost_reduction: float = _f(
         0.3, 0.0, 1.0, "share of transition cost saved", "assumption 0.1-0.5",
@@ -519,7 +519,8 @@ class Barriers(Programme):
 
 class RightToChallenge(Statutory):
     title: ClassVar[str] = "Right to Challenge"
-    start: float = Field(2012.49, ge=1990, le=2150, description="decimal year; 27 June 2012 (Localism Act 2011)")
+    start: float = Field(2012.49, ge=1990, le=2150,
+                         description="decimal year; 27 June 2012 [@LocalismAct2011; @HC112, paras 39-40]")
     end: float = Field(2150.0, ge=1990, le=2150, description="decimal year; lever (still in force)")
     rate: float = _f(
         0.0, 0.0, 1.0, "bids per eligible service per year; 0 = off", "assumption 0.005-0.03", plausible=(0.005, 0.03)

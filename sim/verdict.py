@@ -1,7 +1,7 @@
 """The verdict on the Committee's claim: :func:`verdict` computes it as a :class:`Verdict`,
 :func:`write_verdict` writes its tables, figures and report.
 
-The claim (HC 112, para 94): "The necessary critical mass will be slow to build up without more
+The claim [@HC112, para 94]: "The necessary critical mass will be slow to build up without more
 and better support ... Without additional assistance it seems likely little will happen."
 
 Made testable (the report states this too), part by part:

@@ -142,7 +142,7 @@ def test_the_odd_carries_the_current_parameter_table():
                                       "'from sim.scenario import parameter_table; print(parameter_table())'")
     for line in parameter_table().splitlines()[2:]:
         basis = line.rsplit("|", 2)[-2]
-        assert any(w in basis for w in ("assumption", "lever", "setting", "NAO", "IFS", "PAC",
+        assert any(w in basis for w in ("assumption", "lever", "setting", "[@", "NAO", "IFS", "PAC",
                                         "survey", "Rogers", "Localism", "Feb 2013", "Dec 2011")), line
 
 
