@@ -2,7 +2,7 @@
 (under the posterior and at the defaults) and scenario discovery (at each point of the prior)
 share.
 
-The claim (HC 112, para 94): "The necessary critical mass will be slow to build up without more
+The claim [@HC112, para 94]: "The necessary critical mass will be slow to build up without more
 and better support ... Without additional assistance it seems likely little will happen." Each
 part is answered from one probability (:func:`answer`); the claim holds if its first three parts
 do (:func:`holds`).
