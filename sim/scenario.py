@@ -14,10 +14,12 @@ from __future__ import annotations
 import difflib
 import math
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.fields import FieldInfo
 
 __all__ = [
     "Scenario",
@@ -547,6 +549,32 @@ class Support(_Section):
 INSTRUMENTS = tuple(Support.model_fields)
 
 
+class SchemaField(NamedTuple):
+    """A field of the schema that is not itself a section: its dotted ``path``, its pydantic
+    ``info`` (annotation, bounds, description, extra metadata) and its ``default`` value."""
+
+    path: str
+    info: FieldInfo
+    default: Any
+
+
+def walk_fields(model: type[BaseModel], prefix: str = "") -> Iterator[SchemaField]:
+    """Every field of ``model``, depth first in declaration order; a field that is a section
+    (a model of its own) is walked into rather than given."""
+    defaults = model()
+    for name, info in model.model_fields.items():
+        ann = info.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            yield from walk_fields(ann, f"{prefix}{name}.")
+        else:
+            yield SchemaField(f"{prefix}{name}", info, getattr(defaults, name))
+
+
+def descriptions_by_path() -> dict[str, str]:
+    """Every field's description (unit; source or assumption), by dotted path."""
+    return {path: info.description or "" for path, info, _ in walk_fields(Scenario)}
+
+
 class Uncertainty(NamedTuple):
     """An uncertain parameter: its default and plausible range, sampled on ``scale``
     (``log``: uniform in the logarithm)."""
@@ -561,20 +589,12 @@ def uncertainties(prefixes: tuple[str, ...] = ()) -> dict[str, Uncertainty]:
     """Every parameter the schema marks as uncertain (``plausible=`` on its field), by dotted
     path, optionally only those whose path starts with one of ``prefixes``."""
     out: dict[str, Uncertainty] = {}
-
-    def walk(model: type[BaseModel], prefix: str) -> None:
-        defaults = model()
-        for name, field in model.model_fields.items():
-            ann = field.annotation
-            if isinstance(ann, type) and issubclass(ann, BaseModel):
-                walk(ann, f"{prefix}{name}.")
-            elif isinstance(field.json_schema_extra, dict) and "plausible" in field.json_schema_extra:
-                low, high = field.json_schema_extra["plausible"]
-                out[f"{prefix}{name}"] = Uncertainty(float(getattr(defaults, name)), low, high,
-                                                    field.json_schema_extra["scale"])
-
-    walk(Scenario, "")
-    return {k: v for k, v in out.items() if not prefixes or k.startswith(prefixes)}
+    for path, info, default in walk_fields(Scenario):
+        extra = info.json_schema_extra
+        if isinstance(extra, dict) and "plausible" in extra and (not prefixes or path.startswith(prefixes)):
+            low, high = extra["plausible"]
+            out[path] = Uncertainty(float(default), low, high, extra["scale"])
+    return out
 
 
 class Scenario(_Section):
@@ -717,19 +737,11 @@ def load_scenario(path: str | Path) -> Scenario:
 def parameter_paths() -> dict[str, tuple[float | None, float | None, Any]]:
     """Every numeric parameter: dotted path -> (lowest allowed, highest allowed, default)."""
     out: dict[str, tuple[float | None, float | None, Any]] = {}
-
-    def walk(model: type[BaseModel], prefix: str) -> None:
-        defaults = model()
-        for name, field in model.model_fields.items():
-            ann = field.annotation
-            if isinstance(ann, type) and issubclass(ann, BaseModel):
-                walk(ann, f"{prefix}{name}.")
-            elif ann in (int, float):
-                ge = next((m.ge for m in field.metadata if hasattr(m, "ge")), None)
-                le = next((m.le for m in field.metadata if hasattr(m, "le")), None)
-                out[f"{prefix}{name}"] = (ge, le, getattr(defaults, name))
-
-    walk(Scenario, "")
+    for path, info, default in walk_fields(Scenario):
+        if info.annotation in (int, float):
+            ge = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
+            le = next((m.le for m in info.metadata if hasattr(m, "le")), None)
+            out[path] = (ge, le, default)
     return out
 
 
@@ -771,17 +783,7 @@ def without(scenario: Scenario, *mechanisms: str) -> Scenario:
 def parameter_table() -> str:
     """The schema's parameters as a Markdown table (path, default, allowed range, unit and
     basis); ``docs/ODD.md`` carries it and a test keeps the two equal."""
-    descriptions: dict[str, str] = {}
-
-    def walk(model: type[BaseModel], prefix: str) -> None:
-        for name, field in model.model_fields.items():
-            ann = field.annotation
-            if isinstance(ann, type) and issubclass(ann, BaseModel):
-                walk(ann, f"{prefix}{name}.")
-            else:
-                descriptions[f"{prefix}{name}"] = field.description or ""
-
-    walk(Scenario, "")
+    descriptions = descriptions_by_path()
     plausible = uncertainties()
     lines = ["| parameter | default | allowed | plausible (prior) | unit; source or assumption |",
              "|---|---|---|---|---|"]

@@ -47,23 +47,15 @@ def test_bass_names_p_and_q():
 
 
 def test_every_numeric_parameter_has_a_range_and_a_stated_basis():
-    from sim.scenario import Scenario
+    from sim.scenario import Scenario, walk_fields
 
     paths = parameter_paths()
     assert len(paths) > 50
     for path, (low, high, _) in paths.items():
         assert low is not None and high is not None, path
-
-    def walk(model):
-        for name, field in model.model_fields.items():
-            ann = field.annotation
-            if isinstance(ann, type) and hasattr(ann, "model_fields"):
-                yield from walk(ann)
-            elif ann in (int, float):
-                yield name, field.description
-
-    for name, description in walk(Scenario):
-        assert description, f"{name} has no unit or basis"
+    for path, info, _ in walk_fields(Scenario):
+        if info.annotation in (int, float):
+            assert info.description, f"{path} has no unit or basis"
 
 
 def _write(tmp_path, text, name="bad.toml"):
