@@ -25,7 +25,7 @@ from mesa.visualization import SolaraViz
 from .model import MutualsModel
 from .plots import support_spans
 from .population import REGIONS, ServiceState
-from .scenario import Scenario, Support, load_scenario, parameter_paths, with_overrides
+from .scenario import Scenario, Support, descend, load_scenario, parameter_paths, with_overrides
 
 LEVER_UNITS = {"budget": "GBP m in all", "rate": "per service a year"}
 
@@ -60,15 +60,11 @@ def starting_scenario() -> Scenario:
 def model_params(scenario: Scenario) -> dict:
     """SolaraViz parameters: a slider per entry of SLIDERS, plus the seed."""
     limits = parameter_paths()
-    data = scenario.model_dump()
     params: dict = {"seed": {"type": "InputText", "value": str(scenario.run.seed),
                              "label": "Random seed"}}
     for name, (path, label) in SLIDERS.items():
         low, high, _ = limits[path]
-        value = data
-        for part in path.split("."):
-            value = value[part]
-        params[name] = {"type": "SliderFloat", "value": float(value), "min": float(low),
+        params[name] = {"type": "SliderFloat", "value": _value(scenario, path), "min": float(low),
                         "max": float(high), "step": slider_step(low, high), "label": label}
     return params
 
@@ -201,10 +197,7 @@ def Explainer(model):
 
 def _value(scenario: Scenario, path: str) -> float:
     """A scenario's value at a dotted path."""
-    node = scenario
-    for part in path.split("."):
-        node = getattr(node, part)
-    return float(node)
+    return float(descend(scenario, path.split("."), getattr))
 
 
 def page(scenario: Scenario | None = None):

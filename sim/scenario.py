@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import math
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 
@@ -570,6 +570,18 @@ def walk_fields(model: type[BaseModel], prefix: str = "") -> Iterator[SchemaFiel
             yield SchemaField(f"{prefix}{name}", info, getattr(defaults, name))
 
 
+def descend(root: Any, parts: Iterable[Any], step: Callable[[Any, Any], Any]) -> Any:
+    """Where a dotted path's ``parts`` lead from ``root`` (a scenario, a section's model, a
+    scenario as a dictionary), taking ``step(node, part)`` at each; None as soon as a step leads
+    nowhere."""
+    node = root
+    for part in parts:
+        node = step(node, part)
+        if node is None:
+            return None
+    return node
+
+
 def descriptions_by_path() -> dict[str, str]:
     """Every field's description (unit; source or assumption), by dotted path."""
     return {path: info.description or "" for path, info, _ in walk_fields(Scenario)}
@@ -660,21 +672,24 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict:
     return _deep_merge(merged, data)
 
 
-def _model_at(loc: tuple, root: type[BaseModel] | None = None) -> type[BaseModel] | None:
-    model: Any = root or Scenario
-    for part in loc[:-1]:
-        if isinstance(part, int):  # an item of a list of models
-            continue
-        field = model.model_fields.get(part)
-        if field is None:
-            return None
-        model = field.annotation
-        args = getattr(model, "__args__", ())
-        if getattr(model, "__origin__", None) is list and args:
-            model = args[0]
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return None
+def _section_of(model: type[BaseModel], part: Any) -> type[BaseModel] | None:
+    """The section that ``part`` of ``model`` is (for a list of sections, their model), or None."""
+    if isinstance(part, int):  # an item of a list of models
+        return model
+    field = model.model_fields.get(part)
+    if field is None:
+        return None
+    model = field.annotation
+    args = getattr(model, "__args__", ())
+    if getattr(model, "__origin__", None) is list and args:
+        model = args[0]
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return None
     return model
+
+
+def _model_at(loc: tuple, root: type[BaseModel] | None = None) -> type[BaseModel] | None:
+    return descend(root or Scenario, loc[:-1], _section_of)
 
 
 def _describe(source: str, err: ValidationError, root: type[BaseModel] | None = None) -> str:
@@ -749,10 +764,8 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any], source: str = 
     """A copy of ``scenario`` with dotted-path values replaced, validated again."""
     data = scenario.model_dump()
     for path, value in overrides.items():
-        node = data
         parts = path.split(".")
-        for part in parts[:-1]:
-            node = node.get(part) if isinstance(node, dict) else None
+        node = descend(data, parts[:-1], lambda node, part: node.get(part) if isinstance(node, dict) else None)
         if not isinstance(node, dict) or parts[-1] not in node:
             close = difflib.get_close_matches(path, sorted(parameter_paths()), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
