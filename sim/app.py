@@ -22,10 +22,12 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from mesa.visualization import SolaraViz
 
+from .fields import descend
+from .instruments import Support
 from .model import MutualsModel
 from .plots import support_spans
 from .population import REGIONS, ServiceState
-from .scenario import Scenario, Support, descend, load_scenario, parameter_paths, with_overrides
+from .scenario import Scenario, load_scenario, parameter_paths, with_overrides
 
 LEVER_UNITS = {"budget": "GBP m in all", "rate": "per service a year"}
 

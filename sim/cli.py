@@ -7,7 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from .scenario import INSTRUMENTS, ScenarioError, load_scenario
+from .instruments import INSTRUMENTS
+from .scenario import ScenarioError, load_scenario
 
 
 def _load_all(paths: list[str]):

@@ -23,7 +23,8 @@ import pandas as pd
 
 from .analysis import wilson_interval
 from .dynamics import MEASURES
-from .scenario import INSTRUMENTS, Scenario, scenario_from_dict, with_overrides
+from .instruments import INSTRUMENTS
+from .scenario import Scenario, scenario_from_dict, with_overrides
 from .simulate import measures_array, replicate_seeds, simulate
 
 

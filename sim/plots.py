@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .analysis import bands
-from .scenario import Statutory
+from .instruments import Statutory
 
 
 def _axes(ax):

@@ -3,7 +3,8 @@
 A scenario file is TOML. It may name one or more parents with ``extends`` (paths relative to the
 file) and list only what it changes; parents are merged first, in order, then the file itself.
 Every field's description says its unit and whether its default rests on a source (see
-``docs/ODD.md``) or is an assumption with a plausible range.
+``docs/ODD.md``) or is an assumption with a plausible range. The support instruments are
+declared in :mod:`sim.instruments`.
 
 Errors are raised as :class:`ScenarioError`, whose message names the file, the key, what is
 allowed and what was given. The command line prints it and exits with code 2.
@@ -12,14 +13,14 @@ allowed and what was given. The command line prints it and exits with code 2.
 from __future__ import annotations
 
 import difflib
-import math
 import tomllib
-from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from pydantic.fields import FieldInfo
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from .fields import _f, _Section, descend, walk_fields
+from .instruments import Support
 
 __all__ = [
     "Scenario",
@@ -37,25 +38,6 @@ __all__ = [
 
 class ScenarioError(ValueError):
     """A scenario file that cannot be used; the message is meant for the user as it stands."""
-
-
-def _f(default: float, ge: float, le: float, unit: str, basis: str,
-       plausible: tuple[float, float] | None = None) -> Any:
-    """A float field with its allowed range, unit and basis (source or assumption).
-
-    ``plausible`` marks an uncertain parameter: its plausible range, kept as structured metadata
-    (``json_schema_extra``) for priors, sweeps and the verdict, with its scale: ``log`` where the
-    range spans an order of magnitude or more, else ``linear`` (see :func:`uncertainties`)."""
-    extra = None
-    if plausible is not None:
-        low, high = (float(v) for v in plausible)
-        scale = "log" if low > 0 and high / low >= 10 else "linear"
-        extra = {"plausible": [low, high], "scale": scale}
-    return Field(default, ge=ge, le=le, description=f"{unit}; {basis}", json_schema_extra=extra)
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
 
 
 class Run(_Section):
@@ -287,299 +269,6 @@ class Mutuals(_Section):
         0.3, 0.0, 1.0, "chance a struggling mutual fails and returns in house",
         "assumption 0.1-0.5", plausible=(0.1, 0.5)
     )
-
-
-class Window(_Section):
-    """A period in which an instrument runs, with its budget spread evenly over the period."""
-
-    start: float = Field(2013.0, ge=1990, le=2150, description="decimal year it starts; lever")
-    end: float = Field(2020.0, ge=1990, le=2150, description="decimal year it ends; lever")
-    budget: float = Field(
-        0.0, ge=0, le=200, description="GBP m over the whole period, 0 = off; lever"
-    )
-    label: str = Field("", max_length=80, description="what the window stands for (for instance "
-                       "'national push'); setting")
-
-    @model_validator(mode="after")
-    def _order(self) -> Window:
-        if self.end <= self.start:
-            raise ValueError(f"end must be after start; given start={self.start}, end={self.end}")
-        return self
-
-
-EFFECTS = ("cost_reduction", "time_reduction", "abandon_reduction", "risk_reduction",
-           "visibility", "challenge_rate", "grant")
-"""What an instrument can change in a year (:meth:`_Instrument.effects`), and how
-:func:`sim.dynamics.year_context` joins the instruments': the shares of the transition cost, of
-the preparation time, of abandonment and of the cost of failure removed (``*_reduction``,
-independent: ``1 - prod(1 - r)``); the weight added to every non-peer's outcome
-(``visibility``), the yearly Right to Challenge bids per service (``challenge_rate``) and the
-GBP m a spin-out expects from grants (``grant``), added up."""
-
-
-class _Instrument(Window):
-    """A support instrument: its windows (budget, start, end), its effects and its kind.
-
-    The kind (a subclass below) says how strong the instrument is in a window and what it
-    spends; the instrument itself says what it changes (:meth:`effects`). Declaring a subclass
-    and a field of :class:`Support` is all it takes to add one (docs/ODD.md, "Adding an
-    instrument")."""
-
-    title: ClassVar[str]
-    """Its name for people (slider labels, figures)."""
-    lever: ClassVar[str] = "budget"
-    """The field a policy sets (``budget`` for money, ``rate`` for a statutory right)."""
-
-    also: list[Window] = Field(
-        default_factory=list, description="further periods (e.g. a second programme)"
-    )
-
-    def windows(self) -> list[Window]:
-        return [self, *self.also]
-
-    def funded(self, before: float = math.inf) -> bool:
-        """Does it run in some window starting before ``before``?"""
-        return any(w.start < before and w.budget > 0 for w in self.windows())
-
-    def strength(self, window: Window) -> float:
-        """How strong it is while ``window`` runs, from 0 (off) to 1 (full effect)."""
-        raise NotImplementedError
-
-    def effects(self, on, met) -> dict[str, Any]:
-        """What it changes this year (keys from :data:`EFFECTS`), given its strength ``on`` (the
-        share of the year it runs, times :meth:`strength`) and ``met``, the share of last year's
-        requests its money met (1 for instruments that do not ration). Scalars, or arrays of
-        replicates."""
-        return {}
-
-    def spend(self, on, allowance, preparing, accepted):
-        """(GBP m spent, share of requests met) this year, given its strength ``on``, this
-        year's ``allowance``, the ``preparing`` projects in preparation at the year's start and
-        the ``accepted`` approved in it (scalars, or arrays of replicates)."""
-        raise NotImplementedError
-
-    def switched_off(self, after: float | None = None) -> _Instrument:
-        """A copy that ends at ``after`` (windows starting later are dropped), or is off
-        entirely if ``after`` is None."""
-        windows = []
-        for w in self.windows():
-            if after is None or w.start >= after:
-                w = w.model_copy(update={"budget": 0.0})
-            elif w.end > after:
-                w = w.model_copy(update={"end": after})
-            windows.append(w)
-        first, *rest = windows
-        return self.model_copy(update={**first.model_dump(exclude={"also"}),
-                                       "also": [w for w in rest if w.budget > 0]})
-
-
-class Rationed(_Instrument):
-    """Money paid per request (a grant per spin-out, advice per project), rationed pro rata
-    when the year's allowance runs short: at full strength in any window with a budget; its
-    effects scale with the share of last year's requests met."""
-
-    def strength(self, window: Window) -> float:
-        return 1.0 if window.budget > 0 else 0.0
-
-    def demand(self, on, preparing, accepted):
-        """GBP m asked for this year by ``preparing`` projects in preparation at its start and
-        ``accepted`` approved in it."""
-        raise NotImplementedError
-
-    def spend(self, on, allowance, preparing, accepted):
-        """The demand, pro rata within the allowance (:func:`sim.rules.ration`)."""
-        from .rules import ration
-
-        return ration(self.demand(on, preparing, accepted), allowance)
-
-
-class Programme(_Instrument):
-    """A national programme: its effect grows with its money up to ``full_effect_budget`` a
-    year, and it spends its whole allowance while it runs."""
-
-    full_effect_budget: float = _f(
-        0.4, 0.01, 1000.0, "GBP m a year at which the programme has its full effect (less money, "
-        "proportionally less effect)", "assumption 0.2-1", plausible=(0.2, 1)
-    )
-
-    def strength(self, window: Window) -> float:
-        return min(1.0, window.budget / (window.end - window.start) / self.full_effect_budget)
-
-    def spend(self, on, allowance, preparing, accepted):
-        return (allowance if on > 0 else 0.0), 1.0
-
-
-class Statutory(_Instrument):
-    """A statutory right: in force at its ``rate`` from its start, at no cost to the centre."""
-
-    lever: ClassVar[str] = "rate"
-    rate: float = _f(0.0, 0.0, 1.0, "events per eligible service per year; 0 = off", "setting")
-
-    def funded(self, before: float = math.inf) -> bool:
-        return self.rate > 0 and self.start < before
-
-    def strength(self, window: Window) -> float:
-        return 1.0 if self.rate > 0 else 0.0
-
-    def spend(self, on, allowance, preparing, accepted):
-        return 0.0, 1.0
-
-    def switched_off(self, after: float | None = None) -> _Instrument:
-        ended = super().switched_off(after)
-        if after is None or self.start >= after:
-            ended = ended.model_copy(update={"rate": 0.0})
-        return ended
-
-
-class Grants(Rationed):
-    title: ClassVar[str] = "Grants"
-    per_spinout: float = _f(
-        0.1, 0.0, 10.0, "GBP m towards one spin-out's transition cost", "assumption 0.02-0.5", plausible=(0.02, 0.5)
-    )
-
-    def offer(self, on):
-        return self.per_spinout if on > 0 else 0.0
-
-    def demand(self, on, preparing, accepted):
-        return accepted * self.offer(on)
-
-    def effects(self, on, met):
-        return {"grant": self.offer(on) * met}
-
-
-class Advice(Rationed):
-    title: ClassVar[str] = "Advice"
-    per_project: float = _f(
-        0.05, 0.0, 5.0, "GBP m of advice per project per year",
-        "Feb 2013: GBP 1m bought advice for 21 prospective mutuals",
-    )
-    cost_reduction: float = _f(
-        0.3, 0.0, 1.0, "share of transition cost saved", "assumption 0.1-0.5",
-        plausible=(0.1, 0.5),
-    )
-    time_reduction: float = _f(
-        0.3, 0.0, 1.0, "share of preparation time saved", "assumption 0.1-0.5",
-        plausible=(0.1, 0.5),
-    )
-    abandon_reduction: float = _f(
-        0.5, 0.0, 1.0, "share of abandonment avoided", "assumption 0.2-0.7", plausible=(0.2, 0.7)
-    )
-
-    def demand(self, on, preparing, accepted):
-        """Every project in preparation at the start of the year and every project approved in
-        it asks for ``per_project`` a year, for the share of the year the programme runs."""
-        return (preparing + accepted) * self.per_project * on
-
-    def effects(self, on, met):
-        """Advice reaches the share of projects that last year's money could pay for, times the
-        share of this year it runs: its effect scales with the money actually spent."""
-        coverage = met * on
-        return {"cost_reduction": self.cost_reduction * coverage,
-                "time_reduction": self.time_reduction * coverage,
-                "abandon_reduction": self.abandon_reduction * coverage}
-
-
-class Evidence(Programme):
-    title: ClassVar[str] = "Evidence"
-    visibility: float = _f(
-        0.3, 0.0, 1.0, "weight added to every non-peer's outcome", "assumption 0.1-0.5", plausible=(0.1, 0.5)
-    )
-
-    def effects(self, on, met):
-        return {"visibility": self.visibility * on}
-
-
-class TestedModels(Programme):
-    title: ClassVar[str] = "Tested models"
-    cost_reduction: float = _f(
-        0.2, 0.0, 1.0, "share of transition cost saved", "assumption 0.1-0.4",
-        plausible=(0.1, 0.4),
-    )
-    time_reduction: float = _f(
-        0.25, 0.0, 1.0, "share of preparation time saved", "assumption 0.1-0.4",
-        plausible=(0.1, 0.4),
-    )
-
-    def effects(self, on, met):
-        return {"cost_reduction": self.cost_reduction * on, "time_reduction": self.time_reduction * on}
-
-
-class Barriers(Programme):
-    title: ClassVar[str] = "Barriers"
-    cost_reduction: float = _f(
-        0.2, 0.0, 1.0, "share of transition cost saved", "assumption 0.1-0.4",
-        plausible=(0.1, 0.4),
-    )
-    risk_reduction: float = _f(
-        0.3, 0.0, 1.0, "share of the cost of failure removed (pensions, TUPE, working capital)",
-        "assumption 0.1-0.5", plausible=(0.1, 0.5)
-    )
-
-    def effects(self, on, met):
-        return {"cost_reduction": self.cost_reduction * on, "risk_reduction": self.risk_reduction * on}
-
-
-class RightToChallenge(Statutory):
-    title: ClassVar[str] = "Right to Challenge"
-    start: float = Field(2012.49, ge=1990, le=2150, description="decimal year; 27 June 2012 (Localism Act 2011)")
-    end: float = Field(2150.0, ge=1990, le=2150, description="decimal year; lever (still in force)")
-    rate: float = _f(
-        0.0, 0.0, 1.0, "bids per eligible service per year; 0 = off", "assumption 0.005-0.03", plausible=(0.005, 0.03)
-    )
-
-    def effects(self, on, met):
-        return {"challenge_rate": self.rate * on}
-
-
-class Support(_Section):
-    """The instruments, in the order the engines visit them and the tables list them."""
-
-    grants: Grants = Field(default_factory=Grants)
-    advice: Advice = Field(default_factory=Advice)
-    evidence: Evidence = Field(default_factory=Evidence)
-    tested_models: TestedModels = Field(default_factory=TestedModels)
-    barriers: Barriers = Field(default_factory=Barriers)
-    right_to_challenge: RightToChallenge = Field(default_factory=RightToChallenge)
-
-    def instruments(self) -> dict[str, _Instrument]:
-        """Every instrument, by name."""
-        return {name: getattr(self, name) for name in type(self).model_fields}
-
-
-INSTRUMENTS = tuple(Support.model_fields)
-
-
-class SchemaField(NamedTuple):
-    """A field of the schema that is not itself a section: its dotted ``path``, its pydantic
-    ``info`` (annotation, bounds, description, extra metadata) and its ``default`` value."""
-
-    path: str
-    info: FieldInfo
-    default: Any
-
-
-def walk_fields(model: type[BaseModel], prefix: str = "") -> Iterator[SchemaField]:
-    """Every field of ``model``, depth first in declaration order; a field that is a section
-    (a model of its own) is walked into rather than given."""
-    defaults = model()
-    for name, info in model.model_fields.items():
-        ann = info.annotation
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            yield from walk_fields(ann, f"{prefix}{name}.")
-        else:
-            yield SchemaField(f"{prefix}{name}", info, getattr(defaults, name))
-
-
-def descend(root: Any, parts: Iterable[Any], step: Callable[[Any, Any], Any]) -> Any:
-    """Where a dotted path's ``parts`` lead from ``root`` (a scenario, a section's model, a
-    scenario as a dictionary), taking ``step(node, part)`` at each; None as soon as a step leads
-    nowhere."""
-    node = root
-    for part in parts:
-        node = step(node, part)
-        if node is None:
-            return None
-    return node
 
 
 def descriptions_by_path() -> dict[str, str]:

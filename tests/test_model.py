@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.scenario import INSTRUMENTS, MECHANISMS, load_scenario, with_overrides, without
+from sim.instruments import INSTRUMENTS
+from sim.scenario import MECHANISMS, load_scenario, with_overrides, without
 
 from .conftest import SCENARIOS, SHIPPED
 

@@ -7,7 +7,8 @@ import pytest
 
 import sim
 from sim.cli import main
-from sim.scenario import INSTRUMENTS, ScenarioError, load_scenario, parameter_paths
+from sim.instruments import INSTRUMENTS
+from sim.scenario import ScenarioError, load_scenario, parameter_paths
 
 from .conftest import SCENARIOS, SHIPPED
 
@@ -47,7 +48,8 @@ def test_bass_names_p_and_q():
 
 
 def test_every_numeric_parameter_has_a_range_and_a_stated_basis():
-    from sim.scenario import Scenario, walk_fields
+    from sim.fields import walk_fields
+    from sim.scenario import Scenario
 
     paths = parameter_paths()
     assert len(paths) > 50
