@@ -18,7 +18,7 @@ __all__ = ["Scenario", "ScenarioError", "load_scenario", "parameters", "run", "s
 __version__ = "0.1.0"
 
 _WHERE = {"Scenario": "scenario", "ScenarioError": "scenario", "load_scenario": "scenario",
-          "with_overrides": "scenario", "parameters": "api", "run": "api",
+          "with_overrides": "overrides", "parameters": "api", "run": "api",
           "salib_problem": "api"}
 
 

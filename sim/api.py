@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .scenario import Scenario, ScenarioError, descriptions_by_path, parameter_paths, uncertainties, with_overrides
+from .overrides import with_overrides
+from .scenario import Scenario, ScenarioError, descriptions_by_path, parameter_paths, uncertainties
 
 DEFAULT_OUTCOMES = ("p_critical_mass", "share_2020", "years_to_threshold", "support_spent")
 """The outcomes :func:`run` returns unless told otherwise."""

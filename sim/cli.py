@@ -351,9 +351,9 @@ def cmd_phase(args) -> int:
     import numpy as np
 
     from .critical import phase_grid, scaled_support
+    from .overrides import with_overrides
     from .plots import label, plot_phase
     from .results import atomic_folder, check_target, fingerprint, provenance, write_json
-    from .scenario import with_overrides
 
     (scenario,) = _load_all([args.scenario])
     _settle(args, scenario)

@@ -24,7 +24,8 @@ import pandas as pd
 from .analysis import wilson_interval
 from .dynamics import MEASURES
 from .instruments import INSTRUMENTS
-from .scenario import Scenario, scenario_from_dict, with_overrides
+from .overrides import with_overrides
+from .scenario import Scenario, scenario_from_dict
 from .simulate import measures_array, replicate_seeds, simulate
 
 

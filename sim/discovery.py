@@ -18,7 +18,8 @@ import pandas as pd
 
 from .api import salib_problem
 from .dynamics import MEASURES
-from .scenario import Scenario, Uncertainty, uncertainties, with_overrides
+from .overrides import with_overrides
+from .scenario import Scenario, Uncertainty, uncertainties
 from .simulate import measures_array, replicate_seeds
 
 UNCERTAIN_SECTIONS = ("population.", "behaviour.", "mutuals.", "support.")

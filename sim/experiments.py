@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .scenario import Scenario, ScenarioError, parameter_paths, with_overrides
+from .overrides import with_overrides
+from .scenario import Scenario, ScenarioError, parameter_paths
 from .simulate import measures_array, replicate_seeds, tidy
 
 
