@@ -17,7 +17,7 @@ __all__ = ["Scenario", "ScenarioError", "load_scenario", "parameters", "run", "s
            "with_overrides"]
 __version__ = "0.1.0"
 
-_WHERE = {"Scenario": "scenario", "ScenarioError": "scenario", "load_scenario": "scenario",
+_WHERE = {"Scenario": "scenario", "ScenarioError": "loading", "load_scenario": "loading",
           "with_overrides": "overrides", "parameters": "api", "run": "api",
           "salib_problem": "api"}
 

@@ -15,8 +15,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .loading import ScenarioError
 from .overrides import with_overrides
-from .scenario import Scenario, ScenarioError, descriptions_by_path, parameter_paths, uncertainties
+from .scenario import Scenario, descriptions_by_path, parameter_paths, uncertainties
 
 DEFAULT_OUTCOMES = ("p_critical_mass", "share_2020", "years_to_threshold", "support_spent")
 """The outcomes :func:`run` returns unless told otherwise."""

@@ -24,11 +24,12 @@ from mesa.visualization import SolaraViz
 
 from .fields import descend
 from .instruments import Support
+from .loading import load_scenario
 from .model import MutualsModel
 from .overrides import with_overrides
 from .plots import support_spans
 from .population import REGIONS, ServiceState
-from .scenario import Scenario, load_scenario, parameter_paths
+from .scenario import Scenario, parameter_paths
 
 LEVER_UNITS = {"budget": "GBP m in all", "rate": "per service a year"}
 

@@ -25,9 +25,10 @@ from scipy.special import ndtr
 from . import dynamics as dyn
 from .experiments import dask_client
 from .instruments import INSTRUMENTS
+from .loading import scenario_from_dict
 from .overrides import MECHANISMS, with_overrides, without
 from .record import Record, distance, model_values
-from .scenario import Scenario, Uncertainty, scenario_from_dict, uncertainties
+from .scenario import Scenario, Uncertainty, uncertainties
 from .simulate import measures_array, replicate_seed, simulate
 
 BEHAVIOURAL = ("population.", "behaviour.", "mutuals.")

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from .instruments import INSTRUMENTS
-from .scenario import ScenarioError, load_scenario
+from .loading import ScenarioError, load_scenario
 
 
 def _load_all(paths: list[str]):

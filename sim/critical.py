@@ -24,8 +24,9 @@ import pandas as pd
 from .analysis import wilson_interval
 from .dynamics import MEASURES
 from .instruments import INSTRUMENTS
+from .loading import scenario_from_dict
 from .overrides import with_overrides
-from .scenario import Scenario, scenario_from_dict
+from .scenario import Scenario
 from .simulate import measures_array, replicate_seeds, simulate
 
 

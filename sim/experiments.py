@@ -25,8 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .loading import ScenarioError
 from .overrides import with_overrides
-from .scenario import Scenario, ScenarioError, parameter_paths
+from .scenario import Scenario, parameter_paths
 from .simulate import measures_array, replicate_seeds, tidy
 
 

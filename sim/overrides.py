@@ -8,7 +8,8 @@ import difflib
 from typing import Any
 
 from .fields import descend
-from .scenario import Scenario, ScenarioError, parameter_paths, scenario_from_dict
+from .loading import ScenarioError, scenario_from_dict
+from .scenario import Scenario, parameter_paths
 
 __all__ = ["MECHANISMS", "with_overrides", "without"]
 

@@ -19,8 +19,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from .analysis import summary
+from .loading import ScenarioError
 from .plots import plot_uptake, support_spans
-from .scenario import Scenario, ScenarioError
+from .scenario import Scenario
 
 PACKAGES = ("mutuals-sim", "mesa", "numpy", "pandas", "scipy", "pydantic", "matplotlib",
             "pyarrow", "dask", "distributed", "SALib", "pyabc", "numba", "llvmlite")

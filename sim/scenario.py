@@ -1,40 +1,24 @@
-"""Scenario files: one pydantic schema holding every default, unit and allowed range.
+"""The scenario schema: one pydantic model holding every default, unit and allowed range.
 
-A scenario file is TOML. It may name one or more parents with ``extends`` (paths relative to the
-file) and list only what it changes; parents are merged first, in order, then the file itself.
 Every field's description says its unit and whether its default rests on a source (see
-``docs/ODD.md``) or is an assumption with a plausible range. The support instruments are
-declared in :mod:`sim.instruments`.
-
-Errors are raised as :class:`ScenarioError`, whose message names the file, the key, what is
-allowed and what was given. The command line prints it and exits with code 2.
+``docs/ODD.md``) or is an assumption with a plausible range. The schema lists its own
+parameters by dotted path: their ranges (:func:`parameter_paths`), the uncertain ones with their
+plausible ranges (:func:`uncertainties`) and the Markdown table of ``docs/ODD.md``
+(:func:`parameter_table`). Scenario files are read by :mod:`sim.loading`; the support
+instruments are declared in :mod:`sim.instruments`.
 """
 
 from __future__ import annotations
 
-import difflib
-import tomllib
-from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from .fields import _f, _Section, descend, walk_fields
+from .fields import _f, _Section, walk_fields
 from .instruments import Support
 
-__all__ = [
-    "Scenario",
-    "ScenarioError",
-    "load_scenario",
-    "scenario_from_dict",
-    "parameter_paths",
-    "uncertainties",
-    "Uncertainty",
-]
-
-
-class ScenarioError(ValueError):
-    """A scenario file that cannot be used; the message is meant for the user as it stands."""
+__all__ = ["Scenario", "Uncertainty", "descriptions_by_path", "parameter_paths", "parameter_table",
+           "uncertainties"]
 
 
 class Run(_Section):
@@ -268,6 +252,19 @@ class Mutuals(_Section):
     )
 
 
+class Scenario(_Section):
+    """A whole scenario: uncertainties (fiscal, behaviour, mutuals) and levers (support)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")] = "unnamed"
+    description: str = ""
+    run: Run = Field(default_factory=Run)
+    population: Population = Field(default_factory=Population)
+    fiscal: Fiscal = Field(default_factory=Fiscal)
+    behaviour: Behaviour = Field(default_factory=Behaviour)
+    mutuals: Mutuals = Field(default_factory=Mutuals)
+    support: Support = Field(default_factory=Support)
+
+
 def descriptions_by_path() -> dict[str, str]:
     """Every field's description (unit; source or assumption), by dotted path."""
     return {path: info.description or "" for path, info, _ in walk_fields(Scenario)}
@@ -293,146 +290,6 @@ def uncertainties(prefixes: tuple[str, ...] = ()) -> dict[str, Uncertainty]:
             low, high = extra["plausible"]
             out[path] = Uncertainty(float(default), low, high, extra["scale"])
     return out
-
-
-class Scenario(_Section):
-    """A whole scenario: uncertainties (fiscal, behaviour, mutuals) and levers (support)."""
-
-    name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")] = "unnamed"
-    description: str = ""
-    run: Run = Field(default_factory=Run)
-    population: Population = Field(default_factory=Population)
-    fiscal: Fiscal = Field(default_factory=Fiscal)
-    behaviour: Behaviour = Field(default_factory=Behaviour)
-    mutuals: Mutuals = Field(default_factory=Mutuals)
-    support: Support = Field(default_factory=Support)
-
-
-# --------------------------------------------------------------------------------------------
-# Loading, merging and error messages
-
-
-def _deep_merge(base: dict, top: dict) -> dict:
-    out = dict(base)
-    for key, value in top.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "trajectory":
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def read_toml(path: Path, what: str) -> dict:
-    """A TOML file's contents; :class:`ScenarioError` naming ``what`` and the file if it is
-    missing, not UTF-8 text or not valid TOML."""
-    if path.is_dir():
-        raise ScenarioError(f"{what} {path} is a folder; give the files in it (for example {path}/*.toml)")
-    if not path.is_file():
-        raise ScenarioError(f"{what} {path} does not exist")
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a UTF-8 text file") from None
-
-
-def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict:
-    if path in chain:
-        loop = " -> ".join(str(p) for p in (*chain, path))
-        raise ScenarioError(f"{chain[-1]}: key 'extends': the files extend each other in a loop: {loop}")
-    data = read_toml(path, f"{chain[-1]}: key 'extends': parent" if chain else "scenario file")
-    parents = data.pop("extends", [])
-    if isinstance(parents, str):
-        parents = [parents]
-    if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
-        raise ScenarioError(
-            f"{path}: key 'extends': allowed a file name or a list of file names; given {parents!r}"
-        )
-    merged: dict = {}
-    for parent in parents:
-        parent_data = _read_toml((path.parent / parent).resolve(), (*chain, path))
-        parent_data.pop("name", None)
-        parent_data.pop("description", None)
-        merged = _deep_merge(merged, parent_data)
-    return _deep_merge(merged, data)
-
-
-def _section_of(model: type[BaseModel], part: Any) -> type[BaseModel] | None:
-    """The section that ``part`` of ``model`` is (for a list of sections, their model), or None."""
-    if isinstance(part, int):  # an item of a list of models
-        return model
-    field = model.model_fields.get(part)
-    if field is None:
-        return None
-    model = field.annotation
-    args = getattr(model, "__args__", ())
-    if getattr(model, "__origin__", None) is list and args:
-        model = args[0]
-    if not (isinstance(model, type) and issubclass(model, BaseModel)):
-        return None
-    return model
-
-
-def _model_at(loc: tuple, root: type[BaseModel] | None = None) -> type[BaseModel] | None:
-    return descend(root or Scenario, loc[:-1], _section_of)
-
-
-def _describe(source: str, err: ValidationError, root: type[BaseModel] | None = None) -> str:
-    lines = []
-    for e in err.errors():
-        loc = tuple(e["loc"])
-        key = ".".join(str(p) for p in loc) or "(top level)"
-        given = e.get("input")
-        if e["type"] == "extra_forbidden":
-            model = _model_at(loc, root)
-            valid = sorted(model.model_fields) if model else []
-            close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
-            if not close and root is None:  # perhaps it belongs to another table
-                names = {p.rsplit(".", 1)[-1]: p for p in parameter_paths()}
-                near = difflib.get_close_matches(str(loc[-1]), list(names), n=1)
-                close = [names[near[0]]] if near else []
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            lines.append(
-                f"{source}: unknown key '{key}'{hint} allowed here: {', '.join(valid)}"
-            )
-            continue
-        model = _model_at(loc, root)
-        field = model.model_fields.get(loc[-1]) if model and isinstance(loc[-1], str) else None
-        if e["type"] == "missing":
-            what = f" ({field.description})" if field is not None and field.description else ""
-            lines.append(f"{source}: key '{key}' is required{what} but missing")
-            continue
-        allowed = e["msg"]
-        if field is not None:
-            bounds = [m for m in field.metadata if hasattr(m, "ge") or hasattr(m, "le")]
-            rng = [f"{type(b).__name__.lower()} {getattr(b, 'ge', getattr(b, 'le', ''))}" for b in bounds]
-            unit = f" ({field.description})" if field.description else ""
-            allowed = f"{e['msg']}" + (f"; range {', '.join(rng)}" if rng else "") + unit
-        lines.append(f"{source}: key '{key}': {allowed}; given {given!r}")
-    return "\n".join(lines)
-
-
-def scenario_from_dict(data: dict, source: str = "<scenario>") -> Scenario:
-    """Validate a dictionary (as read from TOML) into a :class:`Scenario`."""
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as err:
-        raise ScenarioError(_describe(source, err)) from None
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Read, merge (``extends``) and validate a scenario file.
-
-    A file without ``name`` takes its file name (without ``.toml``)."""
-    path = Path(path).resolve()
-    data = _read_toml(path, ())
-    data.setdefault("name", path.stem)
-    return scenario_from_dict(data, str(path))
-
-
-# --------------------------------------------------------------------------------------------
-# Dotted parameter paths (for sweeps, sliders and the verdict's uncertainties)
 
 
 def parameter_paths() -> dict[str, tuple[float | None, float | None, Any]]:

@@ -37,9 +37,10 @@ from . import discovery
 from .analysis import wilson_interval, year_reached
 from .critical import Sustained, find_barrier, self_sustaining, unsupported_growth
 from .experiments import latin_hypercube
+from .loading import scenario_from_dict
 from .overrides import with_overrides
 from .plots import support_spans
-from .scenario import Scenario, scenario_from_dict
+from .scenario import Scenario
 
 BARRIER_SHARES = (0.0, 0.003, 0.006, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3)
 """Initial shares of authorities running a mutual searched for a barrier."""

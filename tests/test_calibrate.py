@@ -10,8 +10,9 @@ from numpy.testing import assert_allclose
 import sim
 from sim import calibrate as cal
 from sim.cli import main
+from sim.loading import ScenarioError, load_scenario
 from sim.record import Observation, Record, distance, load_record, model_values
-from sim.scenario import ScenarioError, Uncertainty, load_scenario, uncertainties
+from sim.scenario import Uncertainty, uncertainties
 
 from .conftest import SCENARIOS
 

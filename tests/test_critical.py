@@ -10,8 +10,8 @@ from numpy.testing import assert_allclose
 import sim
 from sim.analysis import wilson_interval
 from sim.critical import bisect, find_barrier, self_sustaining, tipping_point, unsupported_growth, without_support
+from sim.loading import load_scenario
 from sim.overrides import with_overrides
-from sim.scenario import load_scenario
 
 from .conftest import SCENARIOS
 

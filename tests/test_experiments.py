@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import sim.experiments as ex
-from sim.scenario import load_scenario
+from sim.loading import load_scenario
 
 from .conftest import SCENARIOS
 

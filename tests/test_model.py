@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 import sim
 from sim.instruments import INSTRUMENTS
+from sim.loading import load_scenario
 from sim.overrides import MECHANISMS, with_overrides, without
-from sim.scenario import load_scenario
 
 from .conftest import SCENARIOS, SHIPPED
 

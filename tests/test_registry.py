@@ -36,8 +36,9 @@ import numpy as np, pandas as pd
 import sim
 from sim.app import SLIDERS
 from sim.instruments import INSTRUMENTS
+from sim.loading import load_scenario
 from sim.overrides import with_overrides
-from sim.scenario import load_scenario, uncertainties
+from sim.scenario import uncertainties
 
 base = load_scenario(sys.argv[1])
 funded = with_overrides(base, {"support.mentoring.budget": 14.0, "support.mentoring.start": 2013.0,

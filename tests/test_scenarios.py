@@ -8,7 +8,8 @@ import pytest
 import sim
 from sim.cli import main
 from sim.instruments import INSTRUMENTS
-from sim.scenario import ScenarioError, load_scenario, parameter_paths
+from sim.loading import ScenarioError, load_scenario
+from sim.scenario import parameter_paths
 
 from .conftest import SCENARIOS, SHIPPED
 
