@@ -22,8 +22,8 @@ import numpy as np
 
 from sim.dynamics import tape_width
 from sim.experiments import full_factorial, run_design
+from sim.loading import load_scenario
 from sim.population import POPULATION_DRAWS, build_structure
-from sim.scenario import load_scenario
 from sim.simulate import measures_array, replicate_seeds
 
 ROOT = Path(__file__).resolve().parent.parent

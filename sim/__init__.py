@@ -17,8 +17,8 @@ __all__ = ["Scenario", "ScenarioError", "load_scenario", "parameters", "run", "s
            "with_overrides"]
 __version__ = "0.1.0"
 
-_WHERE = {"Scenario": "scenario", "ScenarioError": "scenario", "load_scenario": "scenario",
-          "with_overrides": "scenario", "parameters": "api", "run": "api",
+_WHERE = {"Scenario": "scenario", "ScenarioError": "errors", "load_scenario": "loading",
+          "with_overrides": "overrides", "parameters": "api", "run": "api",
           "salib_problem": "api"}
 
 

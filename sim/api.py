@@ -15,7 +15,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .scenario import Scenario, ScenarioError, parameter_paths, uncertainties, with_overrides
+from .errors import ScenarioError
+from .overrides import with_overrides
+from .scenario import Scenario, descriptions_by_path, parameter_paths, uncertainties
 
 DEFAULT_OUTCOMES = ("p_critical_mass", "share_2020", "years_to_threshold", "support_spent")
 """The outcomes :func:`run` returns unless told otherwise."""
@@ -37,9 +39,7 @@ def parameters(kind: str = "all") -> pd.DataFrame:
     source or assumption. ``kind``: ``all`` or ``uncertain``."""
     if kind not in ("all", "uncertain"):
         raise ValueError(f"kind: allowed 'all' or 'uncertain'; given {kind!r}")
-    from .scenario import Scenario as _S
-
-    described = _descriptions(_S)
+    described = descriptions_by_path()
     uncertain = uncertainties()
     rows = []
     for path, (low, high, default) in parameter_paths().items():
@@ -51,19 +51,6 @@ def parameters(kind: str = "all") -> pd.DataFrame:
                          plausible_low=u.low if u else np.nan, plausible_high=u.high if u else np.nan,
                          scale=u.scale if u else "", basis=basis))
     return pd.DataFrame(rows)
-
-
-def _descriptions(model, prefix: str = "") -> dict[str, str]:
-    from pydantic import BaseModel
-
-    out = {}
-    for name, field in model.model_fields.items():
-        ann = field.annotation
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            out.update(_descriptions(ann, f"{prefix}{name}."))
-        else:
-            out[f"{prefix}{name}"] = field.description or ""
-    return out
 
 
 def check_outcomes(names: Sequence[str]) -> None:

@@ -22,10 +22,14 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from mesa.visualization import SolaraViz
 
+from .fields import descend
+from .instruments import Support
+from .loading import load_scenario
 from .model import MutualsModel
+from .overrides import with_overrides
 from .plots import support_spans
 from .population import REGIONS, ServiceState
-from .scenario import Scenario, Support, load_scenario, parameter_paths, with_overrides
+from .scenario import Scenario, parameter_paths
 
 LEVER_UNITS = {"budget": "GBP m in all", "rate": "per service a year"}
 
@@ -60,15 +64,11 @@ def starting_scenario() -> Scenario:
 def model_params(scenario: Scenario) -> dict:
     """SolaraViz parameters: a slider per entry of SLIDERS, plus the seed."""
     limits = parameter_paths()
-    data = scenario.model_dump()
     params: dict = {"seed": {"type": "InputText", "value": str(scenario.run.seed),
                              "label": "Random seed"}}
     for name, (path, label) in SLIDERS.items():
         low, high, _ = limits[path]
-        value = data
-        for part in path.split("."):
-            value = value[part]
-        params[name] = {"type": "SliderFloat", "value": float(value), "min": float(low),
+        params[name] = {"type": "SliderFloat", "value": _value(scenario, path), "min": float(low),
                         "max": float(high), "step": slider_step(low, high), "label": label}
     return params
 
@@ -201,10 +201,7 @@ def Explainer(model):
 
 def _value(scenario: Scenario, path: str) -> float:
     """A scenario's value at a dotted path."""
-    node = scenario
-    for part in path.split("."):
-        node = getattr(node, part)
-    return float(node)
+    return float(descend(scenario, path.split("."), getattr))
 
 
 def page(scenario: Scenario | None = None):

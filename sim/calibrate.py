@@ -25,17 +25,11 @@ import pandas as pd
 from scipy.special import ndtr
 
 from .evaluator import Evaluator
+from .instruments import INSTRUMENTS
+from .loading import scenario_from_dict
+from .overrides import MECHANISMS, with_overrides, without
 from .record import Record, distance, model_values
-from .scenario import (
-    INSTRUMENTS,
-    MECHANISMS,
-    Scenario,
-    Uncertainty,
-    scenario_from_dict,
-    uncertainties,
-    with_overrides,
-    without,
-)
+from .scenario import Scenario, Uncertainty, uncertainties
 
 BEHAVIOURAL = ("population.", "behaviour.", "mutuals.")
 NATIONAL_PUSH = "national push"

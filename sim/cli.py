@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import ParameterError
-from .scenario import ScenarioError, load_scenario
+from .errors import ParameterError, ScenarioError
+from .loading import load_scenario
 
 
 def _load_all(paths: list[str]):
@@ -323,7 +323,7 @@ def cmd_phase(args) -> int:
     import numpy as np
 
     from .critical import phase_grid, scaled_support, write_phase
-    from .scenario import with_overrides
+    from .overrides import with_overrides
 
     (scenario,) = _load_all([args.scenario])
     _settle(args, scenario)

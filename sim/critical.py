@@ -25,7 +25,10 @@ import pandas as pd
 from .analysis import wilson_interval
 from .dynamics import MEASURES
 from .evaluator import Evaluator
-from .scenario import INSTRUMENTS, Scenario, scenario_from_dict, with_overrides
+from .instruments import INSTRUMENTS
+from .loading import scenario_from_dict
+from .overrides import with_overrides
+from .scenario import Scenario
 from .simulate import measures_array, replicate_seeds, simulate
 
 

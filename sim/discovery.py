@@ -19,7 +19,8 @@ from . import claim
 from .api import salib_problem
 from .dynamics import MEASURES
 from .evaluator import Evaluator
-from .scenario import Scenario, Uncertainty, uncertainties, with_overrides
+from .overrides import with_overrides
+from .scenario import Scenario, Uncertainty, uncertainties
 from .simulate import measures_array, replicate_seeds
 
 UNCERTAIN_SECTIONS = ("population.", "behaviour.", "mutuals.", "support.")

@@ -28,8 +28,9 @@ from . import (
     _compiled,
     rules,
 )
+from .instruments import EFFECTS, INSTRUMENTS
 from .population import ServiceState, Structure
-from .scenario import EFFECTS, INSTRUMENTS, Scenario
+from .scenario import Scenario
 
 IN_HOUSE, PREPARING, SPUN_OUT, RETURNED, ALTERNATIVE = (int(s) for s in ServiceState)
 

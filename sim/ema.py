@@ -16,7 +16,8 @@ import warnings
 from collections.abc import Sequence
 
 from .api import DEFAULT_OUTCOMES, check_outcomes, run
-from .scenario import Scenario, ScenarioError, parameter_paths
+from .errors import ScenarioError
+from .scenario import Scenario, parameter_paths
 from .scenario import uncertainties as _uncertainties
 
 with warnings.catch_warnings():  # the workbench 3.0 warns on import without ipyparallel

@@ -1,6 +1,6 @@
 """Errors that speak to the user: the library names its parameters, the command line its flags.
 
-:class:`sim.scenario.ScenarioError` is any input that cannot be used, with a message meant for
+:class:`ScenarioError` is any input that cannot be used, with a message meant for
 the user as it stands. :class:`ParameterError` is one about an argument of a library function:
 its message names the argument as ``{name}``, which a Python caller reads as ``name=`` and the
 command line (:mod:`sim.cli`) as the flag ``--name``.
@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .scenario import ScenarioError
-
 __all__ = ["ParameterError", "ScenarioError"]
+
+
+class ScenarioError(ValueError):
+    """An input that cannot be used (a scenario file, a design, an argument); the message is meant
+    for the user as it stands. The command line prints it and exits with code 2."""
 
 
 class ParameterError(ScenarioError):

@@ -21,8 +21,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .errors import ScenarioError
 from .evaluator import Evaluator
-from .scenario import Scenario, ScenarioError, parameter_paths, with_overrides
+from .overrides import with_overrides
+from .scenario import Scenario, parameter_paths
 from .simulate import measures_array, replicate_seeds, tidy
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .analysis import bands
-from .scenario import Statutory
+from .instruments import Statutory
 
 if TYPE_CHECKING:
     from .critical import Barrier, Sustained

@@ -1,7 +1,7 @@
 """The record the model is calibrated on: observed counts of mutuals, each with its error model.
 
 A record file is TOML (``scenarios/calibration/record.toml``), validated by one pydantic schema;
-a wrong file raises :class:`sim.scenario.ScenarioError` naming the file and the key, as a wrong
+a wrong file raises :class:`sim.errors.ScenarioError` naming the file and the key, as a wrong
 scenario does. :func:`model_values` reads what the model says of each observation from a run's
 measures; :func:`distance` compares the two under the record's error model.
 """
@@ -14,7 +14,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .scenario import ScenarioError, _describe, read_toml
+from .errors import ScenarioError
+from .loading import _describe, read_toml
 
 MEASURES = ("new_spinouts", "live_mutuals", "in_preparation")
 

@@ -40,8 +40,11 @@ from .analysis import wilson_interval, year_reached
 from .critical import Barrier, Sustained, find_barrier, self_sustaining, unsupported_growth
 from .evaluator import Evaluator
 from .experiments import latin_hypercube
+from .instruments import INSTRUMENTS
+from .loading import scenario_from_dict
+from .overrides import with_overrides
 from .plots import plot_defaults, plot_sobol, plot_structure, plot_threshold_by_year, support_spans
-from .scenario import INSTRUMENTS, Scenario, scenario_from_dict, with_overrides
+from .scenario import Scenario
 from .simulate import simulate
 
 BARRIER_SHARES = (0.0, 0.003, 0.006, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3)

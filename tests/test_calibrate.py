@@ -10,9 +10,11 @@ from numpy.testing import assert_allclose
 import sim
 from sim import calibrate as cal
 from sim.cli import main
+from sim.errors import ScenarioError
 from sim.evaluator import Evaluator
+from sim.loading import load_scenario
 from sim.record import Observation, Record, distance, load_record, model_values
-from sim.scenario import ScenarioError, Uncertainty, load_scenario, uncertainties
+from sim.scenario import Uncertainty, uncertainties
 
 from .conftest import SCENARIOS
 

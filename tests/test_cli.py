@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.scenario import load_scenario
+from sim.loading import load_scenario
 
 from .conftest import SCENARIOS
 

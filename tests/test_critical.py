@@ -9,7 +9,8 @@ from numpy.testing import assert_allclose
 import sim
 from sim.analysis import wilson_interval
 from sim.critical import bisect, find_barrier, self_sustaining, tipping_point, unsupported_growth, without_support
-from sim.scenario import load_scenario, with_overrides
+from sim.loading import load_scenario
+from sim.overrides import with_overrides
 
 from .conftest import SCENARIOS
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import Scenario, load_scenario, parameter_paths
+from sim.loading import load_scenario
+from sim.scenario import Scenario, parameter_paths
 
 from .conftest import SCENARIOS
 

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.scenario import load_scenario
+from sim.loading import load_scenario
 
 from .conftest import SHIPPED
 

@@ -6,7 +6,7 @@ import pytest
 
 import sim.experiments as ex
 from sim.evaluator import Evaluator
-from sim.scenario import load_scenario
+from sim.loading import load_scenario
 
 from .conftest import SCENARIOS
 

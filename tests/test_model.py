@@ -7,7 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.scenario import INSTRUMENTS, MECHANISMS, load_scenario, with_overrides, without
+from sim.instruments import INSTRUMENTS
+from sim.loading import load_scenario
+from sim.overrides import MECHANISMS, with_overrides, without
 
 from .conftest import SCENARIOS, SHIPPED
 

@@ -35,7 +35,10 @@ import json, sys
 import numpy as np, pandas as pd
 import sim
 from sim.app import SLIDERS
-from sim.scenario import INSTRUMENTS, load_scenario, uncertainties, with_overrides
+from sim.instruments import INSTRUMENTS
+from sim.loading import load_scenario
+from sim.overrides import with_overrides
+from sim.scenario import uncertainties
 
 base = load_scenario(sys.argv[1])
 funded = with_overrides(base, {"support.mentoring.budget": 14.0, "support.mentoring.start": 2013.0,
@@ -66,7 +69,7 @@ def places_changed(before: str, after: str) -> int:
 def test_a_toy_instrument_added_in_two_places_runs_on_both_engines(tmp_path):
     package = tmp_path / "sim"
     shutil.copytree(ROOT / "sim", package, ignore=shutil.ignore_patterns("__pycache__"))
-    schema = package / "scenario.py"
+    schema = package / "instruments.py"
     before = schema.read_text()
     after = before.replace("class Support(_Section):", TOY + "class Support(_Section):", 1)
     anchor = "    right_to_challenge: RightToChallenge = Field(default_factory=RightToChallenge)\n"
@@ -89,7 +92,8 @@ def test_a_toy_instrument_added_in_two_places_runs_on_both_engines(tmp_path):
 
 def test_an_unknown_effect_is_refused_naming_the_allowed_ones(monkeypatch):
     from sim import dynamics
-    from sim.scenario import Evidence, Scenario
+    from sim.instruments import Evidence
+    from sim.scenario import Scenario
 
     monkeypatch.setattr(Evidence, "effects", lambda self, on, met: {"morale": on})
     with pytest.raises(ValueError, match="instrument evidence: unknown effect 'morale'; allowed: cost_reduction"):

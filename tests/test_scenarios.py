@@ -7,7 +7,10 @@ import pytest
 
 import sim
 from sim.cli import main
-from sim.scenario import INSTRUMENTS, ScenarioError, load_scenario, parameter_paths
+from sim.errors import ScenarioError
+from sim.instruments import INSTRUMENTS
+from sim.loading import load_scenario
+from sim.scenario import parameter_paths
 
 from .conftest import SCENARIOS, SHIPPED
 
@@ -47,23 +50,16 @@ def test_bass_names_p_and_q():
 
 
 def test_every_numeric_parameter_has_a_range_and_a_stated_basis():
+    from sim.fields import walk_fields
     from sim.scenario import Scenario
 
     paths = parameter_paths()
     assert len(paths) > 50
     for path, (low, high, _) in paths.items():
         assert low is not None and high is not None, path
-
-    def walk(model):
-        for name, field in model.model_fields.items():
-            ann = field.annotation
-            if isinstance(ann, type) and hasattr(ann, "model_fields"):
-                yield from walk(ann)
-            elif ann in (int, float):
-                yield name, field.description
-
-    for name, description in walk(Scenario):
-        assert description, f"{name} has no unit or basis"
+    for path, info, _ in walk_fields(Scenario):
+        if info.annotation in (int, float):
+            assert info.description, f"{path} has no unit or basis"
 
 
 def _write(tmp_path, text, name="bad.toml"):
