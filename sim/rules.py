@@ -383,17 +383,8 @@ def belief_mean(alpha, beta):
 
 @rule
 def belief_sd(alpha, beta):
-    """Standard deviation of a Beta(alpha, beta) belief.
-
-    Parameters
-    ----------
-    alpha, beta : float
-        The belief's parameters, pseudo-observations (> 0).
-
-    Returns
-    -------
-    float
-        Chance per year, ``sqrt(alpha beta / ((alpha + beta)^2 (alpha + beta + 1)))``."""
+    """Standard deviation of the Beta(alpha, beta) belief of :func:`belief_mean` (the same
+    parameters): a chance per year, ``sqrt(alpha beta / ((alpha + beta)^2 (alpha + beta + 1)))``."""
     total = alpha + beta
     return math.sqrt(alpha * beta / (total * total * (total + 1.0)))
 
