@@ -24,7 +24,7 @@ from sim.dynamics import tape_width
 from sim.experiments import full_factorial, run_design
 from sim.loading import load_scenario
 from sim.population import POPULATION_DRAWS, build_structure
-from sim.simulate import measures_array, replicate_seeds
+from sim.simulation import measures_array, replicate_seeds
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,8 +9,6 @@
 Names are imported on first use, so that ``import sim`` (and ``mutuals --help``) stays quick.
 """
 
-import sys
-import types
 from importlib import import_module
 
 __all__ = ["Scenario", "ScenarioError", "load_scenario", "parameters", "run", "salib_problem", "simulate",
@@ -19,7 +17,7 @@ __version__ = "0.1.0"
 
 _WHERE = {"Scenario": "scenario", "ScenarioError": "errors", "load_scenario": "loading",
           "with_overrides": "overrides", "parameters": "api", "run": "api",
-          "salib_problem": "api"}
+          "salib_problem": "api", "simulate": "simulation"}
 
 
 def __getattr__(name: str):
@@ -32,21 +30,3 @@ def __getattr__(name: str):
 
 def __dir__():
     return sorted([*globals(), *__all__])
-
-
-class _Package(types.ModuleType):
-    """``sim.simulate`` is the function, although a submodule has the same name: importing the
-    submodule sets the package's attribute, and this property keeps the function there."""
-
-    @property
-    def simulate(self):
-        from .simulate import simulate
-
-        return simulate
-
-    @simulate.setter
-    def simulate(self, module) -> None:
-        pass  # the submodule stays reachable as sys.modules["sim.simulate"]
-
-
-sys.modules[__name__].__class__ = _Package

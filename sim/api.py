@@ -98,7 +98,7 @@ def run(scenario: Scenario, params: Mapping[str, float] | None = None, *, replic
     """Run ``scenario`` with ``params`` (dotted paths) on ``replicates`` seeded replicates and
     return the named ``outcomes`` (see :data:`OUTCOME_PATTERNS`), each a float. The same
     arguments give the same numbers."""
-    from .simulate import simulate
+    from .simulation import simulate
 
     check_outcomes(outcomes)
     s = with_overrides(scenario, dict(params or {}), "run") if params else scenario

@@ -96,7 +96,7 @@ class RecordModel:
     def values(self, params: dict, seed: int) -> dict[str, float]:
         s = with_overrides(self.base, {k: float(v) for k, v in params.items()}, "calibration")
         from .dynamics import MEASURES
-        from .simulate import measures_array
+        from .simulation import measures_array
 
         out = measures_array(s, [seed])[0]  # (years, measures)
         measures = {m: out[:, MEASURES.index(m)] for m in
@@ -170,7 +170,7 @@ def screen(model: RecordModel, draws: int, seed: int, threshold: float = SCREEN_
     parameters at or above ``threshold``."""
     from scipy.stats import spearmanr
 
-    from .simulate import replicate_seed
+    from .simulation import replicate_seed
 
     rng = np.random.default_rng(seed)
     rows, outs = [], []
@@ -356,7 +356,7 @@ def predictive(scenario: Scenario, draws: pd.DataFrame, replicates: int, seed: i
     """The posterior predictive of ``scenario``: each drawn particle run for ``replicates``
     replicates (particle ``i`` on seeds of root ``seed + i``). Columns: particle, replicate,
     year and :data:`PREDICTIVE`."""
-    from .simulate import simulate
+    from .simulation import simulate
 
     frames = []
     for i, row in enumerate(draws.to_dict("records")):

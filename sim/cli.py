@@ -141,7 +141,7 @@ def cmd_run(args) -> int:
     from .analysis import summary
     from .experiments import run_replicates
     from .results import run_config, write_run
-    from .simulate import choose_engine, simulate
+    from .simulation import choose_engine, simulate
 
     scenarios = _load_all(args.scenarios)
     evaluator = _evaluator(args)

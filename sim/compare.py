@@ -13,7 +13,7 @@ from .analysis import critical_mass_by_year, wilson_interval, year_reached
 from .evaluator import Evaluator
 from .plots import plot_critical_mass_bars, plot_critical_mass_by_year, plot_outcomes, plot_policies, plot_uptake
 from .scenario import Scenario
-from .simulate import simulate
+from .simulation import simulate
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from .instruments import INSTRUMENTS
 from .loading import scenario_from_dict
 from .overrides import with_overrides
 from .scenario import Scenario
-from .simulate import measures_array, replicate_seeds, simulate
+from .simulation import measures_array, replicate_seeds, simulate
 
 
 def without_support(scenario: Scenario, after: float | None = None) -> Scenario:

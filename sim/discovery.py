@@ -21,7 +21,7 @@ from .dynamics import MEASURES
 from .evaluator import Evaluator
 from .overrides import with_overrides
 from .scenario import Scenario, Uncertainty, uncertainties
-from .simulate import measures_array, replicate_seeds
+from .simulation import measures_array, replicate_seeds
 
 UNCERTAIN_SECTIONS = ("population.", "behaviour.", "mutuals.", "support.")
 """Where the uncertain parameters of the verdict live: every schema field with a plausible range

@@ -88,6 +88,6 @@ def initialise_worker() -> None:
     """Warm the compiled code in a worker process (give it to a process pool's ``initializer``):
     the first simulation in a process loads the compiled rules, about a second."""
     from .scenario import Scenario as _S
-    from .simulate import simulate
+    from .simulation import simulate
 
     simulate(_S(), replicates=1, seed=1, engine="ensemble")

@@ -25,7 +25,7 @@ from .errors import ScenarioError
 from .evaluator import Evaluator
 from .overrides import with_overrides
 from .scenario import Scenario, parameter_paths
-from .simulate import measures_array, replicate_seeds, tidy
+from .simulation import measures_array, replicate_seeds, tidy
 
 
 def full_factorial(levels: dict[str, Iterable[float]]) -> pd.DataFrame:

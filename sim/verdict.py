@@ -45,7 +45,7 @@ from .loading import scenario_from_dict
 from .overrides import with_overrides
 from .plots import plot_defaults, plot_sobol, plot_structure, plot_threshold_by_year, support_spans
 from .scenario import Scenario
-from .simulate import simulate
+from .simulation import simulate
 
 BARRIER_SHARES = (0.0, 0.003, 0.006, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3)
 """Initial shares of authorities running a mutual searched for a barrier."""

@@ -141,7 +141,7 @@ def test_same_seed_same_table_different_seed_different_table(engine):
 
 
 def test_replicate_r_uses_the_same_seed_in_every_scenario_and_any_grouping():
-    from sim.simulate import replicate_seeds
+    from sim.simulation import replicate_seeds
 
     assert replicate_seeds(9, 5)[3] == replicate_seeds(9, 2, first=3)[0]
     # common random numbers: the population draws are shared, so t=0 is identical

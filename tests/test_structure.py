@@ -82,3 +82,19 @@ def test_each_command_goes_through_one_output_folder_and_one_evaluator(name, tmp
     assert entered["folders"] == want
     manifest = (want[0] / "manifest.json").read_text(encoding="utf-8")
     assert '"fingerprint"' in manifest and '"git_commit"' in manifest and '"executor": "this process"' in manifest
+
+
+def test_the_package_names_are_plain_attributes():
+    """``sim.simulate`` is the function, with no module-class swap: no submodule shares a name
+    with what the package exports."""
+    import importlib
+    import types
+
+    import sim.simulation
+
+    assert type(sim) is types.ModuleType
+    assert callable(sim.simulate) and sim.simulate is sim.simulation.simulate
+    submodules = {p.stem for p in PACKAGE.glob("*.py")}
+    assert not submodules & set(sim.__all__)
+    for name in sim.__all__:
+        assert getattr(importlib.import_module("sim"), name) is not None
