@@ -98,3 +98,14 @@ def test_the_package_names_are_plain_attributes():
     assert not submodules & set(sim.__all__)
     for name in sim.__all__:
         assert getattr(importlib.import_module("sim"), name) is not None
+
+
+def test_every_module_states_its_job_and_the_readme_lists_it():
+    import ast
+
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    layout = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    for path in sorted(PACKAGE.glob("*.py")):
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+        assert doc and len(doc.split()) >= 5, f"{path.name}: no docstring stating its job"
+        assert f"`{path.name}`" in layout, f"README's layout leaves out {path.name}"
