@@ -30,7 +30,8 @@ def warm() -> None:
     """Load the compiled model in this process (from Numba's disk cache once compiled): one
     replicate of two years, so that a worker's first task costs no more than its others."""
     from .ensemble import run_ensemble
-    from .scenario import Scenario, with_overrides
+    from .overrides import with_overrides
+    from .scenario import Scenario
 
     end = Scenario().run.start_year + 1
     s = with_overrides(Scenario(), {"run.end_year": end, "run.critical_mass_year": end})

@@ -144,7 +144,7 @@ def test_comparison_uses_the_same_seeds_for_every_policy(tmp_path, capsys):
 
 def _verdict(**kw):
     from sim import verdict as vd
-    from sim.scenario import load_scenario
+    from sim.loading import load_scenario
 
     scenarios = {name: load_scenario(path) for name, path in vd.scenario_files(SCENARIOS).items()}
     return vd.verdict(scenarios, seed=2, **kw)
