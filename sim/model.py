@@ -12,7 +12,7 @@ import numpy as np
 
 from . import dynamics as dyn
 from .agents import LocalAuthority, Mutual
-from .population import POPULATION_DRAWS, build_structure, draw_attributes, peer_network
+from .population import POPULATION_DRAWS, build_structure, draw_attributes
 from .scenario import Scenario
 
 
@@ -38,7 +38,6 @@ class MutualsModel(mesa.Model):
             slots, attrs["deprivation"], attrs["risk_aversion"], attrs["capacity"],
             attrs["reserves"], alpha, beta,
         )
-        self.network = peer_network(st)
         for a in self.authorities:
             for j in a.slots:
                 if self.slot_state[j] == dyn.SPUN_OUT:
