@@ -30,7 +30,7 @@ class MutualsModel(mesa.Model):
         self.slot_state, self.slot_viability = dyn.initial_state(st, s, attrs["initial_adopter"])
         self.slot_state = self.slot_state.copy()
         self.slot_viability = self.slot_viability.copy()
-        self.slot_happened = np.zeros(st.n_slots, dtype=np.int8)  # this year's dynamics bits
+        self.slot_happened = np.zeros(st.n_slots, dtype=np.int8)  # this year, dyn.LAUNCHED ... LOST
         alpha, beta = dyn.prior(s)
         slots = np.split(np.arange(st.n_slots), st.authority_starts[1:])
         self.authorities = LocalAuthority.create_agents(
