@@ -55,7 +55,7 @@ class LocalAuthority(mesa.Agent):
         self.kind = KINDS[kind]
         self.region = REGIONS[region]
         self.group = group
-        self.slots = slots  # indices of its services in the model's slot arrays
+        self.slots = slots  # indices of its services in the model's slot arrays (a contiguous block)
         self.deprivation = deprivation
         self.risk_aversion = risk_aversion
         self.odds = dyn.rules.risk_odds(risk_aversion)  # weight of its risk premium
