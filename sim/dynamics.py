@@ -287,8 +287,9 @@ def authority_year(p: Params, c: Year, spending_power, alpha, beta, deprivation,
         capacity = rules.committed_capacity(capacity, n_preparing, p.capacity_per_project)
     if drawn > 0.0:
         reserves = rules.reserves_left(reserves, drawn)
-    return AuthorityYear(spending_power, pressure, alpha, beta, capacity, reserves,
-                         review_probability(p, pressure))
+    return AuthorityYear(spending_power=spending_power, pressure=pressure, alpha=alpha, beta=beta,
+                         capacity=capacity, reserves=reserves,
+                         p_review=review_probability(p, pressure))
 
 
 @element
@@ -417,8 +418,9 @@ def slot_year(p: Params, c: Year, state, viability, cost, u_a, u_b, p_review, pr
         new_state = RETURNED if failed else (ALTERNATIVE if lost else state)
     elif state == ALTERNATIVE:
         new_state = IN_HOUSE if rules.released(u_a, p.alternative_release) else state
-    return SlotYear(new_state, viability, accepted, launched, abandoned, good, bad, failed,
-                    challenged, alternative, lost)
+    return SlotYear(state=new_state, viability=viability, accepted=accepted, launched=launched,
+                    abandoned=abandoned, good=good, bad=bad, failed=failed, challenged=challenged,
+                    alternative=alternative, lost=lost)
 
 
 def books(s: Scenario, ctx: YearContext, preparing, accepted) -> tuple[dict, dict]:

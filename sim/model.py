@@ -86,8 +86,9 @@ class MutualsModel(mesa.Model):
             for key, n in counts._asdict().items():
                 events[key] += n
         spend, self.met = dyn.books(s, ctx, self.measures["in_preparation"], events["accepted"])
-        self.counters = dyn.tally(self.counters, events["launched"], events["abandoned"],
-                                  events["failed"], events["challenged"], events["lost"],
-                                  spend)
+        self.counters = dyn.tally(self.counters, launched=events["launched"],
+                                  abandoned=events["abandoned"], failed=events["failed"],
+                                  challenged=events["challenged"], lost=events["lost"],
+                                  spend=spend)
         self.measures = self._observe()
         self.datacollector.collect(self)
