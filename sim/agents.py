@@ -55,7 +55,7 @@ class LocalAuthority(mesa.Agent):
         self.kind = KINDS[kind]
         self.region = REGIONS[region]
         self.group = group
-        self.slots = slots  # indices of its services in the model's slot arrays (a contiguous block)
+        self.slots = slots  # indices of its services in the model's slot arrays
         self.deprivation = deprivation
         self.risk_aversion = risk_aversion
         self.odds = dyn.rules.risk_odds(risk_aversion)  # weight of its risk premium
@@ -68,8 +68,9 @@ class LocalAuthority(mesa.Agent):
         self.alpha = alpha
         self.beta = beta
         self.belief = dyn.rules.belief_mean(alpha, beta)
-        self.own = dyn.Outcomes(good=0.0, bad=0.0, news=0.0)  # last year's, of its own mutuals
-        self.preparing = 0.0  # its projects in preparation (none at t=0)
+        self.last_good = 0
+        self.last_bad = 0
+        self.last_news = 0  # abandoned projects, failures and lost contracts
         self.drawn = 0.0  # GBP m its spin-outs drew from its reserves
         self.mutuals: dict[int, Mutual] = {}
 
@@ -85,35 +86,44 @@ class LocalAuthority(mesa.Agent):
         return {self.service_name(j): ServiceState(int(self.model.slot_state[j])) for j in self.slots}
 
     def step_year(self, year: dyn.Year, u_fiscal: float, pools: dict, u_a: np.ndarray,
-                  u_b: np.ndarray) -> dyn.Events:
-        """One year for this authority and its services; returns its events for the model.
-
-        The year itself is :func:`sim.dynamics.authority_and_services_year`, the step the
-        ensemble engine calls: this agent passes its values and its slice of the model's slot
-        arrays (which it updates), keeps its new values, and acts on what happened to each of
-        its services (the model's ``slot_happened``): a launch creates a :class:`Mutual`, a live
-        mutual's year is recorded on it."""
+                  u_b: np.ndarray) -> dict:
+        """One year for this authority and its services; returns its events for the model."""
         m = self.model
+        p = m.params
         group, national = pools["group"][:, self.group], pools["national"]
-        res = dyn.authority_and_services_year(
-            m.params, year, dyn.Authority(
-                spending_power=self.spending_power, alpha=self.alpha, beta=self.beta,
-                deprivation=self.deprivation, capacity0=self.capacity0, reserves0=self.reserves0,
-                odds=self.odds, drawn=self.drawn, preparing=self.preparing, own=self.own),
-            u_fiscal, dyn.Outcomes(group[0], group[1], group[2]),
-            dyn.Outcomes(national[0], national[1], national[2]), m.slot_state, m.slot_viability,
-            m.structure.slot_cost, self.slots[0], self.slots[-1] + 1, u_a, u_b, m.slot_happened,
+        n_preparing = float(np.sum(m.slot_state[self.slots] == dyn.PREPARING))
+        after = dyn.authority_year(
+            p, year, self.spending_power, self.alpha, self.beta, self.deprivation, u_fiscal,
+            self.capacity0, self.reserves0,
+            dyn.Outcomes(float(self.last_good), float(self.last_bad), float(self.last_news)),
+            dyn.Outcomes(group[0], group[1], group[2]),
+            dyn.Outcomes(national[0], national[1], national[2]), n_preparing, self.drawn,
         )
-        it = res.authority
-        self.spending_power, self.pressure = it.spending_power, it.pressure
-        self.alpha, self.beta, self.capacity, self.reserves = it.alpha, it.beta, it.capacity, it.reserves
+        self.spending_power, self.pressure = after.spending_power, after.pressure
+        self.alpha, self.beta = after.alpha, after.beta
+        self.capacity, self.reserves = after.capacity, after.reserves
         self.belief = dyn.rules.belief_mean(self.alpha, self.beta)
-        self.drawn, self.preparing, self.own = res.drawn, res.tally.preparing, res.own
+        events = dict.fromkeys(dyn.EVENTS, 0)
+        good = bad = news = 0
+        up_front = p.reserves_drawdown * dyn.net_cost(p, year)
         for j in self.slots:
-            happened = int(m.slot_happened[j])
-            if happened & (dyn.GOOD | dyn.BAD):
-                self.mutuals[j].record(bool(happened & dyn.GOOD), bool(happened & dyn.FAILED),
-                                       bool(happened & dyn.LOST))
-            if happened & dyn.LAUNCHED:
-                self.mutuals[j] = Mutual(m, self, j, float(m.slot_viability[j]))
-        return res.events
+            res = dyn.slot_year(
+                p, year, m.slot_state[j], m.slot_viability[j], m.structure.slot_cost[j], u_a[j],
+                u_b[j], after.p_review, self.pressure, self.capacity, self.reserves, self.alpha,
+                self.beta, self.odds,
+            )
+            for key in events:
+                events[key] += int(getattr(res, key))
+            good += int(res.good)
+            bad += int(res.bad)
+            news += int(res.abandoned) + int(res.failed) + int(res.lost)
+            if res.accepted:
+                self.drawn += up_front
+            if res.good or res.bad:
+                self.mutuals[j].record(res.good, res.failed, res.lost)
+            m.slot_state[j] = res.state
+            m.slot_viability[j] = res.viability
+            if res.launched:
+                self.mutuals[j] = Mutual(m, self, j, float(res.viability))
+        self.last_good, self.last_bad, self.last_news = good, bad, news
+        return events

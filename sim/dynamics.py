@@ -1,17 +1,14 @@
 """One model year, composed from the rules: shared by the Mesa agents and the ensemble engine.
 
 Model-level steps (:func:`year_context`, rationing, the books) are numpy functions of scalars or
-of arrays of replicates. Element steps are compiled by Numba (``@element``):
-:func:`authority_and_services_year` is one authority's year and then its services', in the one
-order both engines follow (:func:`authority_year`, then for each service :func:`quiet` or
-:func:`slot_year`, its tally and any reserves drawn). A Mesa agent calls it with its own values
-and its slice of the model's slot arrays; the ensemble engine's compiled loop calls it for every
-authority of every replicate. Parameters come as :class:`Params` and the year's context as
-:class:`Year`, named tuples of floats, and the steps return named tuples
-(:class:`AuthorityAndServices`, :class:`AuthorityYear`, :class:`SlotYear`, :class:`Events`).
-Model-level quantities (support on offer, pooled evidence, the share of adopters) are computed
-once per year from last year's state, so no decision depends on the order in which authorities
-act.
+of arrays of replicates. Element steps (:func:`authority_year`, :func:`slot_year` and the pieces
+they use) are compiled by Numba (``@element``) and take one authority's or one service's values:
+a Mesa agent calls them with its own, the ensemble engine's compiled loop calls them for every
+element of every replicate. Their parameters come as :class:`Params` and the year's context as
+:class:`Year`, named tuples of floats, and they return named tuples (:class:`AuthorityYear`,
+:class:`SlotYear`). Model-level quantities (support on offer, pooled
+evidence, the share of adopters) are computed once per year from last year's state, so no
+decision depends on the order in which authorities act.
 
 Random numbers: each replicate's generator first draws the population's uniforms (see
 :mod:`sim.population`), then, every year, one block of ``tape_width`` uniforms laid out as
@@ -38,9 +35,9 @@ from .scenario import EFFECTS, INSTRUMENTS, Scenario
 IN_HOUSE, PREPARING, SPUN_OUT, RETURNED, ALTERNATIVE = (int(s) for s in ServiceState)
 
 element = _compiled.njit(inline="always")
-"""Compile an element step: a Mesa agent calls :func:`authority_and_services_year` with its own
-values; the ensemble engine's compiled loop inlines it (passing the parameters to a call,
-rather than inlining, costs ten times the work of a service's year)."""
+"""Compile an element step: a Mesa agent calls it with its own values; the ensemble engine's
+compiled loop inlines it (passing the parameters to a call, rather than inlining, costs ten
+times the work of a service's year)."""
 
 
 def tape_width(structure: Structure) -> int:
@@ -332,8 +329,8 @@ def choice_probabilities(p: Params, c: Year, cost, challenged, pressure, capacit
 def quiet(p: Params, c: Year, state, u_a, p_review):
     """Nothing happens to a service this year: in house with no proposal, delivered another way
     and not coming back, or returned after a failure. :func:`slot_year` would leave it as it is,
-    with no event; :func:`authority_and_services_year` skips it (a review arrives for about one
-    service in ten a year)."""
+    with no event; the ensemble's loop skips it (a review arrives for about one service in ten
+    a year)."""
     if state == IN_HOUSE:
         return not proposal(c, u_a, p_review)[0]
     if state == ALTERNATIVE:
@@ -358,20 +355,8 @@ class SlotYear(NamedTuple):
     lost: bool  # a mutual lost its contract
 
 
-class Events(NamedTuple):
-    """Counts of a year's events (of an authority's services, or of a replicate's)."""
-
-    accepted: float  # mutuals approved
-    launched: float
-    abandoned: float
-    failed: float
-    challenged: float  # accepted Right to Challenge bids
-    alternative: float  # reviews that chose another delivery model
-    lost: float  # contracts lost by mutuals
-
-
-EVENTS = Events._fields
-"""The events counted per replicate and year, in the order of :class:`Events`."""
+EVENTS = ("accepted", "launched", "abandoned", "failed", "challenged", "alternative", "lost")
+"""The events counted per replicate and year (the ensemble's loop returns them in this order)."""
 
 
 @element
@@ -381,9 +366,8 @@ def slot_year(p: Params, c: Year, state, viability, cost, u_a, u_b, p_review, pr
     abandonment or launch if in preparation, a good or bad year (and maybe failure or a lost
     contract) if spun out, the end of its contract if delivered another way.
 
-    Authority values (p_review ... odds) are those of the service's authority. Called by
-    :func:`authority_and_services_year` for every service that is not :func:`quiet`; the
-    decision is computed only where a proposal arrived."""
+    Authority values (p_review ... odds) are those of the service's authority. Both engines call
+    this for every service; the decision is computed only where a proposal arrived."""
     accepted = launched = abandoned = good = bad = failed = challenged = alternative = False
     lost = False
     new_state = state
@@ -445,20 +429,8 @@ and support in the year, cumulative support since the start); beliefs and spendi
 means over authorities."""
 
 
-class StateMeasures(NamedTuple):
-    """The measures of a replicate's state after a year (:func:`finish_measures`)."""
-
-    authorities_with_mutual: float
-    live_mutuals: float
-    in_preparation: float
-    returned_in_house: float
-    alternative_delivery: float
-    savings: float
-    mean_belief: float
-    mean_spending_power: float
-
-
-STATE_MEASURES = StateMeasures._fields
+STATE_MEASURES = ("authorities_with_mutual", "live_mutuals", "in_preparation", "returned_in_house",
+                  "alternative_delivery", "savings", "mean_belief", "mean_spending_power")
 
 
 class Tally(NamedTuple):
@@ -513,96 +485,6 @@ def add_authority(totals: Totals, tally: Tally, spending_power, alpha, beta, sav
                   s.belief + rules.belief_mean(alpha, beta), s.power + spending_power)
 
 
-LAUNCHED, GOOD, BAD, FAILED, LOST = 1, 2, 4, 8, 16
-"""Bits of ``happened[j]`` (:func:`authority_and_services_year`): what happened to service j
-this year that a Mesa agent acts on (a launch creates a :class:`sim.agents.Mutual`; a live
-mutual's good or bad year, failure or lost contract is recorded on it)."""
-
-
-@element
-def happened_bits(res: SlotYear):
-    """:data:`LAUNCHED` ... :data:`LOST` of a service's year, one bit each."""
-    return (LAUNCHED * res.launched + GOOD * res.good + BAD * res.bad + FAILED * res.failed
-            + LOST * res.lost)
-
-
-class Authority(NamedTuple):
-    """An authority's values at the start of its year, as :func:`authority_and_services_year`
-    reads them."""
-
-    spending_power: float
-    alpha: float
-    beta: float
-    deprivation: float
-    capacity0: float  # before cuts
-    reserves0: float
-    odds: float  # its risk premium's weight (sim.rules.risk_odds), fixed for a run
-    drawn: float  # GBP m its spin-outs have drawn from its reserves
-    preparing: float  # its projects in preparation
-    own: Outcomes  # last year's, of its own mutuals and projects
-
-
-class AuthorityAndServices(NamedTuple):
-    """An authority and its services after their year (:func:`authority_and_services_year`)."""
-
-    authority: AuthorityYear
-    drawn: float  # GBP m its spin-outs have drawn from its reserves, this year's included
-    own: Outcomes  # this year's, of its own mutuals and projects: next year's evidence
-    tally: Tally  # its services counted by state after the year
-    events: Events
-
-
-@element
-def authority_and_services_year(p: Params, c: Year, a: Authority, u, group: Outcomes,
-                                national: Outcomes, state, viability, cost, first, stop, u_a, u_b,
-                                happened) -> AuthorityAndServices:
-    """One authority's year and then its services' (ODD section 3, steps 2-8): the one place
-    the order of a year is written. Both engines call it for every authority: the Mesa agent
-    with its values, the ensemble engine's compiled loop for every authority of every replicate.
-
-    ``a`` is the authority at the start of the year, ``u`` its fiscal uniform, ``group`` and
-    ``national`` last year's pooled :class:`Outcomes`. Its services are ``first`` to
-    ``stop - 1`` of the slot arrays ``state``, ``viability``, ``cost`` and this year's uniforms
-    ``u_a`` and ``u_b`` (each indexed by slot); ``state`` and ``viability`` are updated in place,
-    and ``happened[j]`` is set, for each of them, to the :data:`LAUNCHED` ... :data:`LOST` bits
-    of what happened to it. Each service reads the authority's new values (after cuts and
-    learning); a service to which nothing can happen this year (:func:`quiet`) is only tallied.
-    Counts are added service by service, in order, so the tally is
-    :func:`replicate_measures`'s."""
-    it = authority_year(p, c, a.spending_power, a.alpha, a.beta, a.deprivation, u, a.capacity0,
-                        a.reserves0, a.own, group, national, a.preparing, a.drawn)
-    drawn = a.drawn
-    accepted = launched = abandoned = failed = challenged = alternative = lost = 0.0
-    good = bad = news = 0.0
-    tally = ZERO_TALLY
-    for j in range(first, stop):
-        if quiet(p, c, state[j], u_a[j], it.p_review):
-            happened[j] = 0
-            tally = count_slot(tally, state[j], cost[j])
-            continue
-        res = slot_year(p, c, state[j], viability[j], cost[j], u_a[j], u_b[j], it.p_review,
-                        it.pressure, it.capacity, it.reserves, it.alpha, it.beta, a.odds)
-        state[j], viability[j] = res.state, res.viability
-        happened[j] = happened_bits(res)
-        accepted += res.accepted
-        launched += res.launched
-        abandoned += res.abandoned
-        failed += res.failed
-        challenged += res.challenged
-        alternative += res.alternative
-        lost += res.lost
-        good += res.good
-        bad += res.bad
-        news += res.abandoned + res.failed + res.lost
-        tally = count_slot(tally, res.state, cost[j])
-        if res.accepted:  # its net up-front cost, partly drawn from reserves for good
-            drawn += p.reserves_drawdown * net_cost(p, c)
-    return AuthorityAndServices(
-        authority=it, drawn=drawn, own=Outcomes(good=good, bad=bad, news=news), tally=tally,
-        events=Events(accepted=accepted, launched=launched, abandoned=abandoned, failed=failed,
-                      challenged=challenged, alternative=alternative, lost=lost))
-
-
 @element
 def replicate_measures(state, first_slot, slot_cost, spending_power, alpha, beta, savings_rate):
     """:data:`STATE_MEASURES` of one replicate, from its services' states (N,) and its
@@ -623,10 +505,7 @@ def replicate_measures(state, first_slot, slot_cost, spending_power, alpha, beta
 def finish_measures(totals: Totals, A):
     """:data:`STATE_MEASURES` from a replicate's totals (:func:`add_authority`)."""
     t = totals
-    return StateMeasures(authorities_with_mutual=t.with_mutual, live_mutuals=t.live,
-                         in_preparation=t.preparing, returned_in_house=t.returned,
-                         alternative_delivery=t.other, savings=t.savings, mean_belief=t.belief / A,
-                         mean_spending_power=t.power / A)
+    return t.with_mutual, t.live, t.preparing, t.returned, t.other, t.savings, t.belief / A, t.power / A
 
 
 @_compiled.njit()
@@ -635,7 +514,7 @@ def state_measures(state, first_slot, slot_cost, spending_power, alpha, beta, sa
     out = np.empty((state.shape[0], len(STATE_MEASURES)))
     for r in range(state.shape[0]):
         out[r] = replicate_measures(state[r], first_slot, slot_cost, spending_power[r],
-                                    alpha[r], beta[r], savings_rate)[:]  # its fields, in order
+                                    alpha[r], beta[r], savings_rate)
     return out
 
 

@@ -2,11 +2,12 @@
 
 The model-level steps of a year (the support on offer, rationing, the books) run as numpy over
 arrays of replicates. Everything else runs in :func:`elements_year`, one compiled loop over
-replicates and their authorities, which calls exactly the functions the Mesa model and its
-agents call (:func:`sim.dynamics.pooled`, :func:`sim.dynamics.authority_and_services_year`,
-:func:`sim.dynamics.finish_measures` and the rules they use).
+replicates, authorities and their services, which calls exactly the functions the Mesa model and
+its agents call (:func:`sim.dynamics.pooled`, :func:`sim.dynamics.authority_year`,
+:func:`sim.dynamics.slot_year`, :func:`sim.dynamics.replicate_measures` and the rules they use).
 Each replicate draws its random numbers from its own generator in the same layout as the Mesa
-model, so that the two engines give identical tables."""
+model, so that the two engines give identical tables.
+"""
 
 from __future__ import annotations
 
@@ -47,8 +48,7 @@ class State(NamedTuple):
     spending_power: np.ndarray  # (R, A)
     alpha: np.ndarray  # (R, A)
     beta: np.ndarray  # (R, A)
-    own: np.ndarray  # last year's sim.dynamics.Outcomes of each authority: good, bad, news (3, R, A)
-    preparing: np.ndarray  # each authority's projects in preparation (R, A)
+    own: np.ndarray  # last year's good years, bad years, bad news; projects in preparation (4, R, A)
     drawn: np.ndarray  # GBP m each authority's spin-outs have drawn from its reserves (R, A)
 
 
@@ -65,47 +65,64 @@ def elements_year(p, table, next_double, generators, layout: Layout, fixed: Draw
     :data:`sim.dynamics.STATE_MEASURES` after the year (R, 8), per replicate.
 
     Each replicate draws its uniforms and pools last year's evidence by peer group; then each
-    authority, in order, has its year and its services theirs
-    (:func:`sim.dynamics.authority_and_services_year`, the step the Mesa agents call). An
-    authority's year reads only its own state and last year's pooled evidence, so the order
-    changes nothing; the measures are tallied authority by authority, in
-    :func:`sim.dynamics.replicate_measures`'s order."""
+    authority has its year, then its services theirs, reading its new values. An authority's
+    year reads only its own state and last year's pooled evidence, so the order changes
+    nothing; its counts are kept in locals and written once, and the measures are tallied as
+    the services are visited, in :func:`sim.dynamics.replicate_measures`'s order. A service to
+    which nothing can happen this year (:func:`sim.dynamics.quiet`) is only tallied."""
     R, A = x.spending_power.shape
     N = x.slot.shape[1]
     own = x.own
     events = np.zeros((R, len(dyn.EVENTS)))
     measures = np.empty((R, len(dyn.STATE_MEASURES)))
     u = np.empty(A + 2 * N)  # one replicate's year of uniforms: [fiscal | u_a | u_b]
-    happened = np.empty(N, dtype=np.int8)  # what happened to each service (unread here)
     for r in range(R):
         for i in range(u.size):
             u[i] = next_double(generators[r])
-        u_a, u_b = u[A:A + N], u[A + N:]
         c = dyn.year_of(table, r)
-        group, national = dyn.pooled(layout.group_of, own[:, r])
+        group, national = dyn.pooled(layout.group_of, own[:3, r])
         nation = dyn.Outcomes(national[0], national[1], national[2])
+        n_accepted = n_launched = n_abandoned = n_failed = n_challenged = n_other = n_lost = 0
+        up_front = p.reserves_drawdown * dyn.net_cost(p, c)
         totals = dyn.ZERO_TOTALS
         for a in range(A):
             g = layout.group_of[a]
-            res = dyn.authority_and_services_year(
-                p, c, dyn.Authority(
-                    spending_power=x.spending_power[r, a], alpha=x.alpha[r, a], beta=x.beta[r, a],
-                    deprivation=fixed.deprivation[r, a], capacity0=fixed.capacity0[r, a],
-                    reserves0=fixed.reserves0[r, a], odds=fixed.odds[r, a], drawn=x.drawn[r, a],
-                    preparing=x.preparing[r, a],
-                    own=dyn.Outcomes(own[0, r, a], own[1, r, a], own[2, r, a])),
-                u[a], dyn.Outcomes(group[0, g], group[1, g], group[2, g]), nation, x.slot[r],
-                x.viability[r], layout.slot_cost, layout.first_slot[a], layout.first_slot[a + 1],
-                u_a, u_b, happened)
-            it = res.authority
+            it = dyn.authority_year(
+                p, c, x.spending_power[r, a], x.alpha[r, a], x.beta[r, a], fixed.deprivation[r, a],
+                u[a], fixed.capacity0[r, a], fixed.reserves0[r, a],
+                dyn.Outcomes(own[0, r, a], own[1, r, a], own[2, r, a]),
+                dyn.Outcomes(group[0, g], group[1, g], group[2, g]), nation, own[3, r, a],
+                x.drawn[r, a])
             x.spending_power[r, a], x.alpha[r, a], x.beta[r, a] = it.spending_power, it.alpha, it.beta
-            x.drawn[r, a], x.preparing[r, a] = res.drawn, res.tally.preparing
-            own[0, r, a], own[1, r, a], own[2, r, a] = res.own
-            for k in range(len(res.events)):
-                events[r, k] += res.events[k]
-            totals = dyn.add_authority(totals, res.tally, it.spending_power, it.alpha, it.beta,
+            n_good = n_bad = n_news = 0.0
+            tally = dyn.ZERO_TALLY
+            for j in range(layout.first_slot[a], layout.first_slot[a + 1]):
+                if dyn.quiet(p, c, x.slot[r, j], u[A + j], it.p_review):
+                    tally = dyn.count_slot(tally, x.slot[r, j], layout.slot_cost[j])
+                    continue
+                res = dyn.slot_year(
+                    p, c, x.slot[r, j], x.viability[r, j], layout.slot_cost[j], u[A + j],
+                    u[A + N + j], it.p_review, it.pressure, it.capacity, it.reserves, it.alpha,
+                    it.beta, fixed.odds[r, a])
+                x.slot[r, j], x.viability[r, j] = res.state, res.viability
+                n_accepted += res.accepted
+                n_launched += res.launched
+                n_abandoned += res.abandoned
+                n_failed += res.failed
+                n_challenged += res.challenged
+                n_other += res.alternative
+                n_lost += res.lost
+                n_good += res.good
+                n_bad += res.bad
+                n_news += res.abandoned + res.failed + res.lost
+                tally = dyn.count_slot(tally, x.slot[r, j], layout.slot_cost[j])
+                if res.accepted:
+                    x.drawn[r, a] += up_front
+            own[0, r, a], own[1, r, a], own[2, r, a], own[3, r, a] = n_good, n_bad, n_news, tally.preparing
+            totals = dyn.add_authority(totals, tally, it.spending_power, it.alpha, it.beta,
                                        savings_rate)
-        measures[r] = dyn.finish_measures(totals, A)[:]  # its fields, in order
+        events[r] = n_accepted, n_launched, n_abandoned, n_failed, n_challenged, n_other, n_lost
+        measures[r] = dyn.finish_measures(totals, A)
     return events, measures
 
 
@@ -134,7 +151,7 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     prior_alpha, prior_beta = dyn.prior(s)
     x = State(*dyn.initial_state(st, s, attrs["initial_adopter"]), spending_power=np.ones((R, A)),
               alpha=np.full((R, A), prior_alpha), beta=np.full((R, A), prior_beta),
-              own=np.zeros((3, R, A)), preparing=np.zeros((R, A)), drawn=np.zeros((R, A)))
+              own=np.zeros((4, R, A)), drawn=np.zeros((R, A)))
     met = {}  # share of each rationed instrument's requests met last year (all, at first)
     counters = dyn.first_tally(attrs["initial_adopter"].sum(axis=-1).astype(float))
     p = dyn.params(s)

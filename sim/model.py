@@ -30,7 +30,6 @@ class MutualsModel(mesa.Model):
         self.slot_state, self.slot_viability = dyn.initial_state(st, s, attrs["initial_adopter"])
         self.slot_state = self.slot_state.copy()
         self.slot_viability = self.slot_viability.copy()
-        self.slot_happened = np.zeros(st.n_slots, dtype=np.int8)  # this year, dyn.LAUNCHED ... LOST
         alpha, beta = dyn.prior(s)
         slots = np.split(np.arange(st.n_slots), st.authority_starts[1:])
         self.authorities = LocalAuthority.create_agents(
@@ -76,14 +75,14 @@ class MutualsModel(mesa.Model):
         u_fiscal, u_a, u_b = dyn.split_tape(self.rng.random(dyn.tape_width(st)), st)
         ctx = dyn.year_context(s, self.year, self.measures["share_with_mutual"], self.met)
         year = dyn.year_of(ctx.table(1), 0)
-        own = np.array([[getattr(a.own, field) for a in self.authorities]
-                        for field in dyn.Outcomes._fields])  # last year's, (3, A)
+        own = np.array([self._gather("last_good"), self._gather("last_bad"),
+                        self._gather("last_news")])
         group, national = dyn.pooled(st.group, own)
         pools = {"group": group, "national": national}
         events = dict.fromkeys(dyn.EVENTS, 0.0)
         for authority in self.authorities:
-            counts = authority.step_year(year, u_fiscal[authority.index], pools, u_a, u_b)
-            for key, n in counts._asdict().items():
+            for key, n in authority.step_year(year, u_fiscal[authority.index], pools, u_a,
+                                              u_b).items():
                 events[key] += n
         spend, self.met = dyn.books(s, ctx, self.measures["in_preparation"], events["accepted"])
         self.counters = dyn.tally(self.counters, launched=events["launched"],
