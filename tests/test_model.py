@@ -175,8 +175,8 @@ def test_the_mesa_model_is_made_of_agents():
 
 
 def test_the_mutual_agents_record_what_the_compiled_step_says_happened():
-    """Each service's year is the compiled step's (sim.dynamics.authority_and_services_year);
-    the Mesa agents act on the bits it writes: their records agree with the model's counts."""
+    """The Mesa agents act on each service's year (sim.dynamics.slot_year): their records
+    agree with the model's counts."""
     from sim.agents import Mutual, MutualStatus
     from sim.model import MutualsModel
 
