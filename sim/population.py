@@ -7,7 +7,7 @@ by :func:`draw_attributes` from the replicate's own generator.
 Authorities are ordered by peer group (region, then tier) so that a group is a contiguous block,
 and service slots are ordered by authority, so that an authority's services are the contiguous
 block ``first_slot[a]`` to ``first_slot[a + 1] - 1`` of every slot array (see
-:func:`sim.dynamics.authority_and_services_year`).
+:attr:`Structure.first_slot`).
 """
 
 from __future__ import annotations
