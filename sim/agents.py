@@ -99,8 +99,9 @@ class LocalAuthority(mesa.Agent):
             dyn.Outcomes(group[0], group[1], group[2]),
             dyn.Outcomes(national[0], national[1], national[2]), n_preparing, self.drawn,
         )
-        (self.spending_power, self.pressure, self.alpha, self.beta, self.capacity,
-         self.reserves) = after[:6]
+        self.spending_power, self.pressure = after.spending_power, after.pressure
+        self.alpha, self.beta = after.alpha, after.beta
+        self.capacity, self.reserves = after.capacity, after.reserves
         self.belief = dyn.rules.belief_mean(self.alpha, self.beta)
         events = dict.fromkeys(dyn.EVENTS, 0)
         good = bad = news = 0

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+from numba.np.unsafe.ndarray import to_fixed_tuple
 
 from . import (
     _compiled,
@@ -85,16 +86,24 @@ class Params(NamedTuple):
 
 
 def params(s: Scenario) -> Params:
+    """The element steps' parameters from a scenario, each named (a missing or misspelt one is
+    an error)."""
     f, b, m = s.fiscal, s.behaviour, s.mutuals
     prior_alpha, prior_beta = prior(s)
     loss = (1.0 - m.retention) / m.contract_years if m.contract_years > 0 else 0.0
     return Params(
-        f.deprivation_gradient, f.noise_sd, b.peer_weight, prior_alpha, prior_beta, b.memory,
-        b.capacity_erosion, b.review_rate, b.pressure_review, m.transition_cost, b.savings_rate,
-        b.payback_years, b.failure_cost_share, b.pressure_motivation, b.challenge_capacity,
-        b.temperature, b.p, b.q, m.viability, m.viability_spread, m.failure_given_struggle,
-        b.bad_news_weight, b.capacity_per_project, b.reserves_drawdown,
-        b.alternative_savings_rate, 1.0 / b.alternative_years, min(loss, 1.0),
+        deprivation_gradient=f.deprivation_gradient, noise_sd=f.noise_sd,
+        peer_weight=b.peer_weight, prior_alpha=prior_alpha, prior_beta=prior_beta,
+        memory=b.memory, capacity_erosion=b.capacity_erosion, review_rate=b.review_rate,
+        pressure_review=b.pressure_review, transition_cost=m.transition_cost,
+        savings_rate=b.savings_rate, payback_years=b.payback_years,
+        failure_cost_share=b.failure_cost_share, pressure_motivation=b.pressure_motivation,
+        challenge_capacity=b.challenge_capacity, temperature=b.temperature, p=b.p, q=b.q,
+        viability=m.viability, viability_spread=m.viability_spread,
+        failure_given_struggle=m.failure_given_struggle, bad_news_weight=b.bad_news_weight,
+        capacity_per_project=b.capacity_per_project, reserves_drawdown=b.reserves_drawdown,
+        alternative_savings_rate=b.alternative_savings_rate,
+        alternative_release=1.0 / b.alternative_years, contract_loss=min(loss, 1.0),
     )
 
 
@@ -114,11 +123,14 @@ class Year(NamedTuple):
     instant: float  # 1.0 if projects launch the year they are approved (no preparation)
 
 
+YEAR_FIELDS = len(Year._fields)
+
+
 @element
 def year_of(table, r):
-    """Replicate r's :class:`Year` from a table made by :meth:`YearContext.table`."""
-    t = table[r]
-    return Year(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9])
+    """Replicate r's :class:`Year` from a table made by :meth:`YearContext.table`, whose columns
+    are :class:`Year`'s fields in order."""
+    return Year(*to_fixed_tuple(table[r], YEAR_FIELDS))
 
 
 @dataclass(frozen=True)
@@ -273,8 +285,9 @@ def authority_year(p: Params, c: Year, spending_power, alpha, beta, deprivation,
         capacity = rules.committed_capacity(capacity, n_preparing, p.capacity_per_project)
     if drawn > 0.0:
         reserves = rules.reserves_left(reserves, drawn)
-    return AuthorityYear(spending_power, pressure, alpha, beta, capacity, reserves,
-                         review_probability(p, pressure))
+    return AuthorityYear(spending_power=spending_power, pressure=pressure, alpha=alpha, beta=beta,
+                         capacity=capacity, reserves=reserves,
+                         p_review=review_probability(p, pressure))
 
 
 @element
@@ -390,8 +403,9 @@ def slot_year(p: Params, c: Year, state, viability, cost, u_a, u_b, p_review, pr
         new_state = RETURNED if failed else (ALTERNATIVE if lost else state)
     elif state == ALTERNATIVE:
         new_state = IN_HOUSE if rules.released(u_a, p.alternative_release) else state
-    return SlotYear(new_state, viability, accepted, launched, abandoned, good, bad, failed,
-                    challenged, alternative, lost)
+    return SlotYear(state=new_state, viability=viability, accepted=accepted, launched=launched,
+                    abandoned=abandoned, good=good, bad=bad, failed=failed, challenged=challenged,
+                    alternative=alternative, lost=lost)
 
 
 def books(s: Scenario, ctx: YearContext, preparing, accepted) -> tuple[dict, dict]:

@@ -155,8 +155,11 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     met = {}  # share of each rationed instrument's requests met last year (all, at first)
     counters = dyn.first_tally(attrs["initial_adopter"].sum(axis=-1).astype(float))
     p = dyn.params(s)
-    fixed = Drawn(*(np.ascontiguousarray(attrs[k], dtype=float) for k in ("deprivation", "capacity", "reserves")),
-                  odds=risk_odds(attrs["risk_aversion"]))
+    def drawn(name: str) -> np.ndarray:
+        return np.ascontiguousarray(attrs[name], dtype=float)
+
+    fixed = Drawn(deprivation=drawn("deprivation"), capacity0=drawn("capacity"),
+                  reserves0=drawn("reserves"), odds=risk_odds(attrs["risk_aversion"]))
     layout = Layout(st.group, st.first_slot, st.slot_cost)
 
     def record(t: int, values: np.ndarray, counters: dict) -> dict:
@@ -174,9 +177,11 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
         ctx = dyn.year_context(s, year, obs["share_with_mutual"], met)
         events, measures = elements_year(p, ctx.table(R), next_double, addresses, layout, fixed, x,
                                          savings_rate)
-        accepted, launched, abandoned, failed, challenged, _, lost = events.T
-        spend, met = dyn.books(s, ctx, obs["in_preparation"], accepted)
+        n = dict(zip(dyn.EVENTS, events.T, strict=True))
+        spend, met = dyn.books(s, ctx, obs["in_preparation"], n["accepted"])
         spend = {k: np.broadcast_to(np.asarray(v, dtype=float), (R,)).copy() for k, v in spend.items()}
-        counters = dyn.tally(counters, launched, abandoned, failed, challenged, lost, spend)
+        counters = dyn.tally(counters, launched=n["launched"], abandoned=n["abandoned"],
+                             failed=n["failed"], challenged=n["challenged"], lost=n["lost"],
+                             spend=spend)
         obs = record(t, measures, counters)
     return out

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import dynamics as dyn
 from .agents import LocalAuthority, Mutual
-from .population import POPULATION_DRAWS, build_structure, draw_attributes, peer_network
+from .population import POPULATION_DRAWS, build_structure, draw_attributes
 from .scenario import Scenario
 
 
@@ -37,7 +37,6 @@ class MutualsModel(mesa.Model):
             slots, attrs["deprivation"], attrs["risk_aversion"], attrs["capacity"],
             attrs["reserves"], alpha, beta,
         )
-        self.network = peer_network(st)
         for a in self.authorities:
             for j in a.slots:
                 if self.slot_state[j] == dyn.SPUN_OUT:
@@ -86,8 +85,9 @@ class MutualsModel(mesa.Model):
                                               u_b).items():
                 events[key] += n
         spend, self.met = dyn.books(s, ctx, self.measures["in_preparation"], events["accepted"])
-        self.counters = dyn.tally(self.counters, events["launched"], events["abandoned"],
-                                  events["failed"], events["challenged"], events["lost"],
-                                  spend)
+        self.counters = dyn.tally(self.counters, launched=events["launched"],
+                                  abandoned=events["abandoned"], failed=events["failed"],
+                                  challenged=events["challenged"], lost=events["lost"],
+                                  spend=spend)
         self.measures = self._observe()
         self.datacollector.collect(self)

@@ -5,9 +5,9 @@ vary between authorities (deprivation, risk aversion, capacity, reserves) are dr
 by :func:`draw_attributes` from the replicate's own generator.
 
 Authorities are ordered by peer group (region, then tier) so that a group is a contiguous block,
-and service slots are ordered by authority: group and authority totals are then
-``numpy.add.reduceat`` over contiguous blocks, which gives the same sums whatever the number of
-replicates stacked above them.
+and service slots are ordered by authority, so that an authority's services are the contiguous
+block ``first_slot[a]`` to ``first_slot[a + 1] - 1`` of every slot array (see
+:attr:`Structure.first_slot`).
 """
 
 from __future__ import annotations
@@ -94,7 +94,6 @@ class Structure:
     kind: np.ndarray  # (A,) index into KINDS
     region: np.ndarray  # (A,) index into REGIONS
     group: np.ndarray  # (A,) peer group index (region x tier)
-    group_starts: np.ndarray  # (G,) first authority of each group
     slot_authority: np.ndarray  # (N,) authority owning each slot
     slot_service: np.ndarray  # (N,) index into SERVICES (-1: generic)
     slot_cost: np.ndarray  # (N,) GBP m a year
@@ -128,7 +127,6 @@ def build_structure(scenario: Scenario) -> Structure:
     kind = np.array(kinds)
     region = np.array(regions)
     _, group = np.unique(np.array(groups), return_inverse=True)
-    group_starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     if scenario.population.services == "single":
         slot_authority = np.arange(len(kind))
         slot_service = np.full(len(kind), -1)
@@ -139,8 +137,9 @@ def build_structure(scenario: Scenario) -> Structure:
         slot_service = np.concatenate([np.array(s) for s in per])
         slot_cost = SERVICE_COST[slot_service]
     authority_starts = np.flatnonzero(np.r_[True, slot_authority[1:] != slot_authority[:-1]])
-    return Structure(kind, region, group, group_starts, slot_authority, slot_service,
-                     slot_cost, authority_starts)
+    return Structure(kind=kind, region=region, group=group, slot_authority=slot_authority,
+                     slot_service=slot_service, slot_cost=slot_cost,
+                     authority_starts=authority_starts)
 
 
 POPULATION_DRAWS = 5  # uniforms per authority drawn at set-up, before the yearly draws
@@ -171,15 +170,3 @@ def draw_attributes(structure: Structure, scenario: Scenario, u: np.ndarray) -> 
     return {"deprivation": deprivation, "risk_aversion": risk_aversion, "capacity": capacity,
             "reserves": reserves, "initial_adopter": initial}
 
-
-def peer_network(structure: Structure):
-    """The peer network as a networkx graph: authorities in the same region and tier observe
-    each other (a complete graph within each peer group)."""
-    import networkx as nx
-
-    graph = nx.Graph()
-    graph.add_nodes_from(range(structure.n_authorities))
-    for g in np.unique(structure.group):
-        members = np.flatnonzero(structure.group == g)
-        graph.add_edges_from((int(a), int(b)) for i, a in enumerate(members) for b in members[i + 1:])
-    return graph

@@ -10,6 +10,7 @@ import sim
 from sim.instruments import INSTRUMENTS
 from sim.loading import load_scenario
 from sim.overrides import MECHANISMS, with_overrides, without
+from sim.population import ServiceState
 
 from .conftest import SCENARIOS, SHIPPED
 
@@ -173,6 +174,31 @@ def test_the_mesa_model_is_made_of_agents():
     assert sum(a.has_live_mutual for a in authorities) == model.measures["authorities_with_mutual"]
     frame = model.datacollector.get_model_vars_dataframe()
     assert list(frame["year"]) == list(range(2010, 2021))
+
+
+def test_the_mutual_agents_record_what_the_compiled_step_says_happened():
+    """The Mesa agents act on each service's year (sim.dynamics.slot_year): their records
+    agree with the model's counts."""
+    from sim.agents import Mutual, MutualStatus
+    from sim.model import MutualsModel
+
+    s = with_overrides(load_scenario(SCENARIOS / "historical.toml"),
+                       {"mutuals.contract_years": 3.0, "mutuals.retention": 0.5})
+    model = MutualsModel(s, rng=4)
+    for _ in range(12):
+        model.step()
+    mutuals = list(model.agents_by_type[Mutual])
+    status = pd.Series([m.status for m in mutuals]).value_counts()
+    assert status.get(MutualStatus.FAILED, 0) == model.counters["failures"] > 0
+    assert status.get(MutualStatus.LOST, 0) == model.counters["lost_contracts"] > 0
+    assert len(mutuals) == model.counters["cumulative_spinouts"]
+    for m in mutuals:
+        years = m.good_years + m.bad_years
+        if m.status is MutualStatus.LIVE:
+            assert years == model.year - m.start_year
+            assert model.slot_state[m.slot] == ServiceState.SPUN_OUT
+        else:
+            assert 1 <= years <= model.year - m.start_year
 
 
 def test_today_population_has_317_authorities():
