@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.dynamics import tape_width
+from sim.evaluator import Evaluator
 from sim.experiments import full_factorial, run_design
 from sim.loading import load_scenario
 from sim.population import POPULATION_DRAWS, build_structure
@@ -32,6 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def authority_years(scenario, replicates: int) -> int:
     return replicates * (scenario.run.end_year - scenario.run.start_year) * \
         build_structure(scenario).n_authorities
+
+
+def sweep_on_dask(s, design, reps: int, chunks: Path, workers: int) -> None:
+    """A sweep written chunk by chunk on a local Dask cluster of ``workers``, its start-up included."""
+    with Evaluator(dask_local=workers) as evaluator:
+        run_design(s, design, reps, 1, evaluator=evaluator, chunks=chunks, chunk=1000, progress=False)
 
 
 def timed(fn, *args, **kwargs) -> float:
@@ -97,8 +104,7 @@ def main() -> None:
     times = {}
     for workers in (1, 2):
         shutil.rmtree(out / str(workers), ignore_errors=True)
-        times[workers] = timed(run_design, s, design, reps, 1, out / str(workers),
-                               dask_local=workers, chunk=1000, progress=False)
+        times[workers] = timed(sweep_on_dask, s, design, reps, out / str(workers), workers)
         print(f"dask local cluster, {workers} worker(s): sweep of {len(design)} rows x {reps} "
               f"replicates in {times[workers]:.1f} s")
     print(f"dask speed-up 2 workers over 1: {times[1] / times[2]:.2f}x")
