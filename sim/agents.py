@@ -44,35 +44,36 @@ class Mutual(mesa.Agent):
 class LocalAuthority(mesa.Agent):
     """An English principal authority: finances, capacity, beliefs and its services' states.
 
-    Each year it gathers its own values, calls the shared rules and keeps the result; decisions
-    use only last year's state and this year's context, never another authority's new state."""
+    Its changing values live in the model's arrays, at its ``index`` (the layout the compiled
+    year reads); each year it calls that year (:func:`sim.dynamics.authorities_year`) for itself
+    and its services, then acts on what happened: a launch creates a :class:`Mutual`, a live
+    mutual's year is recorded on it. Decisions use only last year's state and this year's
+    context, never another authority's new state."""
 
-    def __init__(self, model, index: int, kind: int, region: int, group: int, slots: np.ndarray,
-                 deprivation: float, risk_aversion: float, capacity: float, reserves: float,
-                 alpha: float, beta: float):
+    def __init__(self, model, index: int, kind: int, region: int, group: int, slots: np.ndarray):
         super().__init__(model)
         self.index = index
         self.kind = KINDS[kind]
         self.region = REGIONS[region]
         self.group = group
-        self.slots = slots  # indices of its services in the model's slot arrays
-        self.deprivation = deprivation
-        self.risk_aversion = risk_aversion
-        self.odds = dyn.rules.risk_odds(risk_aversion)  # weight of its risk premium
-        self.capacity0 = capacity
-        self.reserves0 = reserves
-        self.capacity = capacity  # after cuts
-        self.reserves = reserves
-        self.spending_power = np.float64(1.0)
-        self.pressure = np.float64(0.0)
-        self.alpha = alpha
-        self.beta = beta
-        self.belief = dyn.rules.belief_mean(alpha, beta)
-        self.last_good = 0
-        self.last_bad = 0
-        self.last_news = 0  # abandoned projects, failures and lost contracts
-        self.drawn = 0.0  # GBP m its spin-outs drew from its reserves
+        self.slots = slots  # indices of its services in the model's slot arrays (a contiguous block)
         self.mutuals: dict[int, Mutual] = {}
+
+    def _value(self, name: str) -> float:
+        return float(getattr(self.model.authority, name)[self.index])
+
+    deprivation = property(lambda self: self._value("deprivation"))
+    capacity0 = property(lambda self: self._value("capacity0"), doc="capacity before cuts")
+    reserves0 = property(lambda self: self._value("reserves0"))
+    odds = property(lambda self: self._value("odds"), doc="weight of its risk premium")
+    spending_power = property(lambda self: self._value("spending_power"))
+    alpha = property(lambda self: self._value("alpha"))
+    beta = property(lambda self: self._value("beta"))
+    drawn = property(lambda self: self._value("drawn"), doc="GBP m its spin-outs drew from its reserves")
+
+    @property
+    def belief(self) -> float:
+        return float(dyn.rules.belief_mean(self.alpha, self.beta))
 
     def service_name(self, slot: int) -> str:
         code = self.model.structure.slot_service[slot]
@@ -85,45 +86,17 @@ class LocalAuthority(mesa.Agent):
     def service_states(self) -> dict[str, ServiceState]:
         return {self.service_name(j): ServiceState(int(self.model.slot_state[j])) for j in self.slots}
 
-    def step_year(self, year: dyn.Year, u_fiscal: float, pools: dict, u_a: np.ndarray,
-                  u_b: np.ndarray) -> dict:
-        """One year for this authority and its services; returns its events for the model."""
-        m = self.model
-        p = m.params
-        group, national = pools["group"][:, self.group], pools["national"]
-        n_preparing = float(np.sum(m.slot_state[self.slots] == dyn.PREPARING))
-        after = dyn.authority_year(
-            p, year, self.spending_power, self.alpha, self.beta, self.deprivation, u_fiscal,
-            self.capacity0, self.reserves0,
-            dyn.Outcomes(float(self.last_good), float(self.last_bad), float(self.last_news)),
-            dyn.Outcomes(group[0], group[1], group[2]),
-            dyn.Outcomes(national[0], national[1], national[2]), n_preparing, self.drawn,
-        )
-        self.spending_power, self.pressure = after.spending_power, after.pressure
-        self.alpha, self.beta = after.alpha, after.beta
-        self.capacity, self.reserves = after.capacity, after.reserves
-        self.belief = dyn.rules.belief_mean(self.alpha, self.beta)
-        events = dict.fromkeys(dyn.EVENTS, 0)
-        good = bad = news = 0
-        up_front = p.reserves_drawdown * dyn.net_cost(p, year)
+    def step_year(self, year: dyn.Year, u: np.ndarray, group: np.ndarray, national: dyn.Outcomes) -> dyn.Events:
+        """One year for this authority and its services (``u``: the year's uniforms; ``group``
+        and ``national``: last year's pooled outcomes); returns its services' events."""
+        m, st = self.model, self.model.structure
+        events, _ = dyn.authorities_year(
+            m.params, year, self.index, self.index + 1, st.group, st.first_slot, st.slot_cost, u, m.slot_state,
+            m.slot_viability, m.authority, group, national, m.settings.behaviour.savings_rate, m.happened)
         for j in self.slots:
-            res = dyn.slot_year(
-                p, year, m.slot_state[j], m.slot_viability[j], m.structure.slot_cost[j], u_a[j],
-                u_b[j], after.p_review, self.pressure, self.capacity, self.reserves, self.alpha,
-                self.beta, self.odds,
-            )
-            for key in events:
-                events[key] += int(getattr(res, key))
-            good += int(res.good)
-            bad += int(res.bad)
-            news += int(res.abandoned) + int(res.failed) + int(res.lost)
-            if res.accepted:
-                self.drawn += up_front
-            if res.good or res.bad:
-                self.mutuals[j].record(res.good, res.failed, res.lost)
-            m.slot_state[j] = res.state
-            m.slot_viability[j] = res.viability
-            if res.launched:
-                self.mutuals[j] = Mutual(m, self, j, float(res.viability))
-        self.last_good, self.last_bad, self.last_news = good, bad, news
+            bits = m.happened[j]
+            if bits & (dyn.GOOD | dyn.BAD):
+                self.mutuals[j].record(bool(bits & dyn.GOOD), bool(bits & dyn.FAILED), bool(bits & dyn.LOST))
+            if bits & dyn.LAUNCHED:
+                self.mutuals[j] = Mutual(m, self, j, float(m.slot_viability[j]))
         return events

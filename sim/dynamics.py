@@ -1,12 +1,13 @@
 """One model year, composed from the rules: shared by the Mesa agents and the ensemble engine.
 
 Model-level steps (:func:`year_context`, rationing, the books) are numpy functions of scalars or
-of arrays of replicates. Element steps (:func:`authority_year`, :func:`slot_year` and the pieces
-they use) are compiled by Numba (``@element``) and take one authority's or one service's values:
-a Mesa agent calls them with its own, the ensemble engine's compiled loop calls them for every
-element of every replicate. Their parameters come as :class:`Params` and the year's context as
-:class:`Year`, named tuples of floats, and they return named tuples (:class:`AuthorityYear`,
-:class:`SlotYear`). Model-level quantities (support on offer, pooled
+of arrays of replicates. Element steps are compiled by Numba (``@element``). The order of a year
+is written once, in :func:`authorities_year`: each authority's year (:func:`authority_year`),
+then each of its services' (:func:`slot_year`), over a range of one replicate's authorities; the
+ensemble engine's compiled loop calls it for all the authorities of each replicate, a Mesa agent
+for itself. Parameters come as :class:`Params` and the year's context as :class:`Year`, named
+tuples of floats, and the steps return named tuples (:class:`AuthorityYear`, :class:`SlotYear`,
+:class:`Events`). Model-level quantities (support on offer, pooled
 evidence, the share of adopters) are computed once per year from last year's state, so no
 decision depends on the order in which authorities act.
 
@@ -44,12 +45,6 @@ times the work of a service's year)."""
 def tape_width(structure: Structure) -> int:
     """Uniforms each replicate draws per year."""
     return structure.n_authorities + 2 * structure.n_slots
-
-
-def split_tape(u: np.ndarray, structure: Structure):
-    """(fiscal uniform per authority, u_a per slot, u_b per slot) from one year's uniforms."""
-    a, n = structure.n_authorities, structure.n_slots
-    return u[..., :a], u[..., a:a + n], u[..., a + n:]
 
 
 class Params(NamedTuple):
@@ -356,8 +351,20 @@ class SlotYear(NamedTuple):
     lost: bool  # a mutual lost its contract
 
 
-EVENTS = ("accepted", "launched", "abandoned", "failed", "challenged", "alternative", "lost")
-"""The events counted per replicate and year (the ensemble's loop returns them in this order)."""
+class Events(NamedTuple):
+    """Counts of a year's events, over some authorities' services (:func:`authorities_year`)."""
+
+    accepted: float  # mutuals approved
+    launched: float
+    abandoned: float
+    failed: float
+    challenged: float  # accepted Right to Challenge bids
+    alternative: float  # reviews that chose another delivery model
+    lost: float  # contracts lost by mutuals
+
+
+EVENTS = Events._fields
+"""The events counted per replicate and year, in the order of :class:`Events`."""
 
 
 @element
@@ -584,3 +591,84 @@ def pooled(group_of, own):
             group[i, group_of[a]] += own[i, a]
             national[i] += own[i, a]
     return group, national
+
+
+class Authorities(NamedTuple):
+    """One replicate's authorities, arrays of shape (A,) (``own``: (4, A)), as
+    :func:`authorities_year` reads them; the last five are updated in place."""
+
+    deprivation: np.ndarray
+    capacity0: np.ndarray  # before cuts
+    reserves0: np.ndarray
+    odds: np.ndarray  # its risk premium's weight (sim.rules.risk_odds)
+    spending_power: np.ndarray
+    alpha: np.ndarray
+    beta: np.ndarray
+    drawn: np.ndarray  # GBP m its spin-outs have drawn from its reserves
+    own: np.ndarray  # last year's good years, bad years, bad news; projects in preparation
+
+
+LAUNCHED, GOOD, BAD, FAILED, LOST = 1, 2, 4, 8, 16
+"""Bits of ``happened[j]`` (:func:`authorities_year`): what happened to service j this year
+that a Mesa agent acts on (a launch creates a :class:`sim.agents.Mutual`; a live mutual's good or
+bad year, failure or lost contract is recorded on it)."""
+
+
+@element
+def authorities_year(p: Params, c: Year, first, last, group_of, first_slot, slot_cost, u, slot, viability,
+                     st: Authorities, group, national: Outcomes, savings_rate, happened):
+    """The year of authorities ``first`` to ``last - 1`` of one replicate and of their services:
+    the order of a year, written once (ODD section 3). The ensemble engine calls it for all the
+    authorities of each replicate, a Mesa agent for itself alone.
+
+    Each authority has its year (:func:`authority_year`: cuts, learning from last year's
+    ``own``, ``group`` and ``national`` outcomes, capacity and reserves), then each of its
+    services has its own (:func:`slot_year`) with the authority's new values; a service to which
+    nothing can happen (:func:`quiet`) is only tallied. ``u`` is the replicate's year of
+    uniforms, [fiscal per authority | u_a per service | u_b per service]. ``slot``, ``viability``,
+    the authorities' changing values and ``own`` are updated in place; ``happened[j]`` gets the
+    bits :data:`LAUNCHED` ... :data:`LOST` of every service that was not quiet. Returns the
+    :class:`Events` of these services and the :class:`Totals` of these authorities after the
+    year (their tally is kept as the services are visited, in :func:`replicate_measures`'s
+    order)."""
+    A, N = st.spending_power.shape[0], slot.shape[0]
+    own = st.own
+    n_accepted = n_launched = n_abandoned = n_failed = n_challenged = n_other = n_lost = 0.0
+    up_front = p.reserves_drawdown * net_cost(p, c)
+    totals = ZERO_TOTALS
+    for a in range(first, last):
+        g = group_of[a]
+        it = authority_year(
+            p, c, st.spending_power[a], st.alpha[a], st.beta[a], st.deprivation[a], u[a], st.capacity0[a],
+            st.reserves0[a], Outcomes(own[0, a], own[1, a], own[2, a]), Outcomes(group[0, g], group[1, g], group[2, g]),
+            national, own[3, a], st.drawn[a])
+        st.spending_power[a], st.alpha[a], st.beta[a] = it.spending_power, it.alpha, it.beta
+        n_good = n_bad = n_news = 0.0
+        tally = ZERO_TALLY
+        for j in range(first_slot[a], first_slot[a + 1]):
+            if quiet(p, c, slot[j], u[A + j], it.p_review):
+                tally = count_slot(tally, slot[j], slot_cost[j])
+                continue
+            res = slot_year(p, c, slot[j], viability[j], slot_cost[j], u[A + j], u[A + N + j], it.p_review,
+                            it.pressure, it.capacity, it.reserves, it.alpha, it.beta, st.odds[a])
+            slot[j], viability[j] = res.state, res.viability
+            happened[j] = (LAUNCHED * res.launched + GOOD * res.good + BAD * res.bad + FAILED * res.failed
+                           + LOST * res.lost)
+            n_accepted += res.accepted
+            n_launched += res.launched
+            n_abandoned += res.abandoned
+            n_failed += res.failed
+            n_challenged += res.challenged
+            n_other += res.alternative
+            n_lost += res.lost
+            n_good += res.good
+            n_bad += res.bad
+            n_news += res.abandoned + res.failed + res.lost
+            tally = count_slot(tally, slot[j], slot_cost[j])
+            if res.accepted:
+                st.drawn[a] += up_front
+        own[0, a], own[1, a], own[2, a], own[3, a] = n_good, n_bad, n_news, tally.preparing
+        totals = add_authority(totals, tally, it.spending_power, it.alpha, it.beta, savings_rate)
+    events = Events(accepted=n_accepted, launched=n_launched, abandoned=n_abandoned, failed=n_failed,
+                    challenged=n_challenged, alternative=n_other, lost=n_lost)
+    return events, totals

@@ -2,9 +2,9 @@
 
 The model-level steps of a year (the support on offer, rationing, the books) run as numpy over
 arrays of replicates. Everything else runs in :func:`elements_year`, one compiled loop over
-replicates, authorities and their services, which calls exactly the functions the Mesa model and
-its agents call (:func:`sim.dynamics.pooled`, :func:`sim.dynamics.authority_year`,
-:func:`sim.dynamics.slot_year`, :func:`sim.dynamics.replicate_measures` and the rules they use).
+replicates that calls exactly the functions the Mesa model and its agents call
+(:func:`sim.dynamics.pooled`, and :func:`sim.dynamics.authorities_year` for every authority of
+the replicate, the one place where the order of a year is written).
 Each replicate draws its random numbers from its own generator in the same layout as the Mesa
 model, so that the two engines give identical tables.
 """
@@ -64,64 +64,27 @@ def elements_year(p, table, next_double, generators, layout: Layout, fixed: Draw
     gives. Returns the counts of :data:`sim.dynamics.EVENTS` (R, 7) and the
     :data:`sim.dynamics.STATE_MEASURES` after the year (R, 8), per replicate.
 
-    Each replicate draws its uniforms and pools last year's evidence by peer group; then each
-    authority has its year, then its services theirs, reading its new values. An authority's
-    year reads only its own state and last year's pooled evidence, so the order changes
-    nothing; its counts are kept in locals and written once, and the measures are tallied as
-    the services are visited, in :func:`sim.dynamics.replicate_measures`'s order. A service to
-    which nothing can happen this year (:func:`sim.dynamics.quiet`) is only tallied."""
+    Each replicate draws its uniforms, pools last year's evidence by peer group and has the year
+    of all its authorities and services (:func:`sim.dynamics.authorities_year`, called once per
+    replicate so that its arrays are passed once, not once per authority)."""
     R, A = x.spending_power.shape
     N = x.slot.shape[1]
-    own = x.own
     events = np.zeros((R, len(dyn.EVENTS)))
     measures = np.empty((R, len(dyn.STATE_MEASURES)))
     u = np.empty(A + 2 * N)  # one replicate's year of uniforms: [fiscal | u_a | u_b]
+    happened = np.zeros(N, dtype=np.int64)  # what the Mesa agents act on; unused here
     for r in range(R):
         for i in range(u.size):
             u[i] = next_double(generators[r])
         c = dyn.year_of(table, r)
-        group, national = dyn.pooled(layout.group_of, own[:3, r])
-        nation = dyn.Outcomes(national[0], national[1], national[2])
-        n_accepted = n_launched = n_abandoned = n_failed = n_challenged = n_other = n_lost = 0
-        up_front = p.reserves_drawdown * dyn.net_cost(p, c)
-        totals = dyn.ZERO_TOTALS
-        for a in range(A):
-            g = layout.group_of[a]
-            it = dyn.authority_year(
-                p, c, x.spending_power[r, a], x.alpha[r, a], x.beta[r, a], fixed.deprivation[r, a],
-                u[a], fixed.capacity0[r, a], fixed.reserves0[r, a],
-                dyn.Outcomes(own[0, r, a], own[1, r, a], own[2, r, a]),
-                dyn.Outcomes(group[0, g], group[1, g], group[2, g]), nation, own[3, r, a],
-                x.drawn[r, a])
-            x.spending_power[r, a], x.alpha[r, a], x.beta[r, a] = it.spending_power, it.alpha, it.beta
-            n_good = n_bad = n_news = 0.0
-            tally = dyn.ZERO_TALLY
-            for j in range(layout.first_slot[a], layout.first_slot[a + 1]):
-                if dyn.quiet(p, c, x.slot[r, j], u[A + j], it.p_review):
-                    tally = dyn.count_slot(tally, x.slot[r, j], layout.slot_cost[j])
-                    continue
-                res = dyn.slot_year(
-                    p, c, x.slot[r, j], x.viability[r, j], layout.slot_cost[j], u[A + j],
-                    u[A + N + j], it.p_review, it.pressure, it.capacity, it.reserves, it.alpha,
-                    it.beta, fixed.odds[r, a])
-                x.slot[r, j], x.viability[r, j] = res.state, res.viability
-                n_accepted += res.accepted
-                n_launched += res.launched
-                n_abandoned += res.abandoned
-                n_failed += res.failed
-                n_challenged += res.challenged
-                n_other += res.alternative
-                n_lost += res.lost
-                n_good += res.good
-                n_bad += res.bad
-                n_news += res.abandoned + res.failed + res.lost
-                tally = dyn.count_slot(tally, x.slot[r, j], layout.slot_cost[j])
-                if res.accepted:
-                    x.drawn[r, a] += up_front
-            own[0, r, a], own[1, r, a], own[2, r, a], own[3, r, a] = n_good, n_bad, n_news, tally.preparing
-            totals = dyn.add_authority(totals, tally, it.spending_power, it.alpha, it.beta,
-                                       savings_rate)
-        events[r] = n_accepted, n_launched, n_abandoned, n_failed, n_challenged, n_other, n_lost
+        group, national = dyn.pooled(layout.group_of, x.own[:3, r])
+        st = dyn.Authorities(fixed.deprivation[r], fixed.capacity0[r], fixed.reserves0[r], fixed.odds[r],
+                             x.spending_power[r], x.alpha[r], x.beta[r], x.drawn[r], x.own[:, r])
+        counts, totals = dyn.authorities_year(
+            p, c, 0, A, layout.group_of, layout.first_slot, layout.slot_cost, u, x.slot[r], x.viability[r], st,
+            group, dyn.Outcomes(national[0], national[1], national[2]), savings_rate, happened)
+        for k in range(len(counts)):
+            events[r, k] = counts[k]
         measures[r] = dyn.finish_measures(totals, A)
     return events, measures
 

@@ -31,12 +31,18 @@ class MutualsModel(mesa.Model):
         self.slot_state = self.slot_state.copy()
         self.slot_viability = self.slot_viability.copy()
         alpha, beta = dyn.prior(s)
+        A = st.n_authorities
+        drawn = {k: np.ascontiguousarray(attrs[k], dtype=float) for k in ("deprivation", "capacity", "reserves")}
+        self.authority = dyn.Authorities(
+            deprivation=drawn["deprivation"], capacity0=drawn["capacity"], reserves0=drawn["reserves"],
+            odds=np.array([dyn.rules.risk_odds(x) for x in attrs["risk_aversion"]], dtype=float),
+            spending_power=np.ones(A), alpha=np.full(A, alpha), beta=np.full(A, beta), drawn=np.zeros(A),
+            own=np.zeros((4, A)))
+        """The authorities' values, arrays by authority index (the agents read theirs)."""
+        self.happened = np.zeros(st.n_slots, dtype=np.int64)  # what happened to each service this year
         slots = np.split(np.arange(st.n_slots), st.authority_starts[1:])
         self.authorities = LocalAuthority.create_agents(
-            self, st.n_authorities, np.arange(st.n_authorities), st.kind, st.region, st.group,
-            slots, attrs["deprivation"], attrs["risk_aversion"], attrs["capacity"],
-            attrs["reserves"], alpha, beta,
-        )
+            self, A, np.arange(A), st.kind, st.region, st.group, slots)
         for a in self.authorities:
             for j in a.slots:
                 if self.slot_state[j] == dyn.SPUN_OUT:
@@ -53,14 +59,11 @@ class MutualsModel(mesa.Model):
     def mutuals(self) -> mesa.agent.AgentSet:
         return self.agents_by_type.get(Mutual, mesa.agent.AgentSet([], random=self.random))
 
-    def _gather(self, attr: str) -> np.ndarray:
-        return np.array([getattr(a, attr) for a in self.authorities], dtype=float)
-
     def _observe(self) -> dict:
         st = self.structure
         values = dyn.state_measures(self.slot_state[None], st.first_slot, st.slot_cost,
-                                    self._gather("spending_power")[None],
-                                    self._gather("alpha")[None], self._gather("beta")[None],
+                                    self.authority.spending_power[None],
+                                    self.authority.alpha[None], self.authority.beta[None],
                                     self.settings.behaviour.savings_rate)
         obs = dyn.observe(st, values, self.counters)
         return {k: float(np.asarray(v).reshape(-1)[0]) for k, v in obs.items()}
@@ -72,18 +75,16 @@ class MutualsModel(mesa.Model):
         s, st = self.settings, self.structure
         self.year += 1
         self.running = self.year < s.run.end_year
-        u_fiscal, u_a, u_b = dyn.split_tape(self.rng.random(dyn.tape_width(st)), st)
+        u = self.rng.random(dyn.tape_width(st))
         ctx = dyn.year_context(s, self.year, self.measures["share_with_mutual"], self.met)
         year = dyn.year_of(ctx.table(1), 0)
-        own = np.array([self._gather("last_good"), self._gather("last_bad"),
-                        self._gather("last_news")])
-        group, national = dyn.pooled(st.group, own)
-        pools = {"group": group, "national": national}
-        events = dict.fromkeys(dyn.EVENTS, 0.0)
+        group, national = dyn.pooled(st.group, self.authority.own[:3])
+        nation = dyn.Outcomes(national[0], national[1], national[2])
+        self.happened[:] = 0
+        counts = np.zeros(len(dyn.EVENTS))
         for authority in self.authorities:
-            for key, n in authority.step_year(year, u_fiscal[authority.index], pools, u_a,
-                                              u_b).items():
-                events[key] += n
+            counts += authority.step_year(year, u, group, nation)
+        events = dict(zip(dyn.EVENTS, counts, strict=True))
         spend, self.met = dyn.books(s, ctx, self.measures["in_preparation"], events["accepted"])
         self.counters = dyn.tally(self.counters, launched=events["launched"],
                                   abandoned=events["abandoned"], failed=events["failed"],
