@@ -627,13 +627,15 @@ def authorities_year(p: Params, c: Year, first, last, group_of, first_slot, slot
     nothing can happen (:func:`quiet`) is only tallied. ``u`` is the replicate's year of
     uniforms, [fiscal per authority | u_a per service | u_b per service]. ``slot``, ``viability``,
     the authorities' changing values and ``own`` are updated in place; ``happened[j]`` gets the
-    bits :data:`LAUNCHED` ... :data:`LOST` of every service that was not quiet. Returns the
+    bits :data:`LAUNCHED` ... :data:`LOST` of every service that was not quiet (pass an empty
+    array to record nothing). Returns the
     :class:`Events` of these services and the :class:`Totals` of these authorities after the
     year (their tally is kept as the services are visited, in :func:`replicate_measures`'s
     order)."""
     A, N = st.spending_power.shape[0], slot.shape[0]
+    record = happened.shape[0] > 0  # an empty array: nothing to record
     own = st.own
-    n_accepted = n_launched = n_abandoned = n_failed = n_challenged = n_other = n_lost = 0.0
+    n_accepted = n_launched = n_abandoned = n_failed = n_challenged = n_other = n_lost = 0
     up_front = p.reserves_drawdown * net_cost(p, c)
     totals = ZERO_TOTALS
     for a in range(first, last):
@@ -652,8 +654,9 @@ def authorities_year(p: Params, c: Year, first, last, group_of, first_slot, slot
             res = slot_year(p, c, slot[j], viability[j], slot_cost[j], u[A + j], u[A + N + j], it.p_review,
                             it.pressure, it.capacity, it.reserves, it.alpha, it.beta, st.odds[a])
             slot[j], viability[j] = res.state, res.viability
-            happened[j] = (LAUNCHED * res.launched + GOOD * res.good + BAD * res.bad + FAILED * res.failed
-                           + LOST * res.lost)
+            if record:
+                happened[j] = (LAUNCHED * res.launched + GOOD * res.good + BAD * res.bad + FAILED * res.failed
+                               + LOST * res.lost)
             n_accepted += res.accepted
             n_launched += res.launched
             n_abandoned += res.abandoned
@@ -669,6 +672,7 @@ def authorities_year(p: Params, c: Year, first, last, group_of, first_slot, slot
                 st.drawn[a] += up_front
         own[0, a], own[1, a], own[2, a], own[3, a] = n_good, n_bad, n_news, tally.preparing
         totals = add_authority(totals, tally, it.spending_power, it.alpha, it.beta, savings_rate)
-    events = Events(accepted=n_accepted, launched=n_launched, abandoned=n_abandoned, failed=n_failed,
-                    challenged=n_challenged, alternative=n_other, lost=n_lost)
+    events = Events(accepted=float(n_accepted), launched=float(n_launched), abandoned=float(n_abandoned),
+                    failed=float(n_failed), challenged=float(n_challenged), alternative=float(n_other),
+                    lost=float(n_lost))
     return events, totals

@@ -48,7 +48,7 @@ class State(NamedTuple):
     spending_power: np.ndarray  # (R, A)
     alpha: np.ndarray  # (R, A)
     beta: np.ndarray  # (R, A)
-    own: np.ndarray  # last year's good years, bad years, bad news; projects in preparation (4, R, A)
+    own: np.ndarray  # last year's good years, bad years, bad news; projects in preparation (R, 4, A)
     drawn: np.ndarray  # GBP m each authority's spin-outs have drawn from its reserves (R, A)
 
 
@@ -72,14 +72,14 @@ def elements_year(p, table, next_double, generators, layout: Layout, fixed: Draw
     events = np.zeros((R, len(dyn.EVENTS)))
     measures = np.empty((R, len(dyn.STATE_MEASURES)))
     u = np.empty(A + 2 * N)  # one replicate's year of uniforms: [fiscal | u_a | u_b]
-    happened = np.zeros(N, dtype=np.int64)  # what the Mesa agents act on; unused here
+    happened = np.zeros(0, dtype=np.int64)  # what the Mesa agents act on: not recorded here
     for r in range(R):
         for i in range(u.size):
             u[i] = next_double(generators[r])
         c = dyn.year_of(table, r)
-        group, national = dyn.pooled(layout.group_of, x.own[:3, r])
+        group, national = dyn.pooled(layout.group_of, x.own[r, :3])
         st = dyn.Authorities(fixed.deprivation[r], fixed.capacity0[r], fixed.reserves0[r], fixed.odds[r],
-                             x.spending_power[r], x.alpha[r], x.beta[r], x.drawn[r], x.own[:, r])
+                             x.spending_power[r], x.alpha[r], x.beta[r], x.drawn[r], x.own[r])
         counts, totals = dyn.authorities_year(
             p, c, 0, A, layout.group_of, layout.first_slot, layout.slot_cost, u, x.slot[r], x.viability[r], st,
             group, dyn.Outcomes(national[0], national[1], national[2]), savings_rate, happened)
@@ -114,7 +114,7 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     prior_alpha, prior_beta = dyn.prior(s)
     x = State(*dyn.initial_state(st, s, attrs["initial_adopter"]), spending_power=np.ones((R, A)),
               alpha=np.full((R, A), prior_alpha), beta=np.full((R, A), prior_beta),
-              own=np.zeros((4, R, A)), drawn=np.zeros((R, A)))
+              own=np.zeros((R, 4, A)), drawn=np.zeros((R, A)))
     met = {}  # share of each rationed instrument's requests met last year (all, at first)
     counters = dyn.first_tally(attrs["initial_adopter"].sum(axis=-1).astype(float))
     p = dyn.params(s)
