@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .analysis import bands
+from .claim import LIKELY
 from .instruments import Statutory
 
 if TYPE_CHECKING:
@@ -153,7 +154,7 @@ def plot_critical_mass_bars(table: pd.DataFrame, year: int, horizon: int, thresh
     ax.set_yticks(y, table["scenario"].astype(str).str.replace("_", " "))
     ax.invert_yaxis()
     ax.set_xlim(-0.02, 1.02)
-    ax.axvline(0.5, color="black", ls=":", lw=1)
+    ax.axvline(LIKELY, color="black", ls=":", lw=1)
     ax.set_xlabel(f"probability that {threshold:.0%} of authorities run a mutual")
     ax.set_title("Probability of critical mass (Wilson 95% intervals)")
     ax.grid(axis="x", alpha=0.3)
@@ -196,9 +197,9 @@ def plot_phase(grid: pd.DataFrame, policy: str = "the policy", ax=None):
     x, y = table.columns.to_numpy(), table.index.to_numpy()
     mesh = ax.pcolormesh(x, y, table.to_numpy(), vmin=0, vmax=1, cmap="viridis", shading="nearest")
     fig.colorbar(mesh, ax=ax, label="probability of critical mass")
-    if table.to_numpy().min() < 0.5 < table.to_numpy().max():
-        ax.contour(x, y, table.to_numpy(), levels=[0.5], colors="white", linewidths=2)
-        ax.plot([], [], color="white", lw=2, label="tipping boundary (P = 0.5)")
+    if table.to_numpy().min() < LIKELY < table.to_numpy().max():
+        ax.contour(x, y, table.to_numpy(), levels=[LIKELY], colors="white", linewidths=2)
+        ax.plot([], [], color="white", lw=2, label=f"tipping boundary (P = {LIKELY:g})")
         legend = ax.legend(loc="upper right", frameon=True, facecolor="0.3", fontsize=8)
         for text in legend.get_texts():
             text.set_color("white")
@@ -371,7 +372,7 @@ def plot_defaults(defaults: pd.DataFrame, theta: float, cm: int, replicates: int
     ax.barh(y, defaults["probability"], xerr=err, capsize=3, color=colours)
     ax.set_yticks(y, defaults["policy"])
     ax.invert_yaxis()
-    ax.axvline(0.5, color="black", ls=":", lw=1)
+    ax.axvline(LIKELY, color="black", ls=":", lw=1)
     ax.set_xlim(0, 1.02)
     ax.set_xlabel(f"probability that {theta:.0%} of authorities run a mutual by {cm}")
     ax.set_title(f"At the default parameters only (bars: Wilson 95% intervals; {replicates} replicates,\n"
