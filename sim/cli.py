@@ -411,15 +411,18 @@ def cmd_calibrate(args) -> int:
 
     (scenario,) = _load_all([args.scenario])
     record = load_record(args.record)
-    if args.holdout_until is not None and not any(o.date <= args.holdout_until for o in record.observation):
-        raise ScenarioError(f"command line: --holdout-until {args.holdout_until:g}: no observation of "
-                            f"{args.record} is dated on or before it")
+    origins = () if args.no_validate else tuple(args.origins)
+    for origin in origins:
+        if not any(o.date <= origin for o in record.observation):
+            raise ScenarioError(f"command line: --origins {origin:g}: no observation of {args.record} "
+                                "is dated on or before it")
     evaluator = _evaluator(args)
     settings = Settings(
         particles=args.particles, generations=args.generations, min_epsilon=args.min_epsilon,
         seed=scenario.run.seed if args.seed is None else args.seed,
         predictive_particles=args.predictive_particles, predictive_replicates=args.predictive_replicates,
-        holdout_until=None if args.no_holdout else args.holdout_until, compare_models=not args.no_models)
+        origins=origins, compare_models=not args.no_models, recovery_sets=args.recovery,
+        recovery_particles=args.recovery_particles)
     folder = _folder(args, args.out, "calibrate", dict(
         scenario=scenario.model_dump(mode="json"), record=record.model_dump(mode="json"), settings=asdict(settings)),
         resume=args.resume, work=True)
@@ -590,10 +593,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="posterior particles drawn for the predictive")
     p.add_argument("--predictive-replicates", type=_positive, default=calibration.predictive_replicates,
                    help="replicates per predictive particle")
-    p.add_argument("--holdout-until", type=float, default=calibration.holdout_until,
-                   help="also calibrate on the record up to this date and predict the rest")
-    p.add_argument("--no-holdout", action="store_true", help="skip the holdout")
-    p.add_argument("--no-models", action="store_true", help="skip the model selection")
+    p.add_argument("--origins", type=float, nargs="+", default=list(calibration.origins), metavar="DATE",
+                   help="rolling-origin validation: calibrate on the record up to each date and predict the rest")
+    p.add_argument("--no-validate", action="store_true", help="skip the rolling-origin validation")
+    p.add_argument("--no-models", action="store_true",
+                   help="calibrate the extended structure alone (no model selection, no rerun)")
+    p.add_argument("--recovery", type=int, default=calibration.recovery_sets, metavar="N",
+                   help="recovery check: calibrate on N synthetic records from known prior draws (0: skip)")
+    p.add_argument("--recovery-particles", type=_positive, default=calibration.recovery_particles,
+                   help="ABC-SMC population size of each recovery calibration")
     _executors(p)
     p.add_argument("--seed", type=_seed, help=SIZE_HELP[1])
     p.add_argument("--resume", action="store_true",

@@ -34,7 +34,7 @@ from .instruments import EFFECTS, INSTRUMENTS
 from .population import ServiceState, Structure
 from .scenario import Scenario
 
-IN_HOUSE, PREPARING, SPUN_OUT, RETURNED, ALTERNATIVE = (int(s) for s in ServiceState)
+IN_HOUSE, PREPARING, SPUN_OUT, RETURNED, ALTERNATIVE, NOT_READY = (int(s) for s in ServiceState)
 
 element = _compiled.njit(inline="always")
 """Compile an element step: a Mesa agent calls it with its own values; the ensemble engine's
@@ -60,6 +60,8 @@ class Params(NamedTuple):
     capacity_erosion: float
     review_rate: float
     pressure_review: float
+    pressure_adaptation: float
+    readiness_growth: float
     transition_cost: float
     savings_rate: float
     payback_years: float
@@ -90,7 +92,8 @@ def params(s: Scenario) -> Params:
         deprivation_gradient=f.deprivation_gradient, noise_sd=f.noise_sd,
         peer_weight=b.peer_weight, prior_alpha=prior_alpha, prior_beta=prior_beta,
         memory=b.memory, capacity_erosion=b.capacity_erosion, review_rate=b.review_rate,
-        pressure_review=b.pressure_review, transition_cost=m.transition_cost,
+        pressure_review=b.pressure_review, pressure_adaptation=b.pressure_adaptation,
+        readiness_growth=s.population.readiness_growth, transition_cost=m.transition_cost,
         savings_rate=b.savings_rate, payback_years=b.payback_years,
         failure_cost_share=b.failure_cost_share, pressure_motivation=b.pressure_motivation,
         challenge_capacity=b.challenge_capacity, temperature=b.temperature, p=b.p, q=b.q,
@@ -116,6 +119,7 @@ class Year(NamedTuple):
     launch: float
     abandon: float
     instant: float  # 1.0 if projects launch the year they are approved (no preparation)
+    attention: float  # share of reviews in which a mutual is on the table
 
 
 YEAR_FIELDS = len(Year._fields)
@@ -143,16 +147,17 @@ class YearContext:
     preparation_years: np.ndarray | float
     launch: np.ndarray | float
     abandon: np.ndarray | float
+    attention: float
     allowance: dict[str, float]
     on: dict[str, float]  # each instrument's strength this year: share of the year active,
     # times (for programmes) the share of the full-effect budget funded; 0 if unfunded
 
     def table(self, replicates: int) -> np.ndarray:
         """Each replicate's :class:`Year` as a row of a (replicates, fields) array."""
-        instant = np.asarray(self.preparation_years) <= 0.0
-        columns = [instant if name == "instant" else getattr(self, name) for name in Year._fields]
-        return np.stack([np.broadcast_to(np.asarray(c, dtype=float), (replicates,)) for c in columns],
-                        axis=1)
+        out = np.empty((replicates, YEAR_FIELDS))
+        for k, name in enumerate(Year._fields):
+            out[:, k] = (np.asarray(self.preparation_years) <= 0.0) if name == "instant" else getattr(self, name)
+        return out
 
 
 def instrument_year(s: Scenario, year: int) -> tuple[dict[str, float], dict[str, float]]:
@@ -169,12 +174,28 @@ def instrument_year(s: Scenario, year: int) -> tuple[dict[str, float], dict[str,
     return on, allowance
 
 
-def year_context(s: Scenario, year: int, share, met: dict) -> YearContext:
+def attention_path(s: Scenario) -> dict[int, float]:
+    """National attention in each year of the run, by the year it ends
+    (:func:`sim.rules.national_attention` of the yearly pushes since the start): a function of
+    the scenario alone, computed once per run. 1 in every year when the mechanism is off."""
+    b = s.behaviour
+    years = range(s.run.start_year + 1, s.run.end_year + 1)
+    if b.attention_floor >= 1.0:
+        return dict.fromkeys(years, 1.0)
+    out, pushes = {}, []
+    for y in years:
+        pushes.append(float(rules.national_push(sum(instrument_year(s, y)[1].values()), b.attention_budget)))
+        out[y] = rules.national_attention(pushes, b.attention_floor, b.attention_memory)
+    return out
+
+
+def year_context(s: Scenario, year: int, share, met: dict, attention: float) -> YearContext:
     """Support on offer and national conditions for the year ending at ``year``.
 
     ``share`` (of authorities running a mutual) and ``met`` (per rationed instrument, the share
     of its requests met) describe last year's state: scalars for one model, arrays of shape (R,)
-    for an ensemble. Each instrument says what it changes (:meth:`sim.scenario._Instrument.effects`);
+    for an ensemble; ``attention`` is the year's national attention (:func:`attention_path`).
+    Each instrument says what it changes (:meth:`sim.scenario._Instrument.effects`);
     reductions combine as independent shares (:func:`sim.rules.kept_share`), the rest add up.
     """
     on, allowance = instrument_year(s, year)
@@ -199,6 +220,7 @@ def year_context(s: Scenario, year: int, share, met: dict) -> YearContext:
         preparation_years=prep,
         launch=rules.launch_probability(prep),
         abandon=s.mutuals.abandon_rate * rules.kept_share(*effects["abandon_reduction"]),
+        attention=attention,
         allowance=allowance,
         on=on,
     )
@@ -248,7 +270,8 @@ class AuthorityYear(NamedTuple):
     """An authority after its year (:func:`authority_year`)."""
 
     spending_power: float
-    pressure: float
+    reference: float  # the spending power it is used to
+    pressure: float  # felt (rules.felt_pressure): what motivation and reviews answer
     alpha: float
     beta: float
     capacity: float
@@ -257,12 +280,13 @@ class AuthorityYear(NamedTuple):
 
 
 @element
-def authority_year(p: Params, c: Year, spending_power, alpha, beta, deprivation, u, capacity0,
+def authority_year(p: Params, c: Year, spending_power, reference, alpha, beta, deprivation, u, capacity0,
                    reserves0, own: Outcomes, group: Outcomes, national: Outcomes, n_preparing,
                    drawn) -> AuthorityYear:
     """An authority's year before its services' (ODD section 3, steps 1-3).
 
-    ``u`` is its fiscal uniform; ``capacity0`` and ``reserves0`` its capacity and reserves
+    ``reference`` is the spending power it was used to last year; ``u`` is its fiscal uniform;
+    ``capacity0`` and ``reserves0`` its capacity and reserves
     before cuts; ``own``, ``group`` and ``national`` last year's :class:`Outcomes`;
     ``n_preparing`` its projects in preparation, which take up capacity; ``drawn`` the GBP m its
     earlier spin-outs drew from its reserves."""
@@ -271,7 +295,8 @@ def authority_year(p: Params, c: Year, spending_power, alpha, beta, deprivation,
     change = rules.authority_change(c.national_change, deprivation, z, p.deprivation_gradient,
                                     p.noise_sd)
     spending_power = rules.spending_power_after(spending_power, change)
-    pressure = rules.cumulative_pressure(spending_power)
+    pressure = rules.cumulative_pressure(spending_power)  # the whole cut erodes capacity
+    felt = rules.felt_pressure(spending_power, reference)  # the cuts not yet adapted to
     good, bad = evidence(p, c, own, group, national)
     alpha = rules.updated_belief(alpha, p.prior_alpha, p.memory, good)
     beta = rules.updated_belief(beta, p.prior_beta, p.memory, bad)
@@ -280,9 +305,10 @@ def authority_year(p: Params, c: Year, spending_power, alpha, beta, deprivation,
         capacity = rules.committed_capacity(capacity, n_preparing, p.capacity_per_project)
     if drawn > 0.0:
         reserves = rules.reserves_left(reserves, drawn)
-    return AuthorityYear(spending_power=spending_power, pressure=pressure, alpha=alpha, beta=beta,
-                         capacity=capacity, reserves=reserves,
-                         p_review=review_probability(p, pressure))
+    return AuthorityYear(spending_power=spending_power,
+                         reference=rules.adapted_reference(reference, spending_power, p.pressure_adaptation),
+                         pressure=felt, alpha=alpha, beta=beta, capacity=capacity, reserves=reserves,
+                         p_review=review_probability(p, felt))
 
 
 @element
@@ -305,7 +331,8 @@ def choice_probabilities(p: Params, c: Year, cost, challenged, pressure, capacit
     """(chance of a mutual, its value, the other model's value) for a review of a service of
     yearly cost ``cost`` (the options appraisal), by an authority whose belief is Beta(alpha,
     beta) and whose risk odds are ``odds`` (see :func:`sim.rules.risk_odds`: fixed for a run, so
-    computed once per authority). The chance of the other model,
+    computed once per authority). A review puts a mutual on the table with chance
+    ``c.attention`` (a Right to Challenge bid always does). The chance of the other model,
     :func:`sim.rules.alternative_probability` of these, is needed only if no mutual is chosen."""
     net = net_cost(p, c)
     motivation = 1.0 + p.pressure_motivation * pressure
@@ -317,18 +344,23 @@ def choice_probabilities(p: Params, c: Year, cost, challenged, pressure, capacit
     other = rules.alternative_value(p.alternative_savings_rate, p.payback_years, cost, motivation)
     feasible = rules.feasibility(capacity, rules.affordability(reserves, net), challenged,
                                  p.challenge_capacity)
+    if not challenged:
+        feasible = feasible * c.attention
     p_adopt = rules.adoption_probability(utility, other, p.temperature, feasible, p.p, p.q, c.share)
     return p_adopt, utility, other
 
 
 @element
-def quiet(p: Params, c: Year, state, u_a, p_review):
-    """Nothing happens to a service this year: in house with no proposal, delivered another way
-    and not coming back, or returned after a failure. :func:`slot_year` would leave it as it is,
+def quiet(p: Params, c: Year, state, u_a, u_b, p_review):
+    """Nothing happens to a service this year: in house with no proposal (and, without a ready
+    team, none forming), delivered another way and not coming back, or returned after a failure.
+    :func:`slot_year` would leave it as it is,
     with no event; the ensemble's loop skips it (a review arrives for about one service in ten
     a year)."""
     if state == IN_HOUSE:
         return not proposal(c, u_a, p_review)[0]
+    if state == NOT_READY:
+        return not proposal(c, u_a, p_review)[0] and not rules.team_formed(u_b, p.readiness_growth)
     if state == ALTERNATIVE:
         return not rules.released(u_a, p.alternative_release)
     return state == RETURNED
@@ -370,8 +402,9 @@ EVENTS = Events._fields
 @element
 def slot_year(p: Params, c: Year, state, viability, cost, u_a, u_b, p_review, pressure, capacity,
               reserves, alpha, beta, odds) -> SlotYear:
-    """A service's year (ODD section 3, steps 5-8): proposal and options appraisal if in house,
-    abandonment or launch if in preparation, a good or bad year (and maybe failure or a lost
+    """A service's year (ODD section 3, steps 5-8): proposal and options appraisal if in house
+    (without a ready team only a Right to Challenge bid can make a mutual, and a team may form
+    when no proposal arrives), abandonment or launch if in preparation, a good or bad year (and maybe failure or a lost
     contract) if spun out, the end of its contract if delivered another way.
 
     Authority values (p_review ... odds) are those of the service's authority. Both engines call
@@ -379,11 +412,12 @@ def slot_year(p: Params, c: Year, state, viability, cost, u_a, u_b, p_review, pr
     accepted = launched = abandoned = good = bad = failed = challenged = alternative = False
     lost = False
     new_state = state
-    if state == IN_HOUSE:
+    if state == IN_HOUSE or state == NOT_READY:
         arrival, challenged = proposal(c, u_a, p_review)
         if arrival:
+            usable = capacity if state == IN_HOUSE else 0.0
             p_adopt, utility, other = choice_probabilities(p, c, cost, challenged, pressure,
-                                                           capacity, reserves, alpha, beta, odds)
+                                                           usable, reserves, alpha, beta, odds)
             accepted = u_b < p_adopt
             if accepted:
                 # given approval (u_b < p_adopt), u_b / p_adopt is uniform on [0, 1): the new
@@ -396,6 +430,8 @@ def slot_year(p: Params, c: Year, state, viability, cost, u_a, u_b, p_review, pr
                     utility, other, p.temperature, p_adopt):
                 alternative = True
                 new_state = ALTERNATIVE
+        elif state == NOT_READY and rules.team_formed(u_b, p.readiness_growth):
+            new_state = IN_HOUSE
         challenged = challenged and accepted
     elif state == PREPARING:
         abandoned = rules.abandoned(u_a, c.abandon)
@@ -535,13 +571,25 @@ def observe(structure: Structure, values: np.ndarray, counters: dict) -> dict:
     return out
 
 
-def initial_state(structure: Structure, s: Scenario, initial_adopter):
+def readiness_draws(structure: Structure, s: Scenario, random) -> np.ndarray | None:
+    """The uniforms (N,) that decide which services have a ready team at the start, drawn by
+    ``random`` (a generator's ``random``) after the population's; None, and nothing drawn, when
+    every service is ready (``population.ready_share`` 1), so that the random stream is the one
+    of the model without the mechanism."""
+    return None if s.population.ready_share >= 1.0 else random(structure.n_slots)
+
+
+def initial_state(structure: Structure, s: Scenario, initial_adopter, ready=None):
     """Slot states (int8) and viabilities at t=0, C-ordered: each initial adopter runs one live
-    mutual, in its first service, of average viability. ``initial_adopter`` is (..., A) bool."""
+    mutual, in its first service, of average viability; a service whose uniform in ``ready``
+    (..., N; from :func:`readiness_draws`, or None) is at or above ``population.ready_share`` has
+    no ready team. ``initial_adopter`` is (..., A) bool."""
     state = np.full(initial_adopter.shape[:-1] + (structure.n_slots,), IN_HOUSE, dtype=np.int8)
+    if ready is not None:
+        state[np.asarray(ready) >= s.population.ready_share] = NOT_READY
     viability = np.zeros(state.shape)
     first = structure.authority_starts
-    state[..., first] = np.where(initial_adopter, SPUN_OUT, IN_HOUSE)
+    state[..., first] = np.where(initial_adopter, SPUN_OUT, state[..., first])
     viability[..., first] = np.where(initial_adopter, s.mutuals.viability, 0.0)
     return state, viability
 
@@ -595,13 +643,14 @@ def pooled(group_of, own):
 
 class Authorities(NamedTuple):
     """One replicate's authorities, arrays of shape (A,) (``own``: (4, A)), as
-    :func:`authorities_year` reads them; the last five are updated in place."""
+    :func:`authorities_year` reads them; the last six are updated in place."""
 
     deprivation: np.ndarray
     capacity0: np.ndarray  # before cuts
     reserves0: np.ndarray
     odds: np.ndarray  # its risk premium's weight (sim.rules.risk_odds)
     spending_power: np.ndarray
+    reference: np.ndarray  # the spending power it is used to
     alpha: np.ndarray
     beta: np.ndarray
     drawn: np.ndarray  # GBP m its spin-outs have drawn from its reserves
@@ -641,14 +690,16 @@ def authorities_year(p: Params, c: Year, first, last, group_of, first_slot, slot
     for a in range(first, last):
         g = group_of[a]
         it = authority_year(
-            p, c, st.spending_power[a], st.alpha[a], st.beta[a], st.deprivation[a], u[a], st.capacity0[a],
+            p, c, st.spending_power[a], st.reference[a], st.alpha[a], st.beta[a], st.deprivation[a], u[a],
+            st.capacity0[a],
             st.reserves0[a], Outcomes(own[0, a], own[1, a], own[2, a]), Outcomes(group[0, g], group[1, g], group[2, g]),
             national, own[3, a], st.drawn[a])
-        st.spending_power[a], st.alpha[a], st.beta[a] = it.spending_power, it.alpha, it.beta
+        st.spending_power[a], st.reference[a] = it.spending_power, it.reference
+        st.alpha[a], st.beta[a] = it.alpha, it.beta
         n_good = n_bad = n_news = 0.0
         tally = ZERO_TALLY
         for j in range(first_slot[a], first_slot[a + 1]):
-            if quiet(p, c, slot[j], u[A + j], it.p_review):
+            if quiet(p, c, slot[j], u[A + j], u[A + N + j], it.p_review):
                 tally = count_slot(tally, slot[j], slot_cost[j])
                 continue
             res = slot_year(p, c, slot[j], viability[j], slot_cost[j], u[A + j], u[A + N + j], it.p_review,

@@ -46,6 +46,7 @@ class State(NamedTuple):
     slot: np.ndarray  # each service's state, int8 (R, N)
     viability: np.ndarray  # (R, N)
     spending_power: np.ndarray  # (R, A)
+    reference: np.ndarray  # the spending power each authority is used to (R, A)
     alpha: np.ndarray  # (R, A)
     beta: np.ndarray  # (R, A)
     own: np.ndarray  # last year's good years, bad years, bad news; projects in preparation (R, 4, A)
@@ -79,7 +80,7 @@ def elements_year(p, table, next_double, generators, layout: Layout, fixed: Draw
         c = dyn.year_of(table, r)
         group, national = dyn.pooled(layout.group_of, x.own[r, :3])
         st = dyn.Authorities(fixed.deprivation[r], fixed.capacity0[r], fixed.reserves0[r], fixed.odds[r],
-                             x.spending_power[r], x.alpha[r], x.beta[r], x.drawn[r], x.own[r])
+                             x.spending_power[r], x.reference[r], x.alpha[r], x.beta[r], x.drawn[r], x.own[r])
         counts, totals = dyn.authorities_year(
             p, c, 0, A, layout.group_of, layout.first_slot, layout.slot_cost, u, x.slot[r], x.viability[r], st,
             group, dyn.Outcomes(national[0], national[1], national[2]), savings_rate, happened)
@@ -112,10 +113,13 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     u_pop = np.stack([g.random((POPULATION_DRAWS, A)) for g in generators])
     attrs = draw_attributes(st, s, u_pop)
     prior_alpha, prior_beta = dyn.prior(s)
-    x = State(*dyn.initial_state(st, s, attrs["initial_adopter"]), spending_power=np.ones((R, A)),
-              alpha=np.full((R, A), prior_alpha), beta=np.full((R, A), prior_beta),
+    ready = [dyn.readiness_draws(st, s, g.random) for g in generators]
+    x = State(*dyn.initial_state(st, s, attrs["initial_adopter"], None if ready[0] is None else np.stack(ready)),
+              spending_power=np.ones((R, A)), reference=np.ones((R, A)), alpha=np.full((R, A), prior_alpha),
+              beta=np.full((R, A), prior_beta),
               own=np.zeros((R, 4, A)), drawn=np.zeros((R, A)))
     met = {}  # share of each rationed instrument's requests met last year (all, at first)
+    attention = dyn.attention_path(s)
     counters = dyn.first_tally(attrs["initial_adopter"].sum(axis=-1).astype(float))
     p = dyn.params(s)
     def drawn(name: str) -> np.ndarray:
@@ -137,7 +141,7 @@ def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     obs = record(0, dyn.state_measures(x.slot, st.first_slot, st.slot_cost, x.spending_power,
                                        x.alpha, x.beta, savings_rate), counters)
     for t, year in enumerate(years[1:], start=1):
-        ctx = dyn.year_context(s, year, obs["share_with_mutual"], met)
+        ctx = dyn.year_context(s, year, obs["share_with_mutual"], met, attention[year])
         events, measures = elements_year(p, ctx.table(R), next_double, addresses, layout, fixed, x,
                                          savings_rate)
         n = dict(zip(dyn.EVENTS, events.T, strict=True))

@@ -27,7 +27,8 @@ class MutualsModel(mesa.Model):
         self.params = dyn.params(s)
         self.year = s.run.start_year
         attrs = draw_attributes(st, s, self.rng.random((POPULATION_DRAWS, st.n_authorities)))
-        self.slot_state, self.slot_viability = dyn.initial_state(st, s, attrs["initial_adopter"])
+        ready = dyn.readiness_draws(st, s, self.rng.random)
+        self.slot_state, self.slot_viability = dyn.initial_state(st, s, attrs["initial_adopter"], ready)
         self.slot_state = self.slot_state.copy()
         self.slot_viability = self.slot_viability.copy()
         alpha, beta = dyn.prior(s)
@@ -36,7 +37,8 @@ class MutualsModel(mesa.Model):
         self.authority = dyn.Authorities(
             deprivation=drawn["deprivation"], capacity0=drawn["capacity"], reserves0=drawn["reserves"],
             odds=np.array([dyn.rules.risk_odds(x) for x in attrs["risk_aversion"]], dtype=float),
-            spending_power=np.ones(A), alpha=np.full(A, alpha), beta=np.full(A, beta), drawn=np.zeros(A),
+            spending_power=np.ones(A), reference=np.ones(A), alpha=np.full(A, alpha), beta=np.full(A, beta),
+            drawn=np.zeros(A),
             own=np.zeros((4, A)))
         """The authorities' values, arrays by authority index (the agents read theirs)."""
         self.happened = np.zeros(st.n_slots, dtype=np.int64)  # what happened to each service this year
@@ -48,6 +50,7 @@ class MutualsModel(mesa.Model):
                 if self.slot_state[j] == dyn.SPUN_OUT:
                     a.mutuals[j] = Mutual(self, a, j, float(self.slot_viability[j]))
         self.met: dict = {}  # share of each rationed instrument's requests met last year
+        self.attention = dyn.attention_path(s)  # national attention, by year
         self.counters = dyn.first_tally(float(attrs["initial_adopter"].sum()))
         self.measures = self._observe()
         reporters = {name: (lambda m, name=name: m.measures[name]) for name in dyn.MEASURES}
@@ -76,7 +79,7 @@ class MutualsModel(mesa.Model):
         self.year += 1
         self.running = self.year < s.run.end_year
         u = self.rng.random(dyn.tape_width(st))
-        ctx = dyn.year_context(s, self.year, self.measures["share_with_mutual"], self.met)
+        ctx = dyn.year_context(s, self.year, self.measures["share_with_mutual"], self.met, self.attention[self.year])
         year = dyn.year_of(ctx.table(1), 0)
         group, national = dyn.pooled(st.group, self.authority.own[:3])
         nation = dyn.Outcomes(national[0], national[1], national[2])

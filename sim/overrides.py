@@ -12,7 +12,7 @@ from .fields import descend
 from .loading import scenario_from_dict
 from .scenario import Scenario, parameter_paths
 
-__all__ = ["MECHANISMS", "with_overrides", "without"]
+__all__ = ["MECHANISMS", "PLATEAU", "STRUCTURES", "switched_off", "with_particle", "with_overrides", "without"]
 
 
 def with_overrides(scenario: Scenario, overrides: dict[str, Any], source: str = "overrides") -> Scenario:
@@ -34,9 +34,17 @@ MECHANISMS: dict[str, dict[str, float]] = {
     "contracts": {"mutuals.contract_years": 0.0},
     "bad_news": {"behaviour.bad_news_weight": 0.0},
     "finite_capacity": {"behaviour.capacity_per_project": 0.0, "behaviour.reserves_drawdown": 0.0},
+    "recent_pressure": {"behaviour.pressure_adaptation": 0.0},
+    "ready_pool": {"population.ready_share": 1.0, "population.readiness_growth": 0.0},
+    "attention": {"behaviour.attention_floor": 1.0},
+    "organisations": {"mutuals.services_per_organisation": 1.0},
 }
-"""The mechanisms added to fit the record (docs/ODD.md), each with the overrides that switch it
-off. With all of them off the model is the one of earlier versions, to the bit."""
+"""The mechanisms added to fit the record (docs/ODD.md section 7), each with the overrides
+that switch it off. With all of them off the model is the one of earlier versions, to the bit."""
+
+PLATEAU = ("recent_pressure", "ready_pool", "attention", "organisations")
+"""The mechanisms that can end a burst in a plateau (docs/ODD.md section 7), which the model
+selection compares: the others of :data:`MECHANISMS` were added to fit 2010-2014."""
 
 
 def without(scenario: Scenario, *mechanisms: str) -> Scenario:
@@ -48,3 +56,29 @@ def without(scenario: Scenario, *mechanisms: str) -> Scenario:
     return with_overrides(scenario, overrides, f"{scenario.name} without {', '.join(mechanisms)}")
 
 
+
+
+STRUCTURES: dict[str, tuple[str, ...]] = {
+    "extended": (),
+    **{f"without {name}": (name,) for name in PLATEAU},
+    "structure of 2014": PLATEAU,
+}
+"""The model structures the calibration compares, each with the mechanisms it switches off:
+the extended model, the extended model without each mechanism of :data:`PLATEAU`, and the
+structure calibrated to 2014 (all of them off)."""
+
+
+def switched_off(structure: str) -> dict[str, float]:
+    """The overrides that make ``structure`` (a key of :data:`STRUCTURES`) of the extended model."""
+    if structure not in STRUCTURES:
+        raise ScenarioError(f"unknown structure {structure!r}; allowed: {', '.join(STRUCTURES)}")
+    return {k: v for name in STRUCTURES[structure] for k, v in MECHANISMS[name].items()}
+
+
+def with_particle(scenario: Scenario, particle: dict[str, Any], source: str = "posterior particle") -> Scenario:
+    """``scenario`` under a posterior particle: its parameter values (dotted paths) and, if it
+    has a ``model`` entry, that structure's mechanisms switched off (after the values, so a
+    mechanism a structure lacks stays off whatever value its parameters were drawn at)."""
+    values = {k: v for k, v in particle.items() if k not in ("model", "weight")}
+    off = switched_off(particle["model"]) if "model" in particle else {}
+    return with_overrides(scenario, {**values, **off}, source)

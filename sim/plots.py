@@ -240,17 +240,20 @@ FIT_PANELS = (
 def plot_fit(table: pd.DataFrame, record, start_year: int, axes=None):
     """The record over the posterior predictive: per panel, the median and the 50% and 90%
     bands of the draws (``table``: particle, replicate, year and measures), with each figure of
-    the record: a lognormal one with its 90% error bar, an upper bound as a bar ending in a
-    downward triangle."""
+    the record: a lognormal one with its 90% error bar (a two-sided all-sector figure as local
+    government's share of it), an upper bound as a bar ending in a downward triangle. The draws
+    are counted in organisations, as the record counts (services over the table's
+    ``services_per_organisation``, where it has one)."""
     if axes is None:
         fig, axes = plt.subplots(1, 3, figsize=(13, 4.4), layout="constrained")
     fig = axes[0].figure
     initial = table.loc[table["year"] == start_year].set_index(["particle", "replicate"])["cumulative_spinouts"]
+    per = table["services_per_organisation"].to_numpy() if "services_per_organisation" in table else 1.0
     series = {
-        "new_spinouts": table["cumulative_spinouts"].to_numpy()
-        - initial.reindex(pd.MultiIndex.from_frame(table[["particle", "replicate"]])).to_numpy(),
-        "live_mutuals": table["live_mutuals"].to_numpy(),
-        "in_preparation": table["in_preparation"].to_numpy(),
+        "new_spinouts": (table["cumulative_spinouts"].to_numpy() - initial.reindex(
+            pd.MultiIndex.from_frame(table[["particle", "replicate"]])).to_numpy()) / per,
+        "live_mutuals": table["live_mutuals"].to_numpy() / per,
+        "in_preparation": table["in_preparation"].to_numpy() / per,
     }
     for ax, (measure, label) in zip(axes, FIT_PANELS, strict=True):
         q = (pd.DataFrame({"year": table["year"], "x": series[measure]}).groupby("year")["x"]
@@ -262,9 +265,12 @@ def plot_fit(table: pd.DataFrame, record, start_year: int, axes=None):
             if o.measure != measure:
                 continue
             if o.error == "lognormal":
-                low, high = o.value * np.exp(-1.645 * o.sigma), o.value * np.exp(1.645 * o.sigma)
-                ax.errorbar([o.date], [o.value], yerr=[[o.value - low], [high - o.value]], fmt="o",
-                            color="black", capsize=4, label="record (90% error)")
+                value = o.value * (o.share or 1.0)
+                low, high = value * np.exp(-1.645 * o.sigma), value * np.exp(1.645 * o.sigma)
+                ax.errorbar([o.date], [value], yerr=[[value - low], [high - value]], fmt="o",
+                            color="black" if o.share is None else "C2", capsize=4,
+                            label="record (90% error)" if o.share is None
+                            else "local government's share of all sectors (90% error)")
             else:
                 ax.plot([o.date], [o.value], marker="v", color="C3", ls="none",
                         label="upper bound (all sectors)")

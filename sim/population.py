@@ -12,6 +12,7 @@ block ``first_slot[a]`` to ``first_slot[a + 1] - 1`` of every slot array (see
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -85,6 +86,7 @@ class ServiceState(IntEnum):
     SPUN_OUT = 2
     RETURNED = 3
     ALTERNATIVE = 4  # delivered another way (company, outsourcing, shared service) for a contract
+    NOT_READY = 5  # in house, with no staff team ready to lead a spin-out
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,15 @@ class Structure:
 
 
 def build_structure(scenario: Scenario) -> Structure:
-    """Authorities ordered by region then tier (districts, then upper and single tier)."""
-    comp = COMPOSITION[scenario.population.structure]
+    """Authorities ordered by region then tier (districts, then upper and single tier). The
+    structure depends only on ``population.structure`` and ``population.services``; it is built
+    once for each and shared (its arrays are read-only)."""
+    return _structure(scenario.population.structure, scenario.population.services)
+
+
+@functools.lru_cache(maxsize=None)
+def _structure(which: str, services: str) -> Structure:
+    comp = COMPOSITION[which]
     kinds, regions, groups = [], [], []
     for r in range(len(REGIONS)):
         for tier, tier_kinds in enumerate(((1,), (0, 2, 3, 4, 5))):
@@ -127,7 +136,7 @@ def build_structure(scenario: Scenario) -> Structure:
     kind = np.array(kinds)
     region = np.array(regions)
     _, group = np.unique(np.array(groups), return_inverse=True)
-    if scenario.population.services == "single":
+    if services == "single":
         slot_authority = np.arange(len(kind))
         slot_service = np.full(len(kind), -1)
         slot_cost = np.full(len(kind), GENERIC_COST)
@@ -137,6 +146,8 @@ def build_structure(scenario: Scenario) -> Structure:
         slot_service = np.concatenate([np.array(s) for s in per])
         slot_cost = SERVICE_COST[slot_service]
     authority_starts = np.flatnonzero(np.r_[True, slot_authority[1:] != slot_authority[:-1]])
+    for array in (kind, region, group, slot_authority, slot_service, slot_cost, authority_starts):
+        array.flags.writeable = False
     return Structure(kind=kind, region=region, group=group, slot_authority=slot_authority,
                      slot_service=slot_service, slot_cost=slot_cost,
                      authority_starts=authority_starts)

@@ -31,8 +31,12 @@ class Observation(BaseModel):
                                 description="start of the period, for new_spinouts")
     measure: Literal["new_spinouts", "live_mutuals", "in_preparation"]
     counts: Literal["local_authority", "all_sectors"] = Field(
-        description="local-authority spin-outs, or mutuals of every sector (an upper bound)")
+        description="local-authority spin-outs, or mutuals of every sector (an upper bound, or "
+        "the local-authority count over its `share`)")
     value: float = Field(ge=0, description="the figure")
+    share: float | None = Field(None, gt=0, le=1,
+                                description="local government's share of an all-sector figure, "
+                                            "for a two-sided (lognormal) all-sector observation")
     error: Literal["lognormal", "upper_bound"]
     sigma: float = Field(gt=0, le=5, description="sd of the error on the log scale")
     source: str = Field(min_length=1)
@@ -43,9 +47,12 @@ class Observation(BaseModel):
             raise ValueError("a new_spinouts observation needs 'since', the start of its period")
         if self.since is not None and self.since >= self.date:
             raise ValueError(f"since must be before date; given since={self.since}, date={self.date}")
-        if self.counts == "all_sectors" and self.error != "upper_bound":
-            raise ValueError("a count of all sectors only bounds the local-authority count: "
-                             "error must be 'upper_bound'")
+        if self.counts == "all_sectors" and self.error == "lognormal" and self.share is None:
+            raise ValueError("a two-sided count of all sectors needs 'share', local government's "
+                             "share of it; without one it only bounds the local-authority count "
+                             "(error = 'upper_bound')")
+        if self.share is not None and not (self.counts == "all_sectors" and self.error == "lognormal"):
+            raise ValueError("'share' belongs to a lognormal count of all sectors only")
         return self
 
 
@@ -95,16 +102,23 @@ def at(series: np.ndarray, start_year: int, date: float) -> np.ndarray:
     return (1.0 - w) * series[..., low] + w * series[..., high]
 
 
-def model_values(record: Record, measures: dict[str, np.ndarray], start_year: int) -> dict[str, np.ndarray]:
+def model_values(record: Record, measures: dict[str, np.ndarray], start_year: int,
+                 per_organisation=1.0) -> dict[str, np.ndarray]:
     """What the model says of each observation, from yearly measures (each (..., years)):
-    ``cumulative_spinouts``, ``live_mutuals`` and ``in_preparation``."""
+    ``cumulative_spinouts``, ``live_mutuals`` and ``in_preparation``, counts of services. The
+    record counts organisations: each count is divided by ``per_organisation`` (services per
+    mutual, ``mutuals.services_per_organisation``; a scalar or an array broadcast against the
+    measures' leading axes), and a two-sided all-sector figure is compared with the
+    local-authority count over its ``share``."""
     out = {}
+    per = np.asarray(per_organisation, dtype=float)
     for o in record.observation:
         if o.measure == "new_spinouts":
             series = measures["cumulative_spinouts"]
-            out[o.name] = at(series, start_year, o.date) - at(series, start_year, o.since)
+            count = at(series, start_year, o.date) - at(series, start_year, o.since)
         else:
-            out[o.name] = at(measures[o.measure], start_year, o.date)
+            count = at(measures[o.measure], start_year, o.date)
+        out[o.name] = count / per / (o.share or 1.0)
     return out
 
 

@@ -32,6 +32,11 @@ __all__ = [
     "authority_change",
     "spending_power_after",
     "cumulative_pressure",
+    "felt_pressure",
+    "adapted_reference",
+    "national_push",
+    "national_attention",
+    "team_formed",
     "eroded",
     "observed_evidence",
     "updated_belief",
@@ -75,26 +80,27 @@ def active_fraction(year_from, year_to, start, end):
 
     Parameters
     ----------
-    year_from, year_to : numeric
+    year_from, year_to : float
         The model year, decimal years.
-    start, end : numeric
+    start, end : float
         The instrument's window, decimal years.
 
     Returns
     -------
-    numeric
+    float
         Share of the year, in [0, 1].
 
     Notes
     -----
     ``f = clip((min(year_to, end) - max(year_from, start)) / (year_to - year_from), 0, 1)``.
-    A definition (docs/ODD.md section 3, step 1).
+    A definition (docs/ODD.md section 3, step 1). Scalars only (plain Python: it runs for every
+    window of every instrument in every year of every simulation).
 
     >>> active_fraction(2011.0, 2012.0, 2011.92, 2014.0)  # Dec 2011 start
     0.08...
     """
-    overlap = np.minimum(year_to, end) - np.maximum(year_from, start)
-    return np.clip(overlap / (year_to - year_from), 0.0, 1.0)
+    overlap = min(year_to, end) - max(year_from, start)
+    return min(max(overlap / (year_to - year_from), 0.0), 1.0)
 
 
 def kept_share(*reductions):
@@ -159,6 +165,58 @@ def launch_probability(mean_years):
     -----
     Assumption: a geometric waiting time of mean ``mean_years`` (docs/ODD.md section 3, step 7)."""
     return np.where(mean_years > 1.0, 1.0 / np.maximum(mean_years, 1.0), 1.0)
+
+
+def national_push(allowance, attention_budget):
+    """How strongly the centre pushes mutuals in a year.
+
+    Parameters
+    ----------
+    allowance : numeric
+        GBP m of national support (every instrument's budget) falling in the year.
+    attention_budget : numeric
+        GBP m a year that gives full attention (``behaviour.attention_budget``).
+
+    Returns
+    -------
+    numeric
+        In [0, 1], ``min(1, allowance / attention_budget)``.
+
+    Notes
+    -----
+    Assumption 0.5-5 GBP m a year for the budget (docs/ODD.md section 3, step 1, *National
+    attention*)."""
+    return np.minimum(1.0, np.asarray(allowance) / attention_budget)
+
+
+def national_attention(pushes, floor, memory):
+    """Share of reviews in which a mutual is on the table, after a run of yearly pushes.
+
+    Parameters
+    ----------
+    pushes : sequence of numeric
+        :func:`national_push` of each year from the start up to this one, in order.
+    floor : numeric
+        Share without any attention (``behaviour.attention_floor``), in [0, 1].
+    memory : numeric
+        Share of last year's attention kept (``behaviour.attention_memory``), in [0, 1].
+
+    Returns
+    -------
+    numeric
+        ``floor + (1 - floor) h`` with ``h_t = max(push_t, memory h_(t-1))`` and ``h = 0``
+        before the first year: attention rises at once with a push and fades geometrically
+        after it; 1 whatever the pushes when ``floor`` is 1.
+
+    Notes
+    -----
+    Assumption: the pathfinders, the Mutuals Taskforce and the Mutuals Support Programme put
+    mutuals on councils' agendas [@HC112]; support was near nil from 2015 to 2017 (docs/ODD.md
+    section 3, step 1, *National attention*)."""
+    h = 0.0
+    for push in pushes:
+        h = max(push, memory * h)
+    return floor + (1.0 - floor) * h
 
 
 def ration(demand, allowance):
@@ -284,6 +342,78 @@ def cumulative_pressure(spending_power):
     -----
     A definition (docs/ODD.md section 2)."""
     return min(max(1.0 - spending_power, 0.0), 1.0)
+
+
+@rule
+def felt_pressure(spending_power, reference):
+    """Fiscal pressure an authority feels: the share it has lost of the spending power it is
+    used to.
+
+    Parameters
+    ----------
+    spending_power : float
+        Spending-power index (1.0 in 2010-11).
+    reference : float
+        The spending power it is used to (:func:`adapted_reference`; 1.0 without adaptation).
+
+    Returns
+    -------
+    float
+        Share, ``clip(1 - spending_power / reference, 0, 1)``: :func:`cumulative_pressure` when
+        ``reference`` is 1.
+
+    Notes
+    -----
+    Assumption: motivation and reviews answer the cuts an authority has not yet adapted to
+    (docs/ODD.md section 3, step 2, *Recent pressure*)."""
+    return min(max(1.0 - spending_power / reference, 0.0), 1.0)
+
+
+@rule
+def adapted_reference(reference, spending_power, adaptation):
+    """The spending power an authority is used to, after a year of adaptation.
+
+    Parameters
+    ----------
+    reference : float
+        Last year's reference, spending-power index.
+    spending_power : float
+        This year's spending power, index.
+    adaptation : float
+        Share of the gap closed in a year (``behaviour.pressure_adaptation``), in [0, 1].
+
+    Returns
+    -------
+    float
+        Index, ``reference + adaptation (spending_power - reference)``; ``reference`` itself
+        when ``adaptation`` is 0.
+
+    Notes
+    -----
+    Assumption 0-0.5 (docs/ODD.md section 3, step 2, *Recent pressure*)."""
+    return reference + adaptation * (spending_power - reference)
+
+
+@rule
+def team_formed(u, growth):
+    """An in-house service without a ready staff team gets one this year.
+
+    Parameters
+    ----------
+    u : float
+        Uniform draw on [0, 1).
+    growth : float
+        Chance per year (``population.readiness_growth``).
+
+    Returns
+    -------
+    bool
+        ``u < growth``.
+
+    Notes
+    -----
+    Assumption 0-0.05 (docs/ODD.md section 3, step 5, *A finite pool of ready services*)."""
+    return u < growth
 
 
 @rule

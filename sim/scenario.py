@@ -86,6 +86,18 @@ class Population(_Section):
         0.5, 0.0, 1.0, "half-width, as a share of the mean", "assumption 0.25-0.75",
         plausible=(0.25, 0.75),
     )
+    ready_share: float = _f(
+        1.0, 0.0, 1.0, "share of services with a staff team willing and able to lead a spin-out at "
+        "the start (the others can become mutuals only through a Right to Challenge bid until a "
+        "team forms); 1 = every service is ready",
+        "assumption 0.05-1 (about 50 of some 1,400 services spun out 2010 to early 2014 "
+        "[@AnthonyCollins]; the pathfinders were staff-led [@ThirdSector2011])",
+        plausible=(0.05, 1),
+    )
+    readiness_growth: float = _f(
+        0.01, 0.0, 1.0, "yearly chance that an in-house service without a ready team gets one",
+        "assumption 0-0.05 (a team forms slowly)", plausible=(0, 0.05),
+    )
 
 
 def _actual_trajectory() -> dict[int, float]:
@@ -146,6 +158,28 @@ class Behaviour(_Section):
     pressure_review: float = _f(
         3.0, 0.0, 10.0, "relative rise in review rate per unit of cumulative cut", "assumption 1-5", plausible=(1, 5)
     )
+    pressure_adaptation: float = _f(
+        0.0, 0.0, 1.0, "share of the gap between the spending power an authority is used to and its "
+        "spending power closed each year, so that motivation and reviews answer recent cuts; "
+        "0 = pressure is the whole cut since 2010-11, for ever",
+        "assumption 0-0.5 (adaptation to a new level; capacity erosion still follows the whole cut)",
+        plausible=(0, 0.5),
+    )
+    attention_floor: float = _f(
+        1.0, 0.0, 1.0, "share of reviews in which a mutual is on the table without national "
+        "attention; 1 = every review considers one",
+        "assumption 0.1-1 (national programmes put mutuals on councils' agendas [@HC112]; "
+        "near-nil support 2015-2017 [@MSP2Announcement])",
+        plausible=(0.1, 1),
+    )
+    attention_memory: float = _f(
+        0.6, 0.0, 1.0, "share of last year's national attention kept once the push weakens",
+        "assumption 0.2-0.9", plausible=(0.2, 0.9),
+    )
+    attention_budget: float = _f(
+        1.0, 0.01, 100.0, "GBP m a year of national support (all instruments) that gives full "
+        "attention", "assumption 0.5-5", plausible=(0.5, 5),
+    )
     prior_mean: float = _f(
         0.5, 0.01, 0.99, "prior belief that a mutual succeeds in a year",
         "assumption 0.3-0.7 (evidence 'not sufficient', 'chicken and egg' [@HC112, summary])", plausible=(0.3, 0.7)
@@ -169,7 +203,8 @@ class Behaviour(_Section):
     )
     savings_rate: float = _f(
         0.08, 0.0, 0.5, "share of a service's cost saved each year by a live mutual",
-        "assumption 0.03-0.15", plausible=(0.03, 0.15)
+        "assumption 0.01-0.15, the same range as the other delivery model's: no evidence ranks "
+        "the two", plausible=(0.01, 0.15)
     )
     payback_years: float = _f(
         5.0, 0.0, 30.0, "years of savings an authority counts",
@@ -198,8 +233,8 @@ class Behaviour(_Section):
         0.02, 0.0, 0.5, "share of a service's cost saved each year by another alternative delivery "
         "model (council-owned company, outsourcing, shared service), known with certainty; "
         "0 = no alternative in the options appraisal",
-        "assumption 0-0.08 ([@SteppingOut2014]: 'better-understood alternatives')",
-        plausible=(0, 0.08),
+        "assumption 0.01-0.15, the mutual's range: better understood [@SteppingOut2014], but "
+        "no evidence says it saves more or less", plausible=(0.01, 0.15),
     )
     alternative_years: float = _f(
         7.0, 1.0, 30.0, "mean years a service that went another way stays out of reach",
@@ -249,6 +284,11 @@ class Mutuals(_Section):
     failure_given_struggle: float = _f(
         0.3, 0.0, 1.0, "chance a struggling mutual fails and returns in house",
         "assumption 0.1-0.5", plausible=(0.1, 0.5)
+    )
+    services_per_organisation: float = _f(
+        1.0, 1.0, 10.0, "services run by one mutual organisation, on average: the record counts "
+        "organisations, the model services; 1 = one each",
+        "assumption 1-1.5 (some mutuals run several of a council's services)", plausible=(1, 1.5),
     )
 
 

@@ -42,7 +42,7 @@ from .evaluator import Evaluator
 from .experiments import latin_hypercube
 from .instruments import INSTRUMENTS
 from .loading import scenario_from_dict
-from .overrides import with_overrides
+from .overrides import with_particle
 from .plots import plot_defaults, plot_sobol, plot_structure, plot_threshold_by_year, support_spans
 from .scenario import Scenario
 from .simulation import simulate
@@ -226,6 +226,8 @@ class Posterior:
     little: pd.DataFrame  # :func:`little_under_posterior`
     structure: pd.DataFrame  # self-sustaining and the barrier per particle
     curves: pd.DataFrame  # every particle's growth curve
+    distinct: int = 0  # distinct particles among the draws
+    ess: float = 0.0  # the calibrated posterior's effective sample size
 
 
 @dataclass(frozen=True)
@@ -267,7 +269,7 @@ class _Policy:
 
     def __call__(self, task: tuple[int, dict, int]) -> pd.DataFrame:
         i, row, seed = task
-        frame = simulate(with_overrides(self.scenario, row, "posterior particle"), replicates=self.replicates,
+        frame = simulate(with_particle(self.scenario, row), replicates=self.replicates,
                          seed=seed, engine="ensemble")
         return frame[["replicate", "year", "share_with_mutual"]].assign(particle=i)
 
@@ -282,8 +284,8 @@ class _Structure:
 
     def __call__(self, task: tuple[int, dict, int]):
         i, row, seed = task
-        return structure(with_overrides(self.none, row, "posterior particle"),
-                         with_overrides(self.more, row, "posterior particle"), self.replicates, seed)
+        return structure(with_particle(self.none, row),
+                         with_particle(self.more, row), self.replicates, seed)
 
 
 def verdict(scenarios: dict[str, Scenario], *, replicates: int, seed: int, lhs_points: int,
@@ -352,8 +354,11 @@ def verdict(scenarios: dict[str, Scenario], *, replicates: int, seed: int, lhs_p
                               [(i, row, seed + i) for i, row in enumerate(few)],
                               "self-sustaining and barrier: particles" if progress else None)
         struct, curves = _structure_table(found)
+        w = posterior["weight"].to_numpy()
+        distinct = len(pd.DataFrame(draws).drop_duplicates())
         calibrated = Posterior(under_posterior(table, run), claim_parts(table, run),
-                               little_under_posterior(table, run), struct, curves)
+                               little_under_posterior(table, run), struct, curves, distinct,
+                               float(w.sum() ** 2 / np.sum(w**2)))
 
     # 3. over the prior: where each part holds (PRIM) and what decides the outcomes (Sobol)
     say(f"over the prior: {lhs_points} hypercube points for PRIM, then a Sobol sample")
@@ -526,11 +531,14 @@ def _fit_section(v: Verdict) -> list[str]:
         return ["The verdict was run without a calibrated posterior, so it rests on the default parameters, "
                 "which do not reproduce the record (see Limitations).", ""]
     fits = int(check["fits"].sum())
-    lines = [f"The model was fitted to the record of 2010-2014 (`mutuals calibrate`; ABC-SMC). Of its "
+    lines = [f"The model was fitted to the record of 2010 to early 2017 (`mutuals calibrate`; ABC-SMC over the "
+             f"model structures). Of its "
              f"{len(check)} figures, the posterior predictive fits {fits}:", "",
              "| figure | date | record | model, median (90%) | fits |", "|---|---|---|---|---|"]
     for r in check.itertuples():
         record = f"about {r.value:g}" if r.error == "lognormal" else f"at most {r.value:g}"
+        if r.counts == "all_sectors" and r.error == "lognormal":
+            record += " (all sectors; local government's share)"
         extra = "" if r.error == "lognormal" else f"; held in {r.share_within_bound:.0%} of draws"
         lines.append(f"| {r.observation} | {r.date:g} | {record} | {r.predictive_median:.0f} "
                      f"({r.predictive_q05:.0f}-{r.predictive_q95:.0f}){extra} | {'yes' if r.fits else 'no'} |")
@@ -546,6 +554,10 @@ def _parts_tables(v: Verdict) -> list[str]:
     theta = run.critical_mass_threshold
     levels, time, grid = parts["levels"], parts["time"], parts["p_threshold"]
     lines = ["## The evidence under the calibrated posterior", "",
+             f"{v.posterior.calibrated['particles'].iloc[0]} particles are drawn by weight (averaging over the "
+             f"model structures by their probabilities): {v.posterior.distinct} distinct particles, from a "
+             f"posterior whose effective sample size is {v.posterior.ess:.0f}; no interval below can be "
+             "more certain than that many independent draws allow. "
              "Every particle drawn is run under every policy on the same seeds. Intervals: 10-90% of all draws "
              "(replicate noise and parameter uncertainty together) and, in brackets, of the particles' medians "
              "(parameter uncertainty alone). Tables: `posterior_levels.csv`, `posterior_little.csv`, "

@@ -13,6 +13,7 @@ from sim.cli import main
 from sim.errors import ScenarioError
 from sim.evaluator import Evaluator
 from sim.loading import load_scenario
+from sim.overrides import MECHANISMS, PLATEAU, STRUCTURES, switched_off, with_overrides
 from sim.record import Observation, Record, distance, load_record, model_values
 from sim.scenario import Uncertainty, uncertainties
 
@@ -27,14 +28,17 @@ def _obs(**kw) -> Observation:
     return Observation(**{**base, **kw})
 
 
-def test_the_shipped_record_holds_every_uptake_figure_up_to_2014():
+def test_the_shipped_record_holds_every_uptake_figure_up_to_early_2017():
     record = load_record(RECORD)
-    assert len(record.observation) == 7
-    assert record.last_date <= 2015
+    assert len(record.observation) == 8
+    assert 2017 < record.last_date <= 2017.5  # later counts are held back
     la = [o for o in record.observation if o.counts == "local_authority"]
-    assert [(o.value, o.since, o.date) for o in la] == [(50, 2010.0, 2014.25)]
-    assert all(o.error == "upper_bound" for o in record.observation if o.counts == "all_sectors")
-    assert {o.value for o in record.observation} >= {9, 58, 40, 70, 100}
+    assert [(o.value, o.since, o.date, o.error) for o in la] == [(50, 2010.0, 2014.25, "lognormal")]
+    # two-sided statements ("about half", "over 110") are two-sided, with local government's share
+    two_sided = {o.name: (o.value, o.share) for o in record.observation
+                 if o.counts == "all_sectors" and o.error == "lognormal"}
+    assert two_sided == {"local_government_share_september_2014": (100, 0.4), "all_sectors_early_2017": (115, 0.4)}
+    assert {o.value for o in record.observation} >= {9, 58, 40, 70, 100, 115}
 
 
 def test_model_values_interpolate_between_years():
@@ -67,6 +71,8 @@ def test_distance_follows_the_error_model():
     (("since = 2010.0\n", ""), "observation.4"),
     (('counts = "local_authority"', 'counts = "everyone"'), "observation.4.counts"),
     (('name = "all_sectors_2010"', 'name = "all_sectors_2010"\nvalu = 3'), "observation.0.valu"),
+    (("value = 115\nshare = 0.4\n", "value = 115\n"), "observation.7"),  # two-sided needs a share
+    (("value = 9\n", "value = 9\nshare = 0.5\n"), "observation.0"),  # a bound has none
 ])
 def test_a_wrong_record_is_refused_naming_the_key(tmp_path, capsys, edit, key):
     text = RECORD.read_text().replace(*edit)
@@ -126,39 +132,72 @@ def test_mutuals_calibrate_writes_the_whole_folder(tmp_path):
     out = tmp_path / "cal"
     args = ["calibrate", str(SCENARIOS / "historical.toml"), "--record", str(RECORD), "--particles",
             "40", "--generations", "3", "--predictive-particles", "10", "--predictive-replicates", "2",
-            "--seed", "3", "--out", str(out)]
+            "--recovery", "2", "--recovery-particles", "20", "--seed", "3", "--out", str(out)]
     assert main(args) == 0
     names = {p.name for p in out.iterdir()}
     assert {"posterior.parquet", "predictive.parquet", "fit.png", "posterior.png", "identifiability.csv",
-            "manifest.json", "models.csv", "holdout.csv", "calibration.md", "history.db"} <= names
+            "manifest.json", "models.csv", "validation.csv", "recovery.csv", "edges.csv", "calibration.md",
+            "history.db"} <= names
     posterior = pd.read_parquet(out / "posterior.parquet")
     assert len(posterior) == 40 and abs(posterior["weight"].sum() - 1) < 1e-9
-    assert "behaviour.review_rate" in posterior.columns
+    assert "behaviour.review_rate" in posterior.columns and set(posterior["model"]) <= set(STRUCTURES)
     predictive = pd.read_parquet(out / "predictive.parquet")
     assert {"particle", "replicate", "year", "live_mutuals", "cumulative_spinouts",
             "authorities_with_mutual", "share_with_mutual", "in_preparation"} <= set(predictive.columns)
     assert predictive["particle"].nunique() == 10 and predictive["year"].max() == 2030
     models = pd.read_csv(out / "models.csv")
-    assert len(models) == 7 and abs(models["probability"].sum() - 1) < 1e-6
+    assert list(models.columns) == ["model", "probability", "probability_rerun", "description"]
+    assert list(models["model"]) == list(STRUCTURES)
+    assert abs(models["probability"].sum() - 1) < 1e-6 and abs(models["probability_rerun"].sum() - 1) < 1e-6
+    validation = pd.read_csv(out / "validation.csv")
+    assert list(validation.columns) == list(cal.VALIDATION_COLUMNS)
+    assert set(validation["fit_until"]) == {2012.5, 2014.7}
+    assert (validation["date"] > validation["fit_until"]).all()
+    assert validation.loc[validation["observation"] == "all_sectors_early_2017", "crps"].notna().all()
+    recovery = pd.read_csv(out / "recovery.csv")
     manifest = json.loads((out / "manifest.json").read_text())
+    assert len(recovery) == 2 * len(manifest["steered"])
+    assert (recovery["q05"] <= recovery["q25"]).all() and (recovery["q75"] <= recovery["q95"]).all()
+    ess = manifest["ess"]
+    assert 1 <= ess <= 40 and ess == pytest.approx(1 / (posterior["weight"] ** 2).sum(), abs=0.06)
     assert manifest["settings"]["particles"] == 40 and manifest["record"]["observation"]
     assert not (tmp_path / ".cal.work").exists()
     # the same seed on one process gives the same posterior
-    assert main([*args[:-1], str(tmp_path / "again"), "--no-models", "--no-holdout"]) == 0
+    assert main([*args[:-1], str(tmp_path / "again"), "--no-validate", "--recovery", "0"]) == 0
     again = pd.read_parquet(tmp_path / "again" / "posterior.parquet")
     pd.testing.assert_frame_equal(again, posterior)
 
 
-def test_model_selection_compares_the_structures_each_mechanism_off():
+def test_model_selection_compares_the_structures_each_plateau_mechanism_off():
+    assert list(STRUCTURES) == ["extended", *(f"without {m}" for m in PLATEAU), "structure of 2014"]
+    assert switched_off("extended") == {}
+    assert switched_off("without attention") == {"behaviour.attention_floor": 1.0}
+    assert set(switched_off("structure of 2014")) == {k for m in PLATEAU for k in MECHANISMS[m]}
+    assert set(cal.STRUCTURE_DESCRIPTIONS) == set(STRUCTURES)
+    # a structure's simulator keeps its mechanisms off whatever the parameters drawn
     hist = load_scenario(SCENARIOS / "historical.toml")
-    models = cal.structures(hist)
-    assert list(models) == list(cal.STRUCTURES)
-    push = models["without national_push"]
-    assert push.support.evidence.budget == 0 and [w.start for w in push.support.advice.also] == [2018.0]
-    assert push.support.advice.budget == hist.support.advice.budget  # the programme itself stays
-    assert models["without contracts"].mutuals.contract_years == 0
-    earlier = models["earlier structure"]
-    assert earlier.behaviour.alternative_savings_rate == 0 and earlier.support.evidence.budget == 0
+    record = load_record(RECORD)
+    params = cal.calibrated_parameters(hist, record.last_date)
+    values = {k: u.default for k, u in params.items()} | {"population.ready_share": 0.05,
+                                                           "population.readiness_growth": 0.0}
+    on = cal.RecordModel(hist, record, params).values(values, 3)
+    off = cal.RecordModel(hist, record, params, off=switched_off("without ready_pool")).values(values, 3)
+    plain = cal.RecordModel(with_overrides(hist, switched_off("without ready_pool")), record, params)
+    assert off == plain.values({k: v for k, v in values.items() if not k.startswith("population.read")}, 3)
+    assert off != on
+
+
+def test_crps_and_the_edge_warnings():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=20000)
+    # for a standard normal predictive, CRPS(0) = (sqrt(2) - 1) / sqrt(pi)
+    assert cal.crps(x, 0.0) == pytest.approx((np.sqrt(2) - 1) / np.sqrt(np.pi), abs=0.01)
+    assert cal.crps(x, 3.0) > cal.crps(x, 1.0) > cal.crps(x, 0.0)
+    params = {"a": Uncertainty(0.5, 0.0, 1.0, "linear"), "b": Uncertainty(1.0, 0.1, 10.0, "log")}
+    post = pd.DataFrame({"a": [0.05, 0.5, 0.9, 0.95], "b": [0.12, 0.9, 1.1, 9.0], "weight": [0.1, 0.5, 0.2, 0.2]})
+    edges = cal.edge_mass(post, params).set_index("parameter")
+    assert edges.loc["a", "top_fifth"] == pytest.approx(0.4) and edges.loc["a", "warning"]
+    assert edges.loc["b", "bottom_fifth"] == pytest.approx(0.1) and not edges.loc["b", "warning"]
 
 
 @pytest.mark.slow

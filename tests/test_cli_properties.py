@@ -28,7 +28,7 @@ BASE = {
     "phase": [str(SCENARIOS / "joined_up.toml"), "--replicates", "2", "--steps", "2"],
     "verdict": ["--replicates", "2", "--lhs", "4", "--lhs-replicates", "1", "--sobol", "1",
                 "--structure-particles", "1", "--structure-replicates", "1"],
-    "calibrate": [SCENARIO, "--record", RECORD, "--particles", "4", "--generations", "1", "--no-holdout",
+    "calibrate": [SCENARIO, "--record", RECORD, "--particles", "4", "--generations", "1", "--no-validate",
                   "--no-models", "--predictive-particles", "2", "--predictive-replicates", "1"],
 }
 SLOW = {"--dask-local", "--scheduler", "--workers", "--resume", "--help", "-h"}  # tested on their own

@@ -217,7 +217,7 @@ def test_the_verdicts_uncertain_parameters_come_from_schema_metadata():
             "support.advice.cost_reduction", "support.evidence.visibility", "support.tested_models.cost_reduction",
             "support.barriers.risk_reduction", "behaviour.alternative_savings_rate"} <= set(params)
     assert "fiscal.severity" not in params
-    assert len(params) == 48 and set(params) == {p for p in uncertainties() if not p.startswith("fiscal.")}
+    assert len(params) == 55 and set(params) == {p for p in uncertainties() if not p.startswith("fiscal.")}
 
 
 @pytest.mark.slow

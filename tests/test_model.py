@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 import sim
 from sim.instruments import INSTRUMENTS
 from sim.loading import load_scenario
-from sim.overrides import MECHANISMS, with_overrides, without
+from sim.overrides import MECHANISMS, PLATEAU, with_overrides, with_particle, without
 from sim.population import ServiceState
 
 from .conftest import SCENARIOS, SHIPPED
@@ -73,8 +73,13 @@ BEFORE = pd.read_csv(SCENARIOS.parent / "tests" / "data" / "before_mechanisms.cs
 """Tables of the model before these mechanisms (commit 85d2972; 12 replicates, seed 5)."""
 
 
+ON = {"behaviour.pressure_adaptation": 0.3, "population.ready_share": 0.4, "population.readiness_growth": 0.02,
+      "behaviour.attention_floor": 0.3, "mutuals.services_per_organisation": 1.3}
+"""The plateau mechanisms switched on (they are off by default)."""
+
+
 def _table(name: str, *off: str) -> pd.DataFrame:
-    s = without(load_scenario(SCENARIOS / f"{name}.toml"), *off)
+    s = without(with_overrides(load_scenario(SCENARIOS / f"{name}.toml"), ON), *off)
     return sim.simulate(s, replicates=12, seed=5, engine="ensemble")[BEFORE.columns[1:]]
 
 
@@ -84,7 +89,10 @@ def test_every_new_mechanism_switched_off_gives_the_earlier_model_to_the_bit(nam
     pd.testing.assert_frame_equal(_table(name, *MECHANISMS), before, check_exact=True, check_dtype=False)
 
 
-@pytest.mark.parametrize("mechanism", list(MECHANISMS))
+SIMULATED = [m for m in MECHANISMS if m != "organisations"]  # organisations changes only what is counted
+
+
+@pytest.mark.parametrize("mechanism", SIMULATED)
 def test_each_new_mechanism_alone_changes_the_model_and_switched_off_restores_it(mechanism):
     before = BEFORE[BEFORE["scenario"] == "baseline"].drop(columns="scenario").reset_index(drop=True)
     others = [m for m in MECHANISMS if m != mechanism]
@@ -92,6 +100,92 @@ def test_each_new_mechanism_alone_changes_the_model_and_switched_off_restores_it
     assert not alone.equals(before)
     pd.testing.assert_frame_equal(_table("baseline", *others, mechanism), before, check_exact=True,
                                   check_dtype=False)
+
+
+BEFORE_PLATEAU = pd.read_csv(SCENARIOS.parent / "tests" / "data" / "before_plateau.csv")
+"""The regression table (tests/regression.py) of the code before the plateau mechanisms
+(commit 178fcd7), on today's scenario files."""
+
+
+def test_the_plateau_mechanisms_switched_off_give_the_structure_of_2014_on_every_shipped_scenario():
+    from . import regression
+
+    # (off by default: switched on here, then off again)
+    on = ON
+    shipped = [load_scenario(p) for p in regression.SHIPPED]
+    first = BEFORE_PLATEAU[BEFORE_PLATEAU["scenario"] == shipped[0].name]
+    assert regression.differences(first, regression.key_measures(with_overrides(shipped[0], on))) != []
+    got = pd.concat([regression.key_measures(without(with_overrides(s, on), *PLATEAU)) for s in shipped],
+                    ignore_index=True)
+    assert regression.differences(BEFORE_PLATEAU, got) == []
+
+
+def _live(s, years=(2014, 2017, 2020)):
+    frame = sim.simulate(s, replicates=40, seed=9, engine="ensemble")
+    return frame.groupby("year")["live_mutuals"].mean().loc[list(years)].to_numpy()
+
+
+def test_adaptation_makes_reviews_answer_recent_cuts_not_their_level():
+    hist = without(load_scenario(SCENARIOS / "historical.toml"), *PLATEAU)
+    level = _live(hist)
+    adapted = _live(with_overrides(hist, {"behaviour.pressure_adaptation": 0.5}))
+    assert (adapted < level).all()  # the same cuts, felt less once adapted to
+    # with no cuts there is nothing to adapt to: the same model to the bit
+    flat = with_overrides(hist, {"fiscal.severity": 0.0})
+    np.testing.assert_array_equal(_live(flat), _live(with_overrides(flat, {"behaviour.pressure_adaptation": 0.5})))
+
+
+def test_a_finite_pool_of_ready_services_is_used_up():
+    hist = without(load_scenario(SCENARIOS / "historical.toml"), *PLATEAU)
+    pool = with_overrides(hist, {"population.ready_share": 0.1, "population.readiness_growth": 0.0})
+    frame = sim.simulate(pool, replicates=20, seed=9, engine="ensemble")
+    assert (_live(pool) < _live(hist)).all()
+    # no more services spin out than were ready at the start, plus the initial adopters' own
+    ready = 0.1 * 1434
+    assert frame["cumulative_spinouts"].max() < ready * 1.3 + 7
+    grows = with_overrides(pool, {"population.readiness_growth": 0.05})
+    assert _live(grows)[-1] > _live(pool)[-1]  # teams forming refill the pool
+
+
+def test_national_attention_rises_with_the_push_and_fades_after_it():
+    from sim.dynamics import attention_path
+
+    hist = with_overrides(load_scenario(SCENARIOS / "historical.toml"),
+                          {"behaviour.attention_floor": 0.2, "behaviour.attention_memory": 0.5,
+                           "behaviour.attention_budget": 1.0})
+    a = attention_path(hist)
+    assert a[2013] == 1.0  # the Mutuals Support Programme: GBP 4.8m a year
+    assert a[2016] < a[2015] < a[2014] <= a[2013]  # fades once the programme ends
+    # 2015 has only the evidence programme (GBP 2m over 4.4 years, push 0.45), so attention
+    # keeps half of 2014's full push; 2016 has no support: half again
+    assert a[2015] == pytest.approx(0.2 + 0.8 * 0.5) and a[2016] == pytest.approx(0.2 + 0.8 * 0.25)
+    assert a[2019] > a[2017]  # Mutuals Support Programme 2
+    off = with_overrides(hist, {"behaviour.attention_floor": 1.0})
+    assert set(attention_path(off).values()) == {1.0}
+
+
+def test_organisations_count_services_over_services_per_organisation():
+    from sim.record import load_record, model_values
+
+    record = load_record(SCENARIOS / "calibration" / "record.toml")
+    measures = {m: np.array([[0.0, 6.0, 12.0, 24.0, 36.0, 48.0, 54.0, 60.0, 66.0]])
+                for m in ("cumulative_spinouts", "live_mutuals", "in_preparation")}
+    one = model_values(record, measures, 2010)
+    two = model_values(record, measures, 2010, per_organisation=2.0)
+    for name in one:
+        np.testing.assert_allclose(two[name], one[name] / 2.0)
+    share = next(o for o in record.observation if o.share is not None)
+    plain = model_values(record.model_copy(update={"observation": [share.model_copy(update={"share": None,
+                         "error": "upper_bound"})]}), measures, 2010)
+    np.testing.assert_allclose(one[share.name], plain[share.name] / share.share)
+
+
+def test_a_particle_of_a_structure_keeps_its_mechanisms_off_whatever_its_values():
+    s = with_particle(BASELINE, {"model": "without ready_pool", "population.ready_share": 0.2,
+                                 "behaviour.pressure_adaptation": 0.4})
+    assert s.population.ready_share == 1.0 and s.behaviour.pressure_adaptation == 0.4
+    with pytest.raises(sim.ScenarioError, match="unknown structure"):
+        with_particle(BASELINE, {"model": "no such"})
 
 
 def test_contracts_end_and_other_models_take_services_out_of_reach():

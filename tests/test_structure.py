@@ -24,7 +24,7 @@ COMMANDS = {  # each command that computes and writes, at a tiny size
                 "--structure-replicates", "2"],
     "calibrate": ["calibrate", str(SCENARIOS / "historical.toml"), "--record", str(RECORD), "--particles", "10",
                   "--generations", "1", "--predictive-particles", "2", "--predictive-replicates", "1",
-                  "--no-holdout", "--no-models"],
+                  "--no-validate", "--no-models"],
 }
 ELSEWHERE = {"dashboard", "params", "validate"}  # they neither compute nor write results
 
