@@ -16,7 +16,7 @@ PYTHON ?= $(shell $(find_python))
 # ABC-SMC population size and stopping distance of `make run`'s calibration (the full size:
 # `make full-size`, below)
 PARTICLES ?= 200
-MIN_EPSILON ?= 1.0
+MIN_EPSILON ?= 1.5
 # local processes for the verdict's designs (its numbers do not depend on them; the calibration
 # runs in one process, the only way pyabc gives the same posterior every time)
 WORKERS ?= 2
@@ -55,7 +55,8 @@ run: $(VENV)/.installed
 	  --out results/tipping --overwrite
 	$(BIN)/mutuals phase scenarios/joined_up.toml --max-intensity 1 --steps 11 --out results/phase --overwrite
 	$(BIN)/mutuals calibrate scenarios/historical.toml --record scenarios/calibration/record.toml \
-	  --particles $(PARTICLES) --min-epsilon $(MIN_EPSILON) --out results/calibration --overwrite > /dev/null
+	  --particles $(PARTICLES) --min-epsilon $(MIN_EPSILON) --readme README.md --out results/calibration \
+	  --overwrite > /dev/null
 	$(BIN)/mutuals verdict --out results/verdict --overwrite --readme README.md --workers $(WORKERS) \
 	  --replicates 400 \
 	  --posterior results/calibration/posterior.parquet
@@ -64,7 +65,7 @@ run: $(VENV)/.installed
 ## results/calibration_full/, and its report committed as docs/full_size.md
 full-size: $(VENV)/.installed
 	$(BIN)/mutuals calibrate scenarios/historical.toml --record scenarios/calibration/record.toml \
-	  --particles 1000 --recovery 20 --workers 2 --out results/calibration_full --overwrite > /dev/null
+	  --particles 400 --min-epsilon 1.0 --recovery 20 --workers 2 --out results/calibration_full --overwrite > /dev/null
 	{ echo "<!-- written by make full-size from results/calibration_full/calibration.md: do not edit -->"; \
 	  echo; sed 's#](fit.png)#](full_size_fit.png)#' results/calibration_full/calibration.md; } > docs/full_size.md
 	cp results/calibration_full/fit.png docs/full_size_fit.png

@@ -26,7 +26,7 @@ import pandas as pd
 from scipy.special import ndtr
 
 from .evaluator import Evaluator
-from .overrides import STRUCTURES, switched_off, with_overrides, with_particle
+from .overrides import PLATEAU, STRUCTURES, switched_off, with_overrides, with_particle
 from .record import Record, distance, model_values
 from .scenario import Scenario, Uncertainty, uncertainties
 
@@ -489,7 +489,8 @@ class Settings:
     origins: tuple[float, ...] = (2012.5, 2014.7)  # rolling origins: fit up to each, predict the rest
     compare_models: bool = True  # calibrate over the structures (joint model selection), run twice
     recovery_sets: int = 0  # known parameter sets drawn from the prior for the recovery check
-    recovery_particles: int = 100  # ABC-SMC population size of each recovery calibration
+    recovery_particles: int = 50  # ABC-SMC population size of each recovery calibration
+    recovery_generations: int = 6  # at most this many generations in each
 
 
 @dataclass(frozen=True)
@@ -537,7 +538,7 @@ def _fit(scenario: Scenario, record: Record, db: Path, st: Settings, *, seed: in
     selection) if ``structures``, else of the extended model alone."""
     names = list(STRUCTURES) if structures else ["extended"]
     return run_abc({name: scenario for name in names}, record, db, particles=kw.pop("particles", st.particles),
-                   generations=st.generations, min_epsilon=st.min_epsilon, seed=seed,
+                   generations=kw.pop("generations", st.generations), min_epsilon=st.min_epsilon, seed=seed,
                    off={name: switched_off(name) for name in names}, **kw)
 
 
@@ -594,9 +595,10 @@ RECOVERY_LEVELS = (0.5, 0.9)
 def recover(scenario: Scenario, record: Record, st: Settings, work: Path, *, params, steered, **kw) -> pd.DataFrame:
     """Simulation-based recovery: ``st.recovery_sets`` parameter sets drawn from the prior (the
     extended model), each simulated once into a synthetic record (:func:`synthetic_record`) and
-    calibrated on it (the extended model, ``st.recovery_particles`` particles, the same steered
-    parameters). One row per set and steered parameter: the truth, the posterior median and
-    whether the central 50% and 90% credible intervals cover the truth."""
+    calibrated on it (the extended model, ``st.recovery_particles`` particles and at most
+    ``st.recovery_generations`` generations, the same steered parameters). One row per set and
+    steered parameter: the truth, the posterior median and whether the central 50% and 90%
+    credible intervals cover the truth."""
     rng = np.random.default_rng([st.seed, 1])
     truth_model = RecordModel(scenario, record, params)
     rows = []
@@ -604,7 +606,8 @@ def recover(scenario: Scenario, record: Record, st: Settings, work: Path, *, par
         truth = from_unbounded(params, {_key(p): rng.normal() for p in params})
         synthetic = synthetic_record(record, truth_model.values(truth, int(rng.integers(2**63))), rng)
         fit = _fit(scenario, synthetic, work / f"recovery_{k}.db", st, seed=st.seed + 1 + k, structures=False,
-                   params=params, steered=steered, particles=st.recovery_particles, **kw)
+                   params=params, steered=steered, particles=st.recovery_particles,
+                   generations=st.recovery_generations, **kw)
         w = fit.posterior["weight"].to_numpy()
         for p in steered:
             qs = weighted_quantiles(fit.posterior[p].to_numpy(), w, [0.05, 0.25, 0.5, 0.75, 0.95])
@@ -711,6 +714,66 @@ def _pct(x: float) -> str:
     return f"{x:.0%}"
 
 
+def mechanism_probabilities(models: pd.DataFrame) -> pd.DataFrame:
+    """Per mechanism of :data:`sim.overrides.PLATEAU`: the posterior probability that the
+    structure has it (the sum over the structures that do not switch it off), in each run."""
+    rows = []
+    for mechanism in PLATEAU:
+        has = [mechanism not in STRUCTURES[m] for m in models["model"]]
+        rows.append(dict(mechanism=mechanism, probability=float(models.loc[has, "probability"].sum()),
+                         probability_rerun=float(models.loc[has, "probability_rerun"].sum())))
+    return pd.DataFrame(rows)
+
+
+def summary(result: CalibrationResult) -> str:
+    """The calibration in a few paragraphs, for the README (``mutuals calibrate --readme``)."""
+    r, cal, st = result, result.fit, result.settings
+    checks = r.record_check
+    missed = [c.observation + (f" (bound held in {c.share_within_bound:.0%} of draws)" if c.error == "upper_bound"
+                               else "") for c in checks.itertuples() if not c.fits]
+    la = checks[checks["counts"] == "local_authority"].iloc[0]
+    lines = [f"Written by `mutuals calibrate --readme` (`make run`: {st.particles} particles, {cal.generations} "
+             f"generations to epsilon {cal.epsilons[-1]:.2f}, {cal.simulations:,} simulations; the effective "
+             f"sample size of the posterior is {cal.ess:.0f} of {len(cal.posterior)} particles).", "",
+             f"- *The fit.* {int(checks['fits'].sum())} of the {len(checks)} figures fit"
+             + (f"; not {', '.join(missed)}" if missed else "") + ". "
+             f"Local-authority spin-outs 2010 to early 2014: median {la.predictive_median:.0f} "
+             f"(90%: {la.predictive_q05:.0f}-{la.predictive_q95:.0f}) against about {la.value:g}."]
+    for c in checks[(checks["counts"] == "all_sectors") & (checks["error"] == "lognormal")].itertuples():
+        share = next(o.share for o in r.record.observation if o.name == c.observation)
+        lines[-1] += (f" {c.observation} (local-authority mutuals over {share:g}): median {c.predictive_median:.0f} "
+                      f"(90%: {c.predictive_q05:.0f}-{c.predictive_q95:.0f}) against about {c.value:g}.")
+    if r.models is not None:
+        mech = mechanism_probabilities(r.models)
+        best = r.models.sort_values("probability", ascending=False).iloc[0]
+        lines.append("- *Which structure.* Posterior probabilities of the structures (first run, rerun): "
+                     + "; ".join(f"{m.model} {m.probability:.2f}, {m.probability_rerun:.2f}"
+                                 for m in r.models.itertuples())
+                     + f". The most probable in the first run: {best.model}. The probability that the "
+                     "structure has each mechanism: "
+                     + "; ".join(f"{m.mechanism} {m.probability:.2f}, {m.probability_rerun:.2f}"
+                                 for m in mech.itertuples()) + ".")
+    warned = r.edges[r.edges["warning"]]
+    if len(warned):
+        lines.append(f"- *Edges.* More than {EDGE_WARNING:.0%} of the posterior mass in an outer fifth of the prior: "
+                     + ", ".join(f"`{e.parameter}` ({_pct(max(e.bottom_fifth, e.top_fifth))})"
+                                 for e in warned.itertuples()) + ".")
+    if r.validation is not None and len(r.validation):
+        v = r.validation
+        parts = []
+        for origin, g in v.groupby("fit_until"):
+            two = g[g["crps"].notna()]
+            parts.append(f"fitted up to {origin:g}: {int(g['covered'].sum())} of {len(g)} later figures covered"
+                         + (", CRPS " + ", ".join(f"{x.crps:.1f} ({x.observation})" for x in two.itertuples())
+                            if len(two) else ""))
+        lines.append("- *Rolling origin.* " + "; ".join(parts) + ".")
+    if r.recovery is not None and len(r.recovery):
+        lines.append(f"- *Recovery.* Over {st.recovery_sets} synthetic records the 50% and 90% intervals covered "
+                     f"the truth in {_pct(r.recovery['in_50'].mean())} and {_pct(r.recovery['in_90'].mean())} "
+                     "of cases.")
+    return "\n".join(lines)
+
+
 def recovery_coverage(recovery: pd.DataFrame) -> pd.DataFrame:
     """Per parameter of a recovery (:func:`recover`): how often its 50% and 90% intervals
     covered the truth, over the sets."""
@@ -753,7 +816,15 @@ def report(result: CalibrationResult) -> str:
         extra = f"; bound held in {c.share_within_bound:.0%}" if c.error == "upper_bound" else ""
         lines.append(f"| {c.observation} ({c.date:g}) | {kind} {c.value:g} | {_band(c)}{extra} | {_yes(c.fits)} |")
     lines += ["", "Two-sided all-sector figures are compared as the local-authority count over local "
-              "government's share (`share` in the record).", "", "![fit](fit.png)", ""]
+              "government's share (`share` in the record)."]
+    for c in r.record_check.itertuples():
+        if c.error == "upper_bound" and not c.fits:
+            lines += ["", f"*Why `{c.observation}` is not held in 90% of draws:* it counts every sector, so the "
+                      f"local-authority count alone should stay below it; the model exceeds {c.value:g} in "
+                      f"{1 - c.share_within_bound:.0%} of draws (its 95th percentile is {_fmt(c.predictive_q95)}). "
+                      f"A bound enters the distance only by its excess, in units of its sigma ({c.sigma:g}), so a "
+                      "small excess costs little and the posterior accepts it."]
+    lines += ["", "![fit](fit.png)", ""]
     if r.models is not None:
         lines += ["## Which structure the record supports", "",
                   "Posterior model probabilities (uniform prior over structures), from the fit and "
@@ -761,6 +832,10 @@ def report(result: CalibrationResult) -> str:
                   "| structure | what it leaves out | probability | rerun |", "|---|---|---|---|"]
         for m in r.models.itertuples():
             lines.append(f"| {m.model} | {m.description} | {m.probability:.3f} | {m.probability_rerun:.3f} |")
+        lines += ["", "The probability that the structure has each mechanism (the sum over the structures "
+                  "that keep it):", "", "| mechanism | probability | rerun |", "|---|---|---|"]
+        lines += [f"| {m.mechanism} | {m.probability:.3f} | {m.probability_rerun:.3f} |"
+                  for m in mechanism_probabilities(r.models).itertuples()]
         spread = float((r.models["probability"] - r.models["probability_rerun"]).abs().max())
         lines += ["", f"The two runs differ by up to {spread:.2f} in a structure's probability"
                   + ("; read them as unstable at this size." if spread > 0.1 else "."), ""]
@@ -801,7 +876,8 @@ def report(result: CalibrationResult) -> str:
         cov = recovery_coverage(r.recovery)
         lines += ["", "## Recovery from synthetic records", "",
                   f"{st.recovery_sets} parameter sets drawn from the prior, each simulated into a record "
-                  f"of the same shape and error and calibrated on ({st.recovery_particles} particles). "
+                  f"of the same shape and error and calibrated on ({st.recovery_particles} particles, at most "
+                  f"{st.recovery_generations} generations). "
                   "How often the central credible intervals of each steered parameter covered the truth "
                   "(nominal 50% and 90%; `recovery.csv`):", "",
                   "| parameter | 50% interval | 90% interval |", "|---|---|---|"]

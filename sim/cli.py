@@ -407,10 +407,15 @@ def cmd_calibrate(args) -> int:
     from dataclasses import asdict
 
     from .calibrate import Settings, calibrate, write_calibration
+    from .calibrate import summary as calibration_summary
     from .record import load_record
+    from .results import update_block
 
     (scenario,) = _load_all([args.scenario])
     record = load_record(args.record)
+    if args.readme and not Path(args.readme).is_file():
+        raise ScenarioError(f"command line: --readme {args.readme}: not a file; give a README with the "
+                            "markers <!-- calibration:start --> and <!-- calibration:end -->")
     origins = () if args.no_validate else tuple(args.origins)
     for origin in origins:
         if not any(o.date <= origin for o in record.observation):
@@ -422,7 +427,7 @@ def cmd_calibrate(args) -> int:
         seed=scenario.run.seed if args.seed is None else args.seed,
         predictive_particles=args.predictive_particles, predictive_replicates=args.predictive_replicates,
         origins=origins, compare_models=not args.no_models, recovery_sets=args.recovery,
-        recovery_particles=args.recovery_particles)
+        recovery_particles=args.recovery_particles, recovery_generations=args.recovery_generations)
     folder = _folder(args, args.out, "calibrate", dict(
         scenario=scenario.model_dump(mode="json"), record=record.model_dump(mode="json"), settings=asdict(settings)),
         resume=args.resume, work=True)
@@ -432,6 +437,8 @@ def cmd_calibrate(args) -> int:
                            say=lambda text: print(f"mutuals calibrate: {text}", file=sys.stderr))
         write_calibration(result, out.path)
         out.note(executor=str(evaluator), wall_seconds=round(time.perf_counter() - start, 1), **result.summary)
+    if args.readme:
+        update_block(Path(args.readme), "calibration", calibration_summary(result))
     print((Path(args.out) / "calibration.md").read_text(encoding="utf-8"))
     return 0
 
@@ -602,6 +609,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="recovery check: calibrate on N synthetic records from known prior draws (0: skip)")
     p.add_argument("--recovery-particles", type=_positive, default=calibration.recovery_particles,
                    help="ABC-SMC population size of each recovery calibration")
+    p.add_argument("--recovery-generations", type=_positive, default=calibration.recovery_generations,
+                   help="at most this many generations in each recovery calibration")
+    p.add_argument("--readme", help="a README whose calibration markers receive the summary")
     _executors(p)
     p.add_argument("--seed", type=_seed, help=SIZE_HELP[1])
     p.add_argument("--resume", action="store_true",

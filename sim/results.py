@@ -191,3 +191,19 @@ def write_run(folder: Path, frame: pd.DataFrame, scenario: Scenario, replicates:
                             f"(median, 10-90% of {replicates} replicates)")
     fig.savefig(folder / "uptake.png", dpi=120)
     plt.close(fig)
+
+
+def markers(name: str) -> tuple[str, str]:
+    """The README markers between which ``make run`` writes the block ``name``."""
+    return f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+
+
+def update_block(readme: Path, name: str, text: str) -> None:
+    """Put ``text`` between the README's markers of ``name`` (if it has them)."""
+    start, end = markers(name)
+    content = readme.read_text(encoding="utf-8")
+    if start not in content or end not in content:
+        return
+    head, rest = content.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    readme.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")

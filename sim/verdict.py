@@ -44,6 +44,7 @@ from .instruments import INSTRUMENTS
 from .loading import scenario_from_dict
 from .overrides import with_particle
 from .plots import plot_defaults, plot_sobol, plot_structure, plot_threshold_by_year, support_spans
+from .results import markers, update_block
 from .scenario import Scenario
 from .simulation import simulate
 
@@ -422,17 +423,12 @@ def save(fig, path: Path, dpi: int) -> None:
     plt.close(fig)
 
 
-README_START, README_END = "<!-- verdict:start -->", "<!-- verdict:end -->"
+README_START, README_END = markers("verdict")
 
 
 def update_readme(readme: Path, v: Verdict) -> None:
     """Put the verdict's summary between the README's verdict markers (if it has them)."""
-    text = readme.read_text(encoding="utf-8")
-    if README_START not in text or README_END not in text:
-        return
-    head, rest = text.split(README_START, 1)
-    tail = rest.split(README_END, 1)[1]
-    readme.write_text(f"{head}{README_START}\n{summary(v)}\n{README_END}{tail}", encoding="utf-8")
+    update_block(readme, "verdict", summary(v))
 
 
 # --- the answers and the report -------------------------------------------------------------

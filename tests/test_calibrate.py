@@ -133,7 +133,12 @@ def test_mutuals_calibrate_writes_the_whole_folder(tmp_path):
     args = ["calibrate", str(SCENARIOS / "historical.toml"), "--record", str(RECORD), "--particles",
             "40", "--generations", "3", "--predictive-particles", "10", "--predictive-replicates", "2",
             "--recovery", "2", "--recovery-particles", "20", "--seed", "3", "--out", str(out)]
-    assert main(args) == 0
+    readme = tmp_path / "README.md"
+    readme.write_text("before\n<!-- calibration:start -->\nold\n<!-- calibration:end -->\nafter\n")
+    assert main([*args, "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert "old" not in text and text.startswith("before\n") and text.endswith("after\n")
+    assert "of the 8 figures fit" in text and "Rolling origin" in text and "Recovery" in text
     names = {p.name for p in out.iterdir()}
     assert {"posterior.parquet", "predictive.parquet", "fit.png", "posterior.png", "identifiability.csv",
             "manifest.json", "models.csv", "validation.csv", "recovery.csv", "edges.csv", "calibration.md",
@@ -164,6 +169,7 @@ def test_mutuals_calibrate_writes_the_whole_folder(tmp_path):
     assert not (tmp_path / ".cal.work").exists()
     # the same seed on one process gives the same posterior
     assert main([*args[:-1], str(tmp_path / "again"), "--no-validate", "--recovery", "0"]) == 0
+    assert readme.read_text() == text  # without --readme it is left alone
     again = pd.read_parquet(tmp_path / "again" / "posterior.parquet")
     pd.testing.assert_frame_equal(again, posterior)
 
