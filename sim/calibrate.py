@@ -228,8 +228,13 @@ class Calibration:
     def ess(self) -> float:
         """The final population's effective sample size, ``1 / sum(w^2)`` of its normalised
         weights (over every structure's particles, by their joint weights)."""
-        w = self.posterior["weight"].to_numpy()
-        return float(w.sum() ** 2 / np.sum(w**2))
+        return effective_sample_size(self.posterior["weight"].to_numpy())
+
+
+def effective_sample_size(weights) -> float:
+    """Kish's effective sample size of importance weights, ``(sum w)^2 / sum w^2``."""
+    w = np.asarray(weights, dtype=float)
+    return float(w.sum() ** 2 / np.sum(w**2))
 
 
 @contextmanager

@@ -302,7 +302,7 @@ def verdict(scenarios: dict[str, Scenario], *, replicates: int, seed: int, lhs_p
     calibration's ``record_check.csv``) lets the report say how well the model fits the record.
     ``evaluator`` (this process by default) runs the particles and the prior's designs; the
     numbers do not depend on it."""
-    from .calibrate import draw_particles
+    from .calibrate import draw_particles, effective_sample_size
 
     evaluator = evaluator or Evaluator()
     none = scenarios["december_2012"]
@@ -355,11 +355,10 @@ def verdict(scenarios: dict[str, Scenario], *, replicates: int, seed: int, lhs_p
                               [(i, row, seed + i) for i, row in enumerate(few)],
                               "self-sustaining and barrier: particles" if progress else None)
         struct, curves = _structure_table(found)
-        w = posterior["weight"].to_numpy()
         distinct = len(pd.DataFrame(draws).drop_duplicates())
         calibrated = Posterior(under_posterior(table, run), claim_parts(table, run),
                                little_under_posterior(table, run), struct, curves, distinct,
-                               float(w.sum() ** 2 / np.sum(w**2)))
+                               effective_sample_size(posterior["weight"]))
 
     # 3. over the prior: where each part holds (PRIM) and what decides the outcomes (Sobol)
     say(f"over the prior: {lhs_points} hypercube points for PRIM, then a Sobol sample")
