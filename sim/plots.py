@@ -281,9 +281,11 @@ def plot_fit(table: pd.DataFrame, record, start_year: int, axes=None):
         ax.set_xlim(start_year, q.index.max())
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-        handles, labels = ax.get_legend_handles_labels()
-        unique = dict(zip(labels, handles, strict=True))
-        ax.legend(unique.values(), unique.keys(), fontsize=7, frameon=False, loc="upper left")
+    unique = {}
+    for ax in axes:  # one legend for the panels, below them: the record's bars reach the top
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            unique.setdefault(label, handle)
+    fig.legend(unique.values(), unique.keys(), fontsize=8, frameon=False, loc="outside lower center", ncol=4)
     fig.suptitle("The record against the calibrated model's posterior predictive (historical)")
     return fig
 
