@@ -516,13 +516,16 @@ class CalibrationResult:
     recovery: pd.DataFrame | None  # the recovery from synthetic records (:func:`recover`)
     timings: dict[str, float]
     history: Path  # pyabc's SQLite history of the fit
+    ess_rerun: float | None = None  # the effective sample size of the model selection's rerun
 
     @property
     def summary(self) -> dict:
         """The figures the manifest records."""
         return dict(particles=self.settings.particles, generations=self.fit.generations,
                     epsilons=self.fit.epsilons, simulations=self.fit.simulations, steered=self.fit.steered,
-                    ess=round(self.fit.ess, 1), distinct_particles=len(self.fit.posterior),
+                    ess=round(self.fit.ess, 1),
+                    ess_rerun=None if self.ess_rerun is None else round(self.ess_rerun, 1),
+                    distinct_particles=len(self.fit.posterior),
                     timings=self.timings, record_fits=bool(self.record_check["fits"].all()),
                     edge_warnings=list(self.edges.loc[self.edges["warning"], "parameter"]))
 
@@ -643,7 +646,7 @@ def calibrate(scenario: Scenario, record: Record, settings: Settings, work: Path
     ident["steered"] = ident["parameter"].isin(fit.steered)
     edges = edge_mass(fit.posterior, fit.params)
 
-    models = None
+    models = again = None
     if st.compare_models:
         t0 = time.perf_counter()
         say("model selection again, with another seed")
@@ -674,7 +677,8 @@ def calibrate(scenario: Scenario, record: Record, settings: Settings, work: Path
         recovery = recover(scenario, record, st, work, params=fit.params, steered=fit.steered, **pool)
         timings["recovery_seconds"] = time.perf_counter() - t0
     return CalibrationResult(scenario, record, st, fit, ident, edges, table, checks, validation, models,
-                             recovery, timings, work / "history.db")
+                             recovery, timings, work / "history.db",
+                             None if again is None else again.ess)
 
 
 def write_calibration(result: CalibrationResult, folder: Path) -> None:
@@ -803,8 +807,9 @@ def report(result: CalibrationResult) -> str:
         "",
         f"**The posterior rests on {len(cal.posterior)} particles with an effective sample size "
         f"of {cal.ess:.0f}** ({cal.ess / len(cal.posterior):.0%} of them; largest weight "
-        f"{cal.posterior['weight'].max():.3f}). Intervals drawn from it should be no narrower "
-        "than that many independent draws allow.",
+        f"{cal.posterior['weight'].max():.3f})"
+        + (f"; the rerun's, with another seed, is {r.ess_rerun:.0f}" if r.ess_rerun is not None else "")
+        + ". Intervals drawn from it should be no narrower than that many independent draws allow.",
         "",
         "## The record against the posterior predictive",
         "",
