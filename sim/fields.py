@@ -32,9 +32,11 @@ def _f(default: float, ge: float, le: float, unit: str, basis: str,
 
 
 class _Section(BaseModel):
-    """A part of the schema: unknown keys are refused and every assignment is validated."""
+    """A part of the schema: unknown keys are refused, every assignment is validated, and types
+    are strict (a TOML boolean or string where a number is expected is refused, not converted;
+    an integer is a number)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, strict=True)
 
 
 class SchemaField(NamedTuple):

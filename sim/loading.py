@@ -90,6 +90,37 @@ def _model_at(loc: tuple, root: type[BaseModel] | None = None) -> type[BaseModel
     return descend(root or Scenario, loc[:-1], _section_of)
 
 
+_EXPECTED = {"float_type": "a number", "int_type": "a whole number", "int_from_float": "a whole number",
+             "bool_type": "true or false", "string_type": "a string"}
+_RANGE = ("greater_than_equal", "less_than_equal", "greater_than", "less_than")
+
+
+def _bounds(field) -> tuple[float | None, float | None]:
+    """A field's allowed range (``ge``/``le``), None where open."""
+    low = next((m.ge for m in field.metadata if getattr(m, "ge", None) is not None), None)
+    high = next((m.le for m in field.metadata if getattr(m, "le", None) is not None), None)
+    return low, high
+
+
+def _num(x: float | None) -> str:
+    return "any" if x is None else f"{x:g}"
+
+
+def _toml(value: Any) -> str:
+    """A value as a scenario file writes it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value)
+
+
+def _toml_type(value: Any) -> str:
+    names = {bool: "a boolean", str: "a string", int: "an integer", float: "a float", list: "an array",
+             dict: "a table"}
+    return next((n for t, n in names.items() if isinstance(value, t)), type(value).__name__)
+
+
 def _describe(source: str, err: ValidationError, root: type[BaseModel] | None = None) -> str:
     lines = []
     for e in err.errors():
@@ -111,17 +142,18 @@ def _describe(source: str, err: ValidationError, root: type[BaseModel] | None = 
             continue
         model = _model_at(loc, root)
         field = model.model_fields.get(loc[-1]) if model and isinstance(loc[-1], str) else None
+        unit = f" ({field.description})" if field is not None and field.description else ""
         if e["type"] == "missing":
-            what = f" ({field.description})" if field is not None and field.description else ""
-            lines.append(f"{source}: key '{key}' is required{what} but missing")
+            lines.append(f"{source}: key '{key}' is required{unit} but missing")
             continue
-        allowed = e["msg"]
-        if field is not None:
-            bounds = [m for m in field.metadata if hasattr(m, "ge") or hasattr(m, "le")]
-            rng = [f"{type(b).__name__.lower()} {getattr(b, 'ge', getattr(b, 'le', ''))}" for b in bounds]
-            unit = f" ({field.description})" if field.description else ""
-            allowed = f"{e['msg']}" + (f"; range {', '.join(rng)}" if rng else "") + unit
-        lines.append(f"{source}: key '{key}': {allowed}; given {given!r}")
+        if e["type"] in _EXPECTED:
+            lines.append(f"{source}: key '{key}': expected {_EXPECTED[e['type']]}{unit}; "
+                         f"given {_toml(given)} ({_toml_type(given)})")
+        elif e["type"] in _RANGE and field is not None:
+            low, high = _bounds(field)
+            lines.append(f"{source}: key '{key}': allowed {_num(low)} to {_num(high)}{unit}; given {_toml(given)}")
+        else:
+            lines.append(f"{source}: key '{key}': {e['msg']}{unit}; given {given!r}")
     return "\n".join(lines)
 
 

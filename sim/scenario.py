@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import Field, model_validator
+from pydantic import Field, Strict, model_validator
 
 from .fields import _f, _Section, walk_fields
 from .instruments import Support
@@ -109,7 +109,8 @@ def _actual_trajectory() -> dict[int, float]:
 
 
 class Fiscal(_Section):
-    trajectory: dict[int, float] = Field(
+    # TOML keys are strings: the year is read from one (its value stays a strict number)
+    trajectory: dict[Annotated[int, Strict(False)], float] = Field(
         default_factory=_actual_trajectory,
         description="year -> national real-terms change in spending power over the year "
         "ending then (fraction; -0.05 is a 5% cut); -28.6% 2010-11 to 2017-18 [@NAO2018]",

@@ -78,8 +78,17 @@ BAD = {
                     ["behaviour.risk_aversoin", "did you mean 'population.risk_aversion'"]),
     "unknown key in a population table": ('[population]\nrisk_aversoin = 0.5\n',
                                           ["population.risk_aversoin", "did you mean 'risk_aversion'"]),
-    "wrong type": ('[support.grants]\nbudget = "lots"\n', ["support.grants.budget", "'lots'", "valid number"]),
-    "out of range": ('[behaviour]\nmemory = 1.5\n', ["behaviour.memory", "1.5", "le 1.0"]),
+    "wrong type": ('[support.grants]\nbudget = "lots"\n',
+                   ["support.grants.budget", "expected a number", 'given "lots" (a string)']),
+    "a boolean for a number": ('[behaviour]\nmemory = true\n',
+                               ["behaviour.memory", "expected a number", "given true (a boolean)"]),
+    "a string for a year": ('[support.grants]\nstart = "2014"\n',
+                            ["support.grants.start", "expected a number", 'given "2014" (a string)']),
+    "a string for a share": ('[population]\nrisk_aversion = "0.7"\n',
+                             ["population.risk_aversion", "expected a number", 'given "0.7" (a string)']),
+    "a fraction for a count": ('[run]\nreplicates = 2.5\n',
+                               ["run.replicates", "expected a whole number", "given 2.5 (a float)"]),
+    "out of range": ('[behaviour]\nmemory = 1.5\n', ["behaviour.memory", "allowed 0 to 1", "given 1.5"]),
     "malformed TOML": ('[behaviour\nmemory = 0.5\n', ["not valid TOML"]),
     "end before start": ('[support.advice]\nstart = 2015\nend = 2013\nbudget = 1\n',
                          ["support.advice", "end must be after start"]),
@@ -121,7 +130,7 @@ def test_cli_process_prints_no_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "sim", "validate", str(path)],
                           capture_output=True, text=True)
     assert proc.returncode == 2
-    assert "fiscal.severity" in proc.stderr and "ge 0.0" in proc.stderr
+    assert "fiscal.severity" in proc.stderr and "allowed 0 to " in proc.stderr and "given -1" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
