@@ -41,6 +41,14 @@ def year_reached(frame: pd.DataFrame, threshold: float,
     return first.reindex(index).astype(float)
 
 
+def year_quantile(reached: pd.Series, q: float, horizon: int) -> float:
+    """The ``q``-quantile of the first year reached (:func:`year_reached`), a replicate that never
+    reaches it counted as after ``horizon``; NaN ("never", not a year) where that quantile lies
+    beyond the horizon."""
+    value = float(reached.fillna(horizon + 1).quantile(q))
+    return value if value <= horizon else float("nan")
+
+
 def critical_mass_by_year(frame: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Probability (share of replicates) that the threshold has been reached by each year."""
     reached = year_reached(frame, threshold).rename("reached").reset_index()

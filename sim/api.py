@@ -27,7 +27,8 @@ OUTCOME_PATTERNS = {
     r"p_threshold_(\d{4})": "P(critical-mass threshold reached by the end of YEAR)",
     r"share_(\d{4})": "median share of authorities running a mutual in YEAR",
     r"live_mutuals_(\d{4})": "median number of live mutuals in YEAR",
-    r"years_to_threshold": "median years from the start to the threshold (the horizon + 1 if never)",
+    r"years_to_threshold": "median years from the start to the threshold (NaN if at least half the "
+                           "replicates never reach it by the horizon)",
     r"support_spent": "median support spent by the horizon, GBP m",
 }
 
@@ -63,7 +64,7 @@ def check_outcomes(names: Sequence[str]) -> None:
 
 def outcomes_of(table: pd.DataFrame, scenario: Scenario, names: Sequence[str]) -> dict[str, float]:
     """Named scalar outcomes of one tidy table (:func:`sim.simulate`'s) of ``scenario``."""
-    from .analysis import year_reached
+    from .analysis import year_quantile, year_reached
 
     run = scenario.run
     reached = year_reached(table, run.critical_mass_threshold)
@@ -85,7 +86,7 @@ def outcomes_of(table: pd.DataFrame, scenario: Scenario, names: Sequence[str]) -
         elif m := re.fullmatch(r"live_mutuals_(\d{4})", name):
             out[name] = float(at("live_mutuals", int(m.group(1))).median())
         elif name == "years_to_threshold":
-            out[name] = float((reached.fillna(horizon + 1) - run.start_year).median())
+            out[name] = year_quantile(reached, 0.5, horizon) - run.start_year
         elif name == "support_spent":
             out[name] = float(at("cumulative_support_spent", horizon).median())
         else:

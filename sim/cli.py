@@ -309,9 +309,9 @@ def cmd_tipping(args) -> int:
     _settle(args, scenarios[0])
     evaluator = _evaluator(args)
     folder = _folder(args, args.out, "tipping", dict(scenarios=_dumps(scenarios), seed=args.seed,
-                                                     replicates=args.replicates, window=args.window))
+                                                     replicates=args.replicates))
     with evaluator, folder as out:
-        found = tipping(scenarios, args.window, args.replicates, args.seed, evaluator, progress=True)
+        found = tipping(scenarios, args.replicates, args.seed, evaluator, progress=True)
         write_tipping(found, out.path, args.replicates)
         out.note(executor=str(evaluator))
     for t in found:
@@ -539,10 +539,10 @@ def build_parser() -> argparse.ArgumentParser:
     _executors(p)
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("tipping", help="tipping point: the share from which uptake grows unaided")
+    p = sub.add_parser("tipping", help="the barrier search: the share from which uptake grows unaided "
+                                       "(the verdict's)")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files (TOML)")
     _sizes(p)
-    p.add_argument("--window", type=_positive, default=5, help="years over which growth is judged")
     _output(p)
     _executors(p)
     p.set_defaults(func=cmd_tipping)

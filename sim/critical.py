@@ -1,5 +1,5 @@
 """Critical mass, both ways (the threshold measure and the self-sustaining test), the barrier
-search and the tipping point.
+search and the phase diagram.
 
 - *Threshold*: the share of authorities running a mutual reaches θ by a given year
   (:func:`sim.analysis.year_reached`).
@@ -7,10 +7,8 @@ search and the tipping point.
   mutuals the support left over a world that never had any hold or grow (:func:`self_sustaining`)?
 - *Barrier*: an unstable equilibrium of unsupported uptake along the initial share, the
   Committee's "chicken and egg" (:func:`find_barrier`, :func:`unsupported_growth`).
-- *Tipping point*: the smallest initial share from which uptake grows with no support over a few
-  years in half of the replicates, by bisection on ``population.initial_adopters``
-  (:func:`tipping_point`; it assumes that probability rises with the share, and returns the
-  evaluated points so that this can be checked).
+- *Tipping point*: that barrier, or its absence, as ``mutuals tipping`` reports it
+  (:func:`barrier_search`, the one search the verdict uses too).
 """
 
 from __future__ import annotations
@@ -38,18 +36,6 @@ def without_support(scenario: Scenario, after: float | None = None) -> Scenario:
     support = {name: inst.switched_off(after).model_dump()
                for name, inst in scenario.support.instruments().items()}
     return type(scenario).model_validate({**scenario.model_dump(), "support": support})
-
-
-GROWTH_MEASURE = "live_mutuals"
-
-
-def grows(frame: pd.DataFrame, start: int, window: int) -> pd.Series:
-    """Per replicate: did the number of live mutuals rise from ``start`` to ``start + window``?
-    (Live mutuals rather than authorities, so that the test asks whether adoption outruns
-    failures, also where most authorities already run one; docs/ODD.md section 7.)"""
-    by = frame.pivot_table(index="replicate", columns="year", values=GROWTH_MEASURE,
-                           observed=True)
-    return by[start + window] > by[start]
 
 
 def gap_summary(live_with: np.ndarray, live_without: np.ndarray, drained: int, end: int,
@@ -152,76 +138,6 @@ def bisect(f: Callable[[float], float], low: float, high: float, tol: float) -> 
 
 
 @dataclass(frozen=True)
-class TippingPoint:
-    """Initial shares at which uptake grows with no support in 10%, 50% and 90% of replicates."""
-
-    low: float  # growth probability reaches 0.1
-    median: float  # ... 0.5: the tipping point
-    high: float  # ... 0.9
-    window: int
-    replicates: int
-    found: bool  # False if uptake does not grow even from the highest share searched
-    curve: pd.DataFrame  # every evaluated initial share and its growth probability
-
-
-TIPPING_HIGHEST = 0.3
-"""The tipping point is searched for up to this initial share of authorities: beyond about a
-third, most authorities already run a mutual and growth stalls for want of room."""
-GROWTH_CURVE_POINTS = 13
-"""Evenly spaced initial shares, from 0 to :data:`TIPPING_HIGHEST`, of a drawn growth curve."""
-
-
-def tipping_point(scenario: Scenario, window: int = 5, replicates: int = 200, seed: int = 1,
-                  tol: float = 0.005, highest: float = TIPPING_HIGHEST) -> TippingPoint:
-    """Smallest initial share of authorities running a mutual from which uptake grows with no
-    support over ``window`` years, by bisection on ``population.initial_adopters``.
-
-    Growth is judged per replicate (common random numbers across shares); the tipping point is
-    where the probability of growth reaches 0.5, and the shares where it reaches 0.1 and 0.9 show
-    its uncertainty. The search runs over [0, ``highest``]: beyond about a third, most
-    authorities already run a mutual and growth stalls for want of room, not of learning. Growth
-    probability is assumed to rise with the initial share over that range; the evaluated points
-    are returned so that this can be checked."""
-    base = without_support(scenario)
-    start = base.run.start_year
-    cache: dict[float, float] = {}
-
-    def probability(share: float) -> float:
-        share = round(share, 6)
-        if share not in cache:
-            s = with_overrides(base, {"population.initial_adopters": share,
-                                      "run.end_year": start + window,
-                                      "run.critical_mass_year": start + window})
-            frame = simulate(s, replicates=replicates, seed=seed, engine="ensemble")
-            cache[share] = float(grows(frame, start, window).mean())
-        return cache[share]
-
-    levels = {}
-    for level in (0.1, 0.5, 0.9):
-        levels[level] = bisect(lambda x, lv=level: probability(x) - lv, 0.0, highest, tol)
-    found = levels[0.5] < highest
-    curve = pd.DataFrame(sorted(cache.items()), columns=["initial_share", "p_growth"])
-    return TippingPoint(levels[0.1], levels[0.5], levels[0.9], window, replicates, found, curve)
-
-
-def growth_curve(scenario: Scenario, shares: np.ndarray, window: int = 5, replicates: int = 200,
-                 seed: int = 1) -> pd.DataFrame:
-    """Probability of unsupported growth at each initial share (for plotting)."""
-    base = without_support(scenario)
-    start = base.run.start_year
-    rows = []
-    for share in shares:
-        s = with_overrides(base, {"population.initial_adopters": float(share),
-                                  "run.end_year": start + window,
-                                  "run.critical_mass_year": start + window})
-        g = grows(simulate(s, replicates=replicates, seed=seed, engine="ensemble"), start, window)
-        low, high = wilson_interval(int(g.sum()), len(g))
-        rows.append(dict(initial_share=float(share), p_growth=float(g.mean()), low=float(low),
-                         high=float(high)))
-    return pd.DataFrame(rows)
-
-
-@dataclass(frozen=True)
 class Barrier:
     """A critical-mass barrier: an unstable equilibrium of unsupported uptake, the initial share
     below which uptake declines and above which it grows."""
@@ -298,6 +214,23 @@ def unsupported_growth(scenario: Scenario, years: int = 20, replicates: int = 20
     return growth
 
 
+BARRIER_SHARES = (0.0, 0.003, 0.006, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3)
+"""Initial shares of authorities running a mutual searched for a barrier (beyond about a third,
+growth stalls for want of room, not of learning)."""
+BARRIER_YEARS = 20
+"""Years of unsupported growth over which the barrier search judges each initial share: long
+enough for a start to settle towards its equilibrium."""
+BARRIER_TOLERANCE = 0.002
+"""How closely the barrier's share is located (share of authorities)."""
+
+
+def barrier_search(scenario: Scenario, replicates: int = 20, seed: int = 1) -> Barrier:
+    """The barrier search (``mutuals tipping`` and the verdict alike): all support withdrawn,
+    :func:`find_barrier` over :data:`BARRIER_SHARES` of the growth over :data:`BARRIER_YEARS`."""
+    growth = unsupported_growth(scenario, years=BARRIER_YEARS, replicates=replicates, seed=seed)
+    return find_barrier(growth, BARRIER_SHARES, tol=BARRIER_TOLERANCE)
+
+
 def scaled_support(scenario: Scenario, intensity: float, source: str = "scaled support") -> Scenario:
     """The scenario with every instrument's budget (every window) multiplied by ``intensity``;
     a budget beyond its allowed range is a :class:`ScenarioError` naming ``source``."""
@@ -346,69 +279,70 @@ def phase_grid(scenario: Scenario, intensities, severities, replicates: int = 10
 
 @dataclass(frozen=True)
 class Tipping:
-    """A scenario's tipping point and its drawn growth curve (:func:`tipping`)."""
+    """A scenario's barrier search (:func:`barrier_search`), as ``mutuals tipping`` reports it."""
 
     scenario: Scenario
-    point: TippingPoint
-    curve: pd.DataFrame
+    barrier: Barrier
+    replicates: int
 
     def record(self) -> dict:
-        """The tipping point as ``tipping.json`` lists it."""
-        tip = self.point
-        return dict(scenario=self.scenario.name, found=tip.found, tipping_point=tip.median, p10_share=tip.low,
-                    p90_share=tip.high, window_years=tip.window, replicates=tip.replicates,
-                    measure="live mutuals grow over the window, all support withdrawn",
-                    bisection_points=tip.curve.to_dict("records"))
+        """The search as ``tipping.json`` lists it: ``barrier`` is null where there is none."""
+        b = self.barrier
+        return dict(scenario=self.scenario.name, regime=b.regime, barrier=b.share, crossings=b.crossings,
+                    refined=b.refined, years=BARRIER_YEARS, replicates=self.replicates,
+                    measure=f"mean change of the share of authorities running a mutual over {BARRIER_YEARS} "
+                            "years, all support withdrawn, by initial share",
+                    curve=b.curve.to_dict("records"))
 
 
 @dataclass(frozen=True)
 class _Tipping:
-    """:func:`tipping_point` and :func:`growth_curve` of one scenario (an evaluator's task)."""
+    """:func:`barrier_search` of one scenario (an evaluator's task)."""
 
-    window: int
     replicates: int
     seed: int
 
     def __call__(self, scenario: Scenario) -> Tipping:
-        point = tipping_point(scenario, window=self.window, replicates=self.replicates, seed=self.seed)
-        curve = growth_curve(scenario, np.linspace(0.0, TIPPING_HIGHEST, GROWTH_CURVE_POINTS), window=self.window,
-                             replicates=self.replicates, seed=self.seed)
-        return Tipping(scenario, point, curve)
+        return Tipping(scenario, barrier_search(scenario, self.replicates, self.seed), self.replicates)
 
 
-def tipping(scenarios: list[Scenario], window: int, replicates: int, seed: int,
-            evaluator: Evaluator | None = None, progress: bool = False) -> list[Tipping]:
-    """Each scenario's tipping point and growth curve, run by ``evaluator``."""
-    return (evaluator or Evaluator()).map(_Tipping(window, replicates, seed), scenarios,
+def tipping(scenarios: list[Scenario], replicates: int, seed: int, evaluator: Evaluator | None = None,
+            progress: bool = False) -> list[Tipping]:
+    """Each scenario's barrier search, run by ``evaluator``."""
+    return (evaluator or Evaluator()).map(_Tipping(replicates, seed), scenarios,
                                           "tipping: scenarios" if progress else None)
 
 
 def write_tipping(found: list[Tipping], folder: Path, replicates: int) -> None:
-    """``growth_curve_<scenario>.csv``, ``tipping.png`` and ``tipping.json`` into ``folder``."""
+    """``barrier_curve_<scenario>.csv``, ``tipping.png`` and ``tipping.json`` into ``folder``."""
     import matplotlib.pyplot as plt
 
-    from .plots import label, plot_growth_curve
+    from .plots import label, plot_barrier_curve
     from .results import write_json
 
     fig, ax = plt.subplots(figsize=(8, 4.8), layout="constrained")
     for i, t in enumerate(found):
-        t.curve.to_csv(folder / f"growth_curve_{t.scenario.name}.csv", index=False)
-        plot_growth_curve(t.curve, t.point.median if t.point.found else None, ax=ax, label=label(t.scenario),
-                          colour=f"C{i}")
-    ax.set_title(f"With no support, does uptake grow? ({replicates} replicates per point)")
+        t.barrier.curve.to_csv(folder / f"barrier_curve_{t.scenario.name}.csv", index=False)
+        plot_barrier_curve(t.barrier, BARRIER_YEARS, ax=ax, label=label(t.scenario), colour=f"C{i}")
+    ax.set_title(f"With no support, from which start does uptake grow? ({replicates} replicates per point)")
     fig.savefig(folder / "tipping.png", dpi=120)
     plt.close(fig)
     write_json(folder / "tipping.json", [t.record() for t in found])
 
 
+REGIME_WORDS = {
+    "barrier": "a barrier: with no support, uptake declines from below {share:.1%} of authorities and grows from above",
+    "grows": "no barrier: with no support, uptake grows from any start",
+    "declines": "no barrier: with no support, uptake declines from every start searched (it never takes off)",
+}
+
+
 def tipping_words(t: Tipping) -> str:
-    """A tipping point in one sentence."""
-    tip, highest = t.point, TIPPING_HIGHEST
-    if not tip.found:
-        return f"{t.scenario.name}: no tipping point below {highest:.0%} of authorities"
-    high = f"not below {highest:.0%}" if tip.high >= highest else format(tip.high, ".1%")
-    return (f"{t.scenario.name}: with no support, uptake grows in half of the replicates from {tip.median:.1%} "
-            f"of authorities already running a mutual (10%: {tip.low:.1%}; 90%: {high})")
+    """A barrier search in one sentence."""
+    b = t.barrier
+    words = REGIME_WORDS[b.regime].format(share=b.share or 0.0)
+    more = f" ({b.crossings} crossings; the highest is given)" if b.crossings > 1 else ""
+    return f"{t.scenario.name}: {words}{more}, over {BARRIER_YEARS} years"
 
 
 def write_phase(grid: pd.DataFrame, scenario: Scenario, folder: Path, replicates: int) -> None:

@@ -208,25 +208,22 @@ def plot_phase(grid: pd.DataFrame, policy: str = "the policy", ax=None):
     return fig
 
 
-def plot_growth_curve(curve: pd.DataFrame, tipping: float | None, ax=None, label: str = "",
-                      colour: str = "C0"):
-    """Probability that uptake grows with no support, by initial share of adopters, with the
-    tipping point (where it reaches 0.5) marked."""
+def plot_barrier_curve(barrier: Barrier, years: int, ax=None, label: str = "", colour: str = "C0"):
+    """The barrier search's curve: the change of the share of authorities running a mutual over
+    ``years`` with no support, against the share at the start, with the barrier (where growth
+    turns from negative to positive) marked, or the regime said."""
     fig, ax = _axes(ax)
-    ax.fill_between(100 * curve["initial_share"], curve["low"], curve["high"], color=colour,
-                    alpha=0.2, lw=0)
-    mark = f"tipping point {tipping:.1%}" if tipping is not None else "no tipping point"
-    ax.plot(100 * curve["initial_share"], curve["p_growth"], "o-", color=colour, lw=2,
+    curve = barrier.curve
+    mark = f"barrier at {barrier.share:.1%}" if barrier.found else f"no barrier ({barrier.regime})"
+    ax.plot(100 * curve["initial_share"], 100 * curve["growth"], "o-", color=colour, lw=2, ms=3,
             label=f"{label}: {mark}" if label else mark)
-    if tipping is not None:
-        ax.axvline(100 * tipping, color=colour, ls="--", lw=1.5)
-    ax.axhline(0.5, color="black", ls=":", lw=1)
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("authorities already running a mutual at the start, no support (%)")
-    ax.set_ylabel("probability that live mutuals\ngrow over the next 5 years")
-    ax.set_title("Does uptake sustain itself? (shaded: Wilson 95% interval)")
+    if barrier.found:
+        ax.axvline(100 * barrier.share, color=colour, ls="--", lw=1.5)
+    ax.axhline(0, color="C3", lw=1)
+    ax.set_xlabel("authorities running a mutual at the start, no support (%)")
+    ax.set_ylabel(f"change over {years} years (points)")
     ax.grid(alpha=0.3)
-    ax.legend(frameon=False, loc="best")
+    ax.legend(frameon=False, loc="best", fontsize=8)
     return fig
 
 
@@ -397,14 +394,9 @@ def plot_structure(barrier: Barrier, curves: pd.DataFrame | None, sustained: Sus
     if curves is not None:
         for _, g in curves.groupby("particle"):
             a.plot(100 * g["initial_share"], 100 * g["growth"], color="0.6", lw=0.6, alpha=0.6)
-    a.plot(100 * barrier.curve["initial_share"], 100 * barrier.curve["growth"], color="black", lw=2,
-           marker="o", ms=3, label="default parameters")
-    a.axhline(0, color="C3", lw=1)
-    a.set_xlabel("authorities running a mutual at the start (%)")
-    a.set_ylabel(f"change over {years} years, no support (points)")
+    plot_barrier_curve(barrier, years, ax=a, label="default parameters", colour="black")
     a.set_title("Is there a critical-mass barrier?\n(a barrier: growth turns from negative to positive)",
                 fontsize=10)
-    a.legend(frameon=False, fontsize=8)
     if struct is not None and struct["ratio"].notna().any():
         b.hist(struct["ratio"].dropna(), bins=20, color="C0")
         b.axvline(1, color="C3", lw=1)

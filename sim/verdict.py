@@ -18,7 +18,7 @@ Made testable (the report states this too), part by part:
 - *self-sustaining*: whether the extra mutuals more support leaves behind hold or grow once it
   ends and its pipeline has drained (:func:`sim.critical.self_sustaining`);
 - *a critical-mass barrier*: an unstable equilibrium of unsupported uptake, searched along the
-  initial share (:func:`sim.critical.find_barrier`).
+  initial share (:func:`sim.critical.barrier_search`, which ``mutuals tipping`` runs too).
 
 Each is scored under the calibrated posterior (every particle drawn by weight, several replicates
 each) and, as a second view, at the defaults and over a prior Latin hypercube, where PRIM (EMA
@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 
 from . import claim, discovery
-from .analysis import wilson_interval, year_reached
-from .critical import Barrier, Sustained, find_barrier, self_sustaining, unsupported_growth
+from .analysis import wilson_interval, year_quantile, year_reached
+from .critical import BARRIER_YEARS, Barrier, Sustained, barrier_search, self_sustaining
 from .evaluator import Evaluator
 from .experiments import latin_hypercube
 from .instruments import INSTRUMENTS
@@ -47,13 +47,6 @@ from .plots import plot_defaults, plot_sobol, plot_structure, plot_threshold_by_
 from .results import markers, update_block
 from .scenario import Scenario
 from .simulation import simulate
-
-BARRIER_SHARES = (0.0, 0.003, 0.006, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3)
-"""Initial shares of authorities running a mutual searched for a barrier."""
-BARRIER_YEARS = 20
-"""Years of unsupported growth over which the barrier search judges each initial share: long
-enough for a start to settle to its equilibrium, against the tipping point's few years."""
-
 
 def combine(base: Scenario, extra: Scenario, name: str) -> Scenario:
     """``base`` plus every funded instrument of ``extra`` (its settings; its windows added)."""
@@ -136,7 +129,8 @@ def claim_parts(table: pd.DataFrame, run) -> dict[str, pd.DataFrame]:
         g = g.droplevel("policy")
         gained = (first - g).reindex(g.index)
         time.append(dict(policy=label, reached_share=float((g <= horizon).mean()),
-                         year_median=g.median(), year_p10=g.quantile(0.1), year_p90=g.quantile(0.9),
+                         year_median=year_quantile(g, 0.5, horizon), year_p10=year_quantile(g, 0.1, horizon),
+                         year_p90=year_quantile(g, 0.9, horizon),
                          years_gained_median=gained.median(), years_gained_p10=gained.quantile(0.1),
                          years_gained_p90=gained.quantile(0.9)))
     return {"levels": pd.DataFrame(levels), "p_threshold": pd.DataFrame(grid),
@@ -154,8 +148,7 @@ def structure(none: Scenario, more: Scenario, replicates: int, seed: int) -> tup
     """Self-sustaining (``more`` withdrawn when it ends) and the barrier (``none`` with no support)
     at one parameter set."""
     sustained = self_sustaining(more, withdraw=support_ends(more), replicates=replicates, seed=seed)
-    growth = unsupported_growth(none, years=BARRIER_YEARS, replicates=replicates, seed=seed)
-    return sustained, find_barrier(growth, BARRIER_SHARES, tol=BARRIER_TOLERANCE)
+    return sustained, barrier_search(none, replicates, seed)
 
 
 def little_under_posterior(table: pd.DataFrame, run) -> pd.DataFrame:
@@ -190,9 +183,6 @@ BASELINE_LABEL = "no support at all (baseline)"
 SCENARIO_FILES = ("baseline", "december_2012", "historical", "joined_up")
 """The shipped scenario files the verdict compares; beside them, each instrument's own file
 (``<instrument>.toml``) where there is one."""
-
-BARRIER_TOLERANCE = 0.002
-"""How closely the barrier's share is located (share of authorities)."""
 
 
 def scenario_files(folder: Path) -> dict[str, Path]:
@@ -542,6 +532,10 @@ def _fit_section(v: Verdict) -> list[str]:
     return lines
 
 
+def _year(x: float) -> str:
+    return "never" if np.isnan(x) else f"{x:.0f}"
+
+
 def _parts_tables(v: Verdict) -> list[str]:
     if v.posterior is None:
         return []
@@ -571,10 +565,11 @@ def _parts_tables(v: Verdict) -> list[str]:
     lines += ["", f"| policy | reaches {theta:.0%} by {int(grid['year'].max())} | year reached, median (10-90%) "
               "| years gained over no additional support, median (10-90%) |", "|---|---|---|---|"]
     for r in time.itertuples():
-        lines.append(f"| {r.policy} | {r.reached_share:.2f} | {r.year_median:.0f} ({r.year_p10:.0f}-"
-                     f"{r.year_p90:.0f}) | {r.years_gained_median:.0f} ({r.years_gained_p10:.0f}-"
+        lines.append(f"| {r.policy} | {r.reached_share:.2f} | {_year(r.year_median)} ({_year(r.year_p10)}-"
+                     f"{_year(r.year_p90)}) | {r.years_gained_median:.0f} ({r.years_gained_p10:.0f}-"
                      f"{r.years_gained_p90:.0f}) |")
-    lines += ["", "A year after the horizon means the threshold was not reached by it. The same probabilities "
+    lines += ["", "*never*: that share of the draws had not reached the threshold by the horizon (years gained "
+              "count a draw that never reaches it as reaching it just after the horizon). The same probabilities "
               "over every threshold from 10% to 30% and every year from 2015:", "",
               "![P(threshold by year)](posterior_threshold_by_year.png)", ""]
     return lines

@@ -27,13 +27,22 @@ def test_run_returns_named_outcomes_from_one_tidy_table():
     names = ("p_critical_mass", "p_threshold_2030", "share_2020", "live_mutuals_2015", "years_to_threshold",
              "support_spent")
     a = sim.run(DEC, {"behaviour.peer_weight": 0.4}, replicates=12, seed=3, outcomes=names)
-    assert list(a) == list(names) and a == sim.run(DEC, {"behaviour.peer_weight": 0.4}, replicates=12, seed=3,
-                                                   outcomes=names)
+    assert list(a) == list(names)
+    np.testing.assert_equal(a, sim.run(DEC, {"behaviour.peer_weight": 0.4}, replicates=12, seed=3,
+                                       outcomes=names))  # NaN (never) equal to NaN
     table = sim.simulate(sim.with_overrides(DEC, {"behaviour.peer_weight": 0.4}), replicates=12, seed=3)
     assert a["share_2020"] == table.loc[table["year"] == 2020, "share_with_mutual"].median()
     assert 0 <= a["p_critical_mass"] <= a["p_threshold_2030"] <= 1
     with pytest.raises(sim.ScenarioError, match="allowed"):
         sim.run(DEC, outcomes=("share_of_nothing",))
+
+
+def test_years_to_threshold_is_nan_when_the_median_replicate_never_reaches_it():
+    low = sim.with_overrides(DEC, {"run.critical_mass_threshold": 0.99})
+    assert np.isnan(sim.run(low, replicates=4, seed=1)["years_to_threshold"])  # 99%: never by 2030
+    easy = sim.with_overrides(DEC, {"run.critical_mass_threshold": 0.01})
+    years = sim.run(easy, replicates=4, seed=1)["years_to_threshold"]
+    assert 0 <= years <= DEC.run.end_year - DEC.run.start_year
 
 
 @pytest.mark.filterwarnings("ignore:The inplace keyword")  # the workbench 3.0 on pandas 3.1
@@ -61,7 +70,7 @@ def test_a_salib_sobol_analysis_through_the_api():
 
     problem = sim.salib_problem(PATHS)
     x = sample.sample(problem, 8, calc_second_order=False, seed=1)
-    y = np.array([sim.run(DEC, dict(zip(PATHS, row, strict=True)), replicates=6, seed=1)["years_to_threshold"]
+    y = np.array([sim.run(DEC, dict(zip(PATHS, row, strict=True)), replicates=6, seed=1)["share_2020"]
                   for row in x])
     indices = analyze.analyze(problem, y, calc_second_order=False, seed=1)
     assert len(indices["ST"]) == 3 and np.isfinite(indices["ST"]).all()

@@ -24,7 +24,7 @@ BASE = {
     "params": [],
     "sweep": [SCENARIO, "--vary", "behaviour.peer_weight=0.1:0.3:2", "--replicates", "2"],
     "compare": [SCENARIO, str(SCENARIOS / "grants.toml"), "--replicates", "2"],
-    "tipping": [SCENARIO, "--replicates", "2", "--window", "1"],
+    "tipping": [SCENARIO, "--replicates", "2"],
     "phase": [str(SCENARIOS / "joined_up.toml"), "--replicates", "2", "--steps", "2"],
     "verdict": ["--replicates", "2", "--lhs", "4", "--lhs-replicates", "1", "--sobol", "1",
                 "--structure-particles", "1", "--structure-replicates", "1"],

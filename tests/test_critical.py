@@ -1,6 +1,8 @@
 """Wilson intervals, critical mass both ways, the tipping point, the comparison and the verdict."""
 
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,7 +10,8 @@ from numpy.testing import assert_allclose
 
 import sim
 from sim.analysis import wilson_interval
-from sim.critical import bisect, find_barrier, self_sustaining, tipping_point, unsupported_growth, without_support
+from sim.critical import (barrier_search, bisect, find_barrier, self_sustaining, tipping, tipping_words,
+                          unsupported_growth, without_support, write_tipping)
 from sim.loading import load_scenario
 from sim.overrides import with_overrides
 
@@ -30,21 +33,21 @@ def test_bisection_finds_a_known_root():
     assert bisect(lambda x: x - 5, 0.0, 1.0, 1e-3) == 1.0  # never
 
 
-def test_tipping_point_of_pure_imitation_is_one_authority():
-    # p = 0, q > 0, no failures: with no adopter nothing can happen; from one adopter, imitation
-    # always grows. The smallest share that gives one authority is 0.5 / 353 (rounding).
-    s = with_overrides(BASS, {"behaviour.p": 0.0})
-    tip = tipping_point(s, window=3, replicates=50, tol=1e-4)
-    assert tip.found
-    assert 0.5 / 353 - 1e-4 <= tip.median <= 1.5 / 353 + 1e-4
-    assert tip.curve.loc[tip.curve["initial_share"] == 0.0, "p_growth"].item() == 0.0
-
-
-def test_no_tipping_point_where_nobody_can_adopt():
-    s = with_overrides(BASS, {"behaviour.p": 0.0, "behaviour.q": 0.0,
-                              "mutuals.failure_given_struggle": 1.0, "mutuals.viability": 0.5})
-    tip = tipping_point(s, window=3, replicates=30)
-    assert not tip.found and tip.median == 0.3
+def test_mutuals_tipping_is_the_verdicts_barrier_search_and_says_never_as_null(tmp_path):
+    # the verdict's structure() and mutuals tipping run the one search; where no barrier is
+    # found, tipping.json has null, not the top of the range, and names the regime
+    grows = with_overrides(BASS, {"behaviour.p": 0.03})
+    dies = with_overrides(BASS, {"behaviour.p": 0.0, "behaviour.q": 0.0,
+                                 "mutuals.failure_given_struggle": 1.0, "mutuals.viability": 0.5})
+    found = tipping([grows, dies], replicates=4, seed=2)
+    for t, scenario in zip(found, (grows, dies), strict=True):
+        again = barrier_search(scenario, replicates=4, seed=2)
+        assert t.barrier.curve.equals(again.curve) and t.barrier.share == again.share
+    write_tipping(found, tmp_path, 4)
+    listed = json.loads((tmp_path / "tipping.json").read_text())
+    assert [r["regime"] for r in listed] == ["grows", "declines"]
+    assert [r["barrier"] for r in listed] == [None, None]
+    assert "no barrier" in tipping_words(found[0]) and "declines" in tipping_words(found[1])
 
 
 def more_support() -> sim.Scenario:
