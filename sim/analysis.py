@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from .dynamics import support_budget
 from .scenario import Scenario
 
 KEY_MEASURES = ("share_with_mutual", "authorities_with_mutual", "live_mutuals",
@@ -83,7 +84,8 @@ def summary(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
                    critical_mass_year=run.critical_mass_year,
                    p_critical_mass=k / n, p_critical_mass_low=float(low),
                    p_critical_mass_high=float(high),
-                   median_year_reached=float(reached.median()) if reached.notna().any() else np.nan)
+                   median_year_reached=year_quantile(reached, 0.5, row["horizon"]),
+                   support_budget=support_budget(scenario))
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -120,12 +120,15 @@ _above_zero = _checked(float, lambda v: 0 < v < float("inf"), "a number above 0"
 
 def cmd_params(args) -> int:
     from .api import parameters
+    from .scenario import parameter_paths
 
     table = parameters("uncertain" if args.uncertain else "all")
+    typed = parameter_paths()  # the schema's own values: an integer stays one
     for r in table.itertuples():
-        allowed = f"{r.low:g} to {r.high:g}" if r.low is not None and r.high is not None else "any"
-        prior = f"; plausible {r.plausible_low:g} to {r.plausible_high:g} ({r.scale})" if r.scale else ""
-        print(f"{r.path} = {r.default:g}  [{r.unit}; allowed {allowed}{prior}]")
+        low, high, default = typed[r.path]
+        allowed = f"{_value(low)} to {_value(high)}" if low is not None and high is not None else "any"
+        prior = f"; plausible {_value(r.plausible_low)} to {_value(r.plausible_high)} ({r.scale})" if r.scale else ""
+        print(f"{r.path} = {_value(default)}  [{r.unit}; allowed {allowed}{prior}]")
     return 0
 
 
@@ -135,13 +138,25 @@ def cmd_validate(args) -> int:
     return 0
 
 
+def _value(x) -> str:
+    """A parameter's value as written in a scenario file: an integer in full, a float short."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return str(x)
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
+def _pct(x: float) -> str:
+    """A share as a percentage at one fixed precision."""
+    return f"{100 * x:.1f}%"
+
+
 def cmd_run(args) -> int:
     import pandas as pd
 
     from .analysis import summary
     from .experiments import run_replicates
     from .results import run_config, write_run
-    from .simulation import choose_engine, simulate
+    from .simulation import simulate
 
     scenarios = _load_all(args.scenarios)
     evaluator = _evaluator(args)
@@ -155,7 +170,7 @@ def cmd_run(args) -> int:
     rows = []
     with evaluator:
         for s, (replicates, seed), folder in zip(scenarios, settings, folders, strict=True):
-            engine = "ensemble" if evaluator.spread else choose_engine(args.engine, replicates)
+            engine = args.engine
             start = time.perf_counter()
             if evaluator.spread:
                 frame = run_replicates(s, replicates, seed, evaluator=evaluator, progress=True)
@@ -169,15 +184,21 @@ def cmd_run(args) -> int:
                          engine=engine, executor=str(evaluator), wall_seconds=round(seconds, 3))
             rows.append(summary(frame, s).assign(seconds=round(seconds, 2), folder=str(folder.target)))
     table = pd.concat(rows, ignore_index=True)
-    show = table[["scenario", "replicates", "share_with_mutual_median", "share_with_mutual_p10",
-                  "share_with_mutual_p90", "live_mutuals_median", "p_critical_mass",
-                  "cumulative_support_spent_median", "seconds"]]
-    show.columns = ["scenario", "reps", "share", "p10", "p90", "live", "P(crit)", "spent GBPm", "s"]
     first = table.iloc[0]
-    print(f"At {int(first['horizon'])} (median and 10-90% of replicates); P(crit): probability "
-          f"that {first['critical_mass_threshold']:.0%} of authorities ran a mutual by "
-          f"{int(first['critical_mass_year'])}:")
-    print(show.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    cm = int(first["critical_mass_year"])
+    show = pd.DataFrame({
+        "scenario": table["scenario"], "replicates": table["replicates"].map("{:d}".format),
+        "share with a mutual": table["share_with_mutual_median"].map(_pct),
+        "10%": table["share_with_mutual_p10"].map(_pct), "90%": table["share_with_mutual_p90"].map(_pct),
+        "live mutuals": table["live_mutuals_median"].map("{:.0f}".format),
+        f"P(critical mass by {cm})": table["p_critical_mass"].map("{:.2f}".format),
+        "support spent, GBP m": table["cumulative_support_spent_median"].map("{:.1f}".format),
+        "budget, GBP m": table["support_budget"].map("{:.1f}".format),
+        "seconds": table["seconds"].map("{:.1f}".format)})
+    print(f"At {int(first['horizon'])}: medians, and the 10% and 90% quantiles of the share, over replicates; "
+          f"P(critical mass): probability that {first['critical_mass_threshold']:.0%} of authorities ran a "
+          f"mutual by {cm}:")
+    print(show.to_string(index=False))
     return 0
 
 
@@ -295,7 +316,8 @@ def cmd_compare(args) -> int:
         f"P(critical mass by {cm})": table[f"p_critical_mass_{cm}"].map("{:.2f}".format),
         "95% interval": [f"{lo:.2f}-{hi:.2f}" for lo, hi in zip(table[f"p_critical_mass_{cm}_low"],
                                                               table[f"p_critical_mass_{cm}_high"], strict=True)],
-        "support spent, GBP m (median)": table["support_spent_median"].map("{:.1f}".format)})
+        "support spent, GBP m (median)": table["support_spent_median"].map("{:.1f}".format),
+        "budget, GBP m": table["support_budget"].map("{:.1f}".format)})
     print(f"{run.critical_mass_threshold:.0%} of authorities running a mutual by {cm}, {args.replicates} "
           f"replicates each on the same seeds; written to {args.out}")
     print(show.to_string(index=False))
@@ -509,8 +531,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files (TOML)")
     _sizes(p)
     _output(p, "results", "output folder; each scenario in a folder of its name")
-    p.add_argument("--engine", choices=["auto", "mesa", "ensemble"], default="auto",
-                   help="auto: Mesa for up to 3 replicates, else the compiled ensemble (the same numbers)")
+    p.add_argument("--engine", choices=["ensemble", "mesa"], default="ensemble",
+                   help="the compiled ensemble, or one Mesa model per replicate (the same numbers)")
     _executors(p)
     p.set_defaults(func=cmd_run)
 

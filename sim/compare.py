@@ -9,7 +9,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .analysis import critical_mass_by_year, wilson_interval, year_reached
+from .analysis import critical_mass_by_year, wilson_interval, year_quantile, year_reached
+from .dynamics import support_budget
 from .evaluator import Evaluator
 from .plots import plot_critical_mass_bars, plot_critical_mass_by_year, plot_outcomes, plot_policies, plot_uptake
 from .scenario import Scenario
@@ -37,10 +38,12 @@ def run_policies(scenarios: list[Scenario], replicates: int, seed: int, evaluato
     return frame
 
 
-def comparison_table(frame: pd.DataFrame, run, reference: str = "baseline") -> pd.DataFrame:
+def comparison_table(frame: pd.DataFrame, run, reference: str = "baseline",
+                     budgets: dict[str, float] | None = None) -> pd.DataFrame:
     """Per scenario: uptake at the critical-mass year and the horizon, probability of critical
-    mass (Wilson 95%), failures, savings, support spent, and the cost per additional adopting
-    authority against ``reference`` (paired by replicate: common random numbers)."""
+    mass (Wilson 95%), failures, savings, support spent (beside its budget, from ``budgets`` by
+    scenario, where given), and the cost per additional adopting authority against
+    ``reference`` (paired by replicate: common random numbers)."""
     theta, cm_year = run.critical_mass_threshold, run.critical_mass_year
     horizon = int(frame["year"].max())
     at = frame[frame["year"] == horizon].set_index(["scenario", "replicate"])
@@ -69,10 +72,11 @@ def comparison_table(frame: pd.DataFrame, run, reference: str = "baseline") -> p
             f"p_critical_mass_{cm_year}_high": float(high),
             f"p_critical_mass_{horizon}": kh / n, f"p_critical_mass_{horizon}_low": float(lowh),
             f"p_critical_mass_{horizon}_high": float(highh),
-            "median_year_reached": float(r.median()) if r.notna().sum() > n / 2 else np.nan,
+            "median_year_reached": year_quantile(r, 0.5, horizon),
             "failures_median": last["failures"].median(),
             "savings_total_median": totals.loc[name, "savings"].median(),
             "support_spent_median": spent.median(),
+            "support_budget": (budgets or {}).get(name, np.nan),
             "replicates": n,
         }
         if ref is not None:
@@ -87,8 +91,9 @@ def comparison_table(frame: pd.DataFrame, run, reference: str = "baseline") -> p
 def markdown_table(table: pd.DataFrame, run, horizon: int) -> str:
     cm = run.critical_mass_year
     lines = [f"| policy | share {cm} | share {horizon} | P(critical mass by {cm}) | failures "
-             f"{horizon} | savings GBP m | support GBP m | extra authorities | GBP m per extra |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             f"{horizon} | savings GBP m | support spent GBP m | support budget GBP m | extra authorities | "
+             "GBP m per extra |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for _, r in table.iterrows():
         cost = r.get("cost_per_additional_authority", np.nan)
         lines.append(
@@ -97,7 +102,7 @@ def markdown_table(table: pd.DataFrame, run, horizon: int) -> str:
             f"({r[f'share_{horizon}_p10']:.1%}-{r[f'share_{horizon}_p90']:.1%}) | "
             f"{r[f'p_critical_mass_{cm}']:.2f} ({r[f'p_critical_mass_{cm}_low']:.2f}-"
             f"{r[f'p_critical_mass_{cm}_high']:.2f}) | {r['failures_median']:.0f} | "
-            f"{r['savings_total_median']:.0f} | {r['support_spent_median']:.1f} | "
+            f"{r['savings_total_median']:.0f} | {r['support_spent_median']:.1f} | {r['support_budget']:.1f} | "
             f"{r.get('additional_authorities_mean', np.nan):.1f} | "
             f"{'-' if not np.isfinite(cost) else f'{cost:.2f}'} |")
     return "\n".join(lines) + "\n"
@@ -107,7 +112,7 @@ def write_comparison(frame: pd.DataFrame, run, folder: Path, scenarios=None) -> 
     """Figures and tables of a comparison into ``folder`` (which must exist); with the
     ``scenarios`` compared, uptake is drawn as small multiples with their support marked."""
     horizon = int(frame["year"].max())
-    table = comparison_table(frame, run)
+    table = comparison_table(frame, run, budgets={s.name: support_budget(s) for s in scenarios or []})
     table.to_csv(folder / "comparison.csv", index=False)
     (folder / "comparison.md").write_text(markdown_table(table, run, horizon), encoding="utf-8")
     by_year = critical_mass_by_year(frame, run.critical_mass_threshold)

@@ -174,6 +174,13 @@ def instrument_year(s: Scenario, year: int) -> tuple[dict[str, float], dict[str,
     return on, allowance
 
 
+def support_budget(s: Scenario) -> float:
+    """GBP m of the instruments' budgets that fall within the run (the yearly allowances of
+    :func:`instrument_year`, summed): what the support could have spent, beside what it did."""
+    years = range(s.run.start_year + 1, s.run.end_year + 1)
+    return float(sum(sum(instrument_year(s, y)[1].values()) for y in years))
+
+
 def attention_path(s: Scenario) -> dict[int, float]:
     """National attention in each year of the run, by the year it ends
     (:func:`sim.rules.national_attention` of the yearly pushes since the start): a function of

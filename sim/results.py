@@ -87,11 +87,12 @@ class OutputFolder:
     def __init__(self, target: Path, command: str, config: dict, *, overwrite: bool = False,
                  resume: bool = False, work: bool = False):
         self.target = Path(target)
+        self.command = command
         self.config = config
         self.fingerprint = fingerprint(command, **config)
         self.notes: dict = {}
         self.path: Path | None = None
-        _check_target(self.target, self.fingerprint, overwrite)
+        _check_target(self.target, self.fingerprint, overwrite, command, config)
         self.work = self.target.parent / f".{self.target.name}.work" if work else None
         self._claim = dict(parts={k: fingerprint(command, **{k: v}) for k, v in config.items()},
                            resume=resume, overwrite=overwrite)
@@ -112,7 +113,8 @@ class OutputFolder:
         try:
             if kind is None:
                 write_json(tmp / "manifest.json",
-                           provenance(**self.config, **self.notes, fingerprint=self.fingerprint))
+                           provenance(**self.config, **self.notes, fingerprint=self.fingerprint,
+                                      subcommand=self.command))
         finally:
             if kind is not None or not (tmp / "manifest.json").exists():
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -129,19 +131,49 @@ class OutputFolder:
             shutil.rmtree(self.work, ignore_errors=True)
 
 
-def _check_target(target: Path, made_by: str, overwrite: bool) -> None:
+def differences(old, new, prefix: str = "") -> list[str]:
+    """The dotted keys at which two configurations differ (as JSON writes them), deepest first
+    found; a key only one of them has counts as a difference."""
+    old, new = json.loads(json.dumps(old, default=str)), json.loads(json.dumps(new, default=str))
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return [] if old == new else [prefix or "(the whole configuration)"]
+    out = []
+    for key in sorted(set(old) | set(new)):
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if key not in old or key not in new:
+            out.append(path)
+        else:
+            out += differences(old[key], new[key], path)
+    return out
+
+
+SHOWN_DIFFERENCES = 5
+"""How many differing keys a refusal names."""
+
+
+def _check_target(target: Path, made_by: str, overwrite: bool, command: str = "", config: dict | None = None) -> None:
     if overwrite or not target.exists() or (target.is_dir() and not any(target.iterdir())):
         return
     if not target.is_dir():
         raise ParameterError(f"{{out}} {target}: is a file, not a folder")
     try:
-        found = json.loads((target / "manifest.json").read_text(encoding="utf-8")).get("fingerprint")
+        manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        found = None
-    if found != made_by:
-        what = "another command or configuration" if found else "something other than this tool"
-        raise ParameterError(f"{{out}} {target}: holds results made by {what}; pass {{overwrite}} to "
-                             "replace them, or choose another {out}")
+        manifest = {}
+    found = manifest.get("fingerprint")
+    if found == made_by:
+        return
+    if not found:
+        what = "something other than this tool"
+    elif manifest.get("subcommand", command) != command:
+        what = f"another command (mutuals {manifest['subcommand']}, not {command})"
+    else:
+        differ = differences({k: manifest.get(k) for k in config or {}}, config or {})
+        shown = ", ".join(differ[:SHOWN_DIFFERENCES]) + (f" and {len(differ) - SHOWN_DIFFERENCES} more"
+                                                         if len(differ) > SHOWN_DIFFERENCES else "")
+        what = f"another configuration (differing in {shown})" if differ else "another configuration"
+    raise ParameterError(f"{{out}} {target}: holds results made by {what}; pass {{overwrite}} to "
+                         "replace them, or choose another {out}")
 
 
 def _either(names: list[str]) -> str:

@@ -16,7 +16,7 @@ from . import dynamics as dyn
 from .ensemble import run_ensemble
 from .scenario import Scenario
 
-Engine = Literal["auto", "mesa", "ensemble"]
+Engine = Literal["ensemble", "mesa"]
 
 COUNT_MEASURES = ("authorities_with_mutual", "live_mutuals", "cumulative_spinouts",
                   "in_preparation", "abandoned", "failures", "returned_in_house", "challenges")
@@ -61,7 +61,7 @@ def measures_array(scenario: Scenario, seeds: list[int], engine: str = "ensemble
     if engine == "mesa":
         return run_mesa(scenario, seeds, progress)
     if engine != "ensemble":
-        raise ValueError(f"engine must be 'mesa', 'ensemble' or 'auto'; given {engine!r}")
+        raise ValueError(f"engine must be 'ensemble' or 'mesa'; given {engine!r}")
     years = scenario.run.end_year - scenario.run.start_year + 1
     out = np.empty((len(seeds), years, len(dyn.MEASURES)))
     with _bar(scenario, len(seeds), progress) as bar:
@@ -84,20 +84,13 @@ def tidy(scenario: Scenario, values: np.ndarray, first_replicate: int = 0) -> pd
     return frame
 
 
-def choose_engine(engine: Engine, replicates: int) -> str:
-    """``auto``: the Mesa engine for a handful of replicates (up to 3), else the ensemble."""
-    if engine == "auto":
-        return "mesa" if replicates <= 3 else "ensemble"
-    return engine
-
-
 def simulate(scenario: Scenario, replicates: int | None = None, seed: int | None = None,
-             engine: Engine = "auto", chunk_size: int = 1024, progress: bool = False) -> pd.DataFrame:
+             engine: Engine = "ensemble", chunk_size: int = 1024, progress: bool = False) -> pd.DataFrame:
     """Run ``scenario`` and return the tidy table (columns: scenario, replicate, year, then
     :data:`sim.dynamics.MEASURES`). Defaults come from the scenario's ``[run]`` table;
     ``progress`` shows a bar over the replicates."""
     replicates = scenario.run.replicates if replicates is None else replicates
     seed = scenario.run.seed if seed is None else seed
     seeds = replicate_seeds(seed, replicates)
-    values = measures_array(scenario, seeds, choose_engine(engine, replicates), chunk_size, progress)
+    values = measures_array(scenario, seeds, engine, chunk_size, progress)
     return tidy(scenario, values)

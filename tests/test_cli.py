@@ -94,14 +94,32 @@ def test_a_folder_from_another_command_or_configuration_is_never_silently_replac
     capsys.readouterr()
     # another seed: refused, before any work, and the folder is untouched
     assert main(["run", base, "--replicates", "4", "--seed", "2", "--out", str(tmp_path)]) == 2
-    assert "--overwrite" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--overwrite" in err and "another configuration (differing in seed)" in err, err
     assert json.loads((tmp_path / "baseline" / "manifest.json").read_text())["seed"] == 1
     # another command into a folder `run` made
     assert main(["compare", base, "--replicates", "4", "--out", str(tmp_path / "baseline")]) == 2
+    assert "another command (mutuals run, not compare)" in capsys.readouterr().err
     assert (tmp_path / "baseline" / "manifest.json").read_text() == made
     # told to
     assert main(["run", base, "--replicates", "4", "--seed", "2", "--out", str(tmp_path), "--overwrite"]) == 0
     assert json.loads((tmp_path / "baseline" / "manifest.json").read_text())["seed"] == 2
+
+
+def test_run_prints_percent_labelled_columns_budget_beside_spend_and_uses_the_ensemble(tmp_path, capsys):
+    import re
+
+    assert main(["run", str(SCENARIOS / "grants.toml"), "--replicates", "3", "--seed", "4", "--out", str(tmp_path)]) == 0
+    header, row = capsys.readouterr().out.splitlines()[1:3]
+    for label in ("share with a mutual", "10%", "90%", "live mutuals", "support spent, GBP m", "budget, GBP m",
+                  "seconds"):
+        assert label in header
+    cells = row.split()
+    assert cells[1] == "3" and all(re.fullmatch(r"\d+\.\d%", c) for c in cells[2:5]), row
+    spent, budget = float(cells[-3]), float(cells[-2])
+    assert 0 <= spent <= budget == 20.0  # grants: GBP 20m, 2013-2020, all within the run
+    manifest = json.loads((tmp_path / "grants" / "manifest.json").read_text())
+    assert manifest["engine"] == "ensemble"  # any number of replicates; Mesa on request
 
 
 def test_params_lists_every_path_and_version_answers(capsys):
@@ -111,6 +129,9 @@ def test_params_lists_every_path_and_version_answers(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(sim.parameters("uncertain"))
     assert any(line.startswith("population.reserves = 1  [") and "plausible 0.25 to 4 (log)" in line for line in lines)
+    assert main(["params"]) == 0
+    every = capsys.readouterr().out
+    assert "run.seed = 20121206  [" in every and "allowed 0 to 9223372036854775807" in every  # integers in full
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"mutuals {sim.__version__}"
@@ -134,3 +155,13 @@ def test_every_option_has_help_and_sizes_default_to_the_scenarios_run_table(tmp_
     manifest = json.loads((tmp_path / "c" / "manifest.json").read_text())
     run = load_scenario(base).run
     assert (manifest["replicates"], manifest["seed"]) == (run.replicates, run.seed)
+
+
+def test_compare_shows_each_policys_budget_beside_its_spend(tmp_path, capsys):
+    assert main(["compare", str(SCENARIOS / "baseline.toml"), str(SCENARIOS / "grants.toml"), "--replicates", "3",
+                 "--out", str(tmp_path)]) == 0
+    assert "budget, GBP m" in capsys.readouterr().out
+    table = pd.read_csv(tmp_path / "comparison.csv").set_index("scenario")
+    assert table.loc["baseline", "support_budget"] == 0 and table.loc["grants", "support_budget"] == 20
+    assert table.loc["grants", "support_spent_median"] <= 20
+    assert "support budget GBP m" in (tmp_path / "comparison.md").read_text()
