@@ -65,7 +65,7 @@ run: $(VENV)/.installed
 ## results/calibration_full/, and its report committed as docs/full_size.md
 full-size: $(VENV)/.installed
 	$(BIN)/mutuals calibrate scenarios/historical.toml --record scenarios/calibration/record.toml \
-	  --particles 400 --min-epsilon 1.0 --recovery 20 --workers 2 --out results/calibration_full --overwrite > /dev/null
+	  --particles 400 --min-epsilon 1.1 --recovery 20 --workers 2 --out results/calibration_full --overwrite > /dev/null
 	{ echo "<!-- written by make full-size from results/calibration_full/calibration.md: do not edit -->"; \
 	  echo; sed 's#](fit.png)#](full_size_fit.png)#' results/calibration_full/calibration.md; } > docs/full_size.md
 	cp results/calibration_full/fit.png docs/full_size_fit.png

@@ -252,14 +252,17 @@ def seeded_global_numpy(seed: int):
 def run_abc(models: dict[str, Scenario], record: Record, db: Path, *, particles: int,
             generations: int, min_epsilon: float = 1.0, seed: int = 1, resume: bool = False,
             evaluator: Evaluator | None = None, params: dict[str, Uncertainty] | None = None,
-            steered: list[str] | None = None, off: dict[str, dict[str, float]] | None = None) -> Calibration:
+            steered: list[str] | None = None, off: dict[str, dict[str, float]] | None = None,
+            min_acceptance: float = 0.005) -> Calibration:
     """ABC-SMC of ``record`` over one model (or several, for model selection), its history in
     the SQLite file ``db`` (continued if ``resume`` and it holds a run). ``steered``: the
     parameters the SMC moves (default: those :func:`screen` finds); the others are drawn from
     their priors in every simulation. ``off``: per model, overrides applied after the
     parameters (a structure's mechanisms switched off, :func:`sim.overrides.switched_off`);
     given, the posterior holds every model's particles with a ``model`` column and their joint
-    weights (the model's probability times the particle's weight within it)."""
+    weights (the model's probability times the particle's weight within it). The run stops when
+    a generation accepts fewer than ``min_acceptance`` of its simulations (it has then spent
+    ``particles / min_acceptance`` of them)."""
     import pyabc
 
     first = next(iter(models.values()))
@@ -293,7 +296,7 @@ def run_abc(models: dict[str, Scenario], record: Record, db: Path, *, particles:
             abc.new(url, {o.name: o.value for o in record.observation})
         done = abc.history.max_t + 1 if abc.history.max_t is not None else 0  # when resumed
         history = abc.run(minimum_epsilon=min_epsilon, max_nr_populations=max(generations - done, 0),
-                          min_acceptance_rate=0.005)
+                          min_acceptance_rate=min_acceptance)
     pops = history.get_all_populations()
     pops = pops[pops["t"] >= 0]
     probabilities = None
@@ -496,6 +499,7 @@ class Settings:
     recovery_sets: int = 0  # known parameter sets drawn from the prior for the recovery check
     recovery_particles: int = 50  # ABC-SMC population size of each recovery calibration
     recovery_generations: int = 6  # at most this many generations in each
+    recovery_min_acceptance: float = 0.05  # and each stops when a generation accepts fewer
 
 
 @dataclass(frozen=True)
@@ -604,7 +608,8 @@ def recover(scenario: Scenario, record: Record, st: Settings, work: Path, *, par
     """Simulation-based recovery: ``st.recovery_sets`` parameter sets drawn from the prior (the
     extended model), each simulated once into a synthetic record (:func:`synthetic_record`) and
     calibrated on it (the extended model, ``st.recovery_particles`` particles and at most
-    ``st.recovery_generations`` generations, the same steered parameters). One row per set and
+    ``st.recovery_generations`` generations, stopping below ``st.recovery_min_acceptance``, the
+    same steered parameters). One row per set and
     steered parameter: the truth, the posterior median and whether the central 50% and 90%
     credible intervals cover the truth."""
     rng = np.random.default_rng([st.seed, 1])
@@ -615,7 +620,7 @@ def recover(scenario: Scenario, record: Record, st: Settings, work: Path, *, par
         synthetic = synthetic_record(record, truth_model.values(truth, int(rng.integers(2**63))), rng)
         fit = _fit(scenario, synthetic, work / f"recovery_{k}.db", st, seed=st.seed + 1 + k, structures=False,
                    params=params, steered=steered, particles=st.recovery_particles,
-                   generations=st.recovery_generations, **kw)
+                   generations=st.recovery_generations, min_acceptance=st.recovery_min_acceptance, **kw)
         w = fit.posterior["weight"].to_numpy()
         for p in steered:
             qs = weighted_quantiles(fit.posterior[p].to_numpy(), w, [0.05, 0.25, 0.5, 0.75, 0.95])
