@@ -166,6 +166,7 @@ def network_figure(model: MutualsModel) -> Figure:
         ax.scatter([], [], s=16, color=colour, label=f"{label} ({int(chosen.sum())})")
     ax.scatter([], [], s=16, color="0.5", marker="o", label="district")
     ax.scatter([], [], s=16, color="0.5", marker="s", label="county, unitary, met., London")
+    ax.set_ylim(top=max(y for _, y in centres.values()) + 1.45)  # room for the top row's names
     ax.set_axis_off()
     ax.set_title(f"The {structure.n_authorities} authorities by region (peers: same region and "
                  "tier)", fontsize=10)

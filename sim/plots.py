@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
@@ -37,16 +38,15 @@ def plot_uptake(frame: pd.DataFrame, threshold: float | None = None, ax=None,
         colour = f"C{i % 10}"
         ax.fill_between(g["year"], k * g["low"], k * g["high"], color=colour, alpha=0.18, lw=0)
         ax.plot(g["year"], k * g["median"], color=colour, lw=2, label=str(name))
-    if threshold is not None and percent:
-        ax.axhline(k * threshold, color="black", ls="--", lw=1)
-        ax.annotate(f"critical mass threshold ({threshold:.0%})", (b["year"].min(), k * threshold),
-                    xytext=(2, 3), textcoords="offset points", fontsize=8)
+    if threshold is not None and percent:  # named in the legend: a label on the line met the legend
+        ax.axhline(k * threshold, color="black", ls="--", lw=1, label=f"critical mass threshold ({threshold:.0%})")
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_xlabel("year")
     ax.set_ylabel("authorities running a mutual (%)" if percent else measure.replace("_", " "))
     ax.set_title(title or "Uptake: median and 10-90% of replicates")
     ax.grid(alpha=0.3)
-    ax.set_ylim(bottom=0)
+    top = max(k * b["high"].max(), k * (threshold or 0.0) if percent else 0.0)
+    ax.set_ylim(0, 1.3 * top if top > 0 else None)  # headroom: the legend sits above the lines
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     return fig
 
@@ -73,15 +73,29 @@ def label(scenario) -> str:
 COLOURS = [f"C{k}" for k in (0, 1, 2, 3, 4, 5, 6, 8, 9)]  # not C7, the reference's grey
 
 
+def _wrapped(text: str, inches: float, fontsize: float) -> str:
+    """``text`` broken into lines that fit ``inches`` at ``fontsize`` points (an average
+    character is about half the font size wide)."""
+    return textwrap.fill(text, max(20, int(inches * 72 / (0.55 * fontsize))))
+
+
 def _panels(n: int):
-    """A grid of ``n`` small multiples sharing their axes, five to a row; the spare ones hidden."""
+    """A grid of ``n`` small multiples sharing their axes, five to a row, the figure at least
+    6.5 inches wide (the width of a page's text); the spare ones hidden."""
     cols = min(n, 5)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.9 * cols, 2.5 * rows + 0.6), sharex=True, sharey=True,
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(rows, cols, figsize=(max(2.9 * cols, 6.5), 2.5 * rows + 0.6), sharex=True,
+                             sharey=True, squeeze=False, layout="constrained")
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, axes
+
+
+def _frame_labels(fig, ylabel: str, title: str) -> None:
+    """A small-multiples figure's shared y-label and title, each wrapped to fit the figure."""
+    width, height = fig.get_size_inches()
+    fig.supylabel(_wrapped(ylabel, 0.9 * height, 9), fontsize=9)
+    fig.suptitle(_wrapped(title, 0.95 * width, 10), fontsize=10)
 
 
 def plot_policies(frame: pd.DataFrame, scenarios, threshold: float, reference: int = 0):
@@ -112,9 +126,9 @@ def plot_policies(frame: pd.DataFrame, scenarios, threshold: float, reference: i
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4, integer=True))
     axes[0][0].set_ylim(bottom=0)
-    fig.supylabel("authorities running a mutual (%)", fontsize=9)
-    fig.suptitle(f"Uptake under each policy (median, 10-90% of replicates) against {label(ref)} (grey); "
-                 f"green: support funded (dotted: Right to Challenge in force); dashed: {threshold:.0%}", fontsize=10)
+    _frame_labels(fig, "authorities running a mutual (%)",
+                  f"Uptake under each policy (median, 10-90% of replicates) against {label(ref)} (grey); "
+                  f"green: support funded (dotted: Right to Challenge in force); dashed: {threshold:.0%}")
     return fig
 
 
@@ -134,9 +148,8 @@ def plot_critical_mass_by_year(by_year: pd.DataFrame, threshold: float, ax=None)
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4, integer=True))
     axes[0][0].set_ylim(-0.02, 1.02)
-    fig.supylabel(f"P({threshold:.0%} of authorities run a mutual by the year)", fontsize=9)
-    fig.suptitle(f"How likely is critical mass by each year? (band: Wilson 95% interval; grey: {groups[0][0]})",
-                 fontsize=10)
+    _frame_labels(fig, f"P({threshold:.0%} of authorities run a mutual by the year)",
+                  f"How likely is critical mass by each year? (band: Wilson 95% interval; grey: {groups[0][0]})")
     return fig
 
 
