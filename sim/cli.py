@@ -267,7 +267,7 @@ def cmd_sweep(args) -> int:
     folder = _folder(args, args.out, "sweep", config, resume=args.resume, work=True)
     with evaluator, folder as out:
         table = run_design(scenario, design, args.replicates, args.seed, evaluator=evaluator, chunk=args.chunk,
-                           chunks=out.work / "chunks", resume=True)
+                           chunks=out.work / "chunks", resume=True, say=lambda text: print(f"mutuals sweep: {text}"))
         write_sweep(out.path, scenario, design, table, outcomes)
         out.note(executor=str(evaluator))
     print(f"{len(design)} design rows x {args.replicates} replicates: {len(table)} rows written to "

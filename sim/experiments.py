@@ -148,7 +148,8 @@ def _sorted(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 def run_design(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: int, *,
                evaluator: Evaluator | None = None, chunk: int = 250, chunks: Path | None = None,
-               resume: bool = False, overwrite: bool = False, progress: bool = True) -> pd.DataFrame:
+               resume: bool = False, overwrite: bool = False, progress: bool = True,
+               say=lambda text: None) -> pd.DataFrame:
     """Every design row on ``replicates`` common replicates, in blocks of ``chunk`` replicates
     (tasks) run by ``evaluator`` (this process by default): one row per design row, replicate
     and year. The table does not depend on the evaluator or the chunk.
@@ -156,7 +157,9 @@ def run_design(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: 
     With ``chunks``, a folder, each finished task is written there, so that an interrupted run
     can be continued: a folder holding an earlier run's tasks is refused unless ``resume``
     (which skips the tasks already written, and refuses a run whose scenario, design, seed,
-    replicates, chunk or code differ, naming which) or ``overwrite`` (which starts again)."""
+    replicates, chunk or code differ, naming which) or ``overwrite`` (which starts again). A
+    written task that cannot be read back (a truncated file) is computed again, and ``say``
+    reports which."""
     from .results import claim_work
 
     evaluator = evaluator or Evaluator()
@@ -169,13 +172,34 @@ def run_design(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: 
     chunks = Path(chunks)
     claim_work(chunks, design_fingerprint(scenario, design, replicates, seed, chunk), resume=resume,
                overwrite=overwrite)
-    todo = [t for t in every if not (chunks / t.name).exists()]
+    done = {t.name: frame for t in every if (frame := _read_chunk(chunks / t.name, t)) is not None}
+    damaged = [t.name for t in every if t.name not in done and (chunks / t.name).exists()]
+    if damaged:  # a disk fault or a foreign file: computed again, not trusted
+        say(f"{len(damaged)} unreadable chunk(s) of {len(every)} computed again: {', '.join(damaged)}")
+        for name in damaged:
+            (chunks / name).unlink()
+    todo = [t for t in every if t.name not in done]
     # workers on this machine write their own chunks; a remote cluster's send their tables back
     fn = Evaluate(scenario, rows, seed, chunks if evaluator.shares_files else None)
     for i, result in evaluator.completed(fn, todo, desc):
         if not isinstance(result, Task):
             _write_atomic(result, chunks / todo[i].name)
-    return _sorted([pd.read_parquet(chunks / t.name) for t in every])
+    return _sorted([done[t.name] if t.name in done else pd.read_parquet(chunks / t.name) for t in every])
+
+
+def _read_chunk(path: Path, task: Task) -> pd.DataFrame | None:
+    """A finished task's table, or None if it is missing, unreadable (truncated, not Parquet) or
+    not this task's (another design row or other replicates)."""
+    if not path.exists():
+        return None
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError):  # pyarrow's errors: ArrowIOError, ArrowInvalid
+        return None
+    replicates = range(task.first, task.first + task.count)
+    ours = ("design_row" in frame and "replicate" in frame and (frame["design_row"] == task.row).all()
+            and set(frame["replicate"]) == set(replicates))
+    return frame if ours else None
 
 
 def run_replicates(scenario: Scenario, replicates: int, seed: int, *, evaluator: Evaluator | None = None,

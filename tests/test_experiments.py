@@ -134,7 +134,14 @@ def test_an_interrupted_sweep_command_resumes_and_leaves_no_half_folder(tmp_path
     assert main(args) == 2 and "--resume" in capsys.readouterr().err
     assert main([*args[:-4], "--seed", "6", "--out", str(out), "--resume"]) == 2
     assert "another seed" in capsys.readouterr().err
+    # a disk fault truncated one finished chunk: the resume computes it again and says so
+    written = sorted((tmp_path / ".s.work" / "chunks").glob("*.parquet"))
+    assert len(written) == 2
+    written[0].write_bytes(written[0].read_bytes()[:100])
     assert main([*args, "--resume"]) == 0
+    printed = capsys.readouterr()
+    assert f"1 unreadable chunk(s) of 6 computed again: {written[0].name}" in printed.out
+    assert "Traceback" not in printed.err + printed.out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]  # the work folder is gone
     whole = ex.run_design(BASELINE, ex.full_factorial({"fiscal.severity": [0.5, 1.0, 1.5]}), 6, 5, chunk=3,
                           progress=False)
