@@ -14,6 +14,12 @@ from collections.abc import Mapping
 
 import numpy as np
 
+COMMITTEE = "Communities and Local Government Committee"
+"""The House of Commons select committee whose report [@HC112] makes the claim."""
+
+REPORT = "HC 112, December 2012, para 94"
+"""Where the claim is made."""
+
 LIKELY = 0.5
 """A part's answer turns at this probability: "likely" is at least even odds, "unlikely" below
 them. The claim's words ("slow to build", "seems likely") say no more than this."""

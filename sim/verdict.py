@@ -617,7 +617,7 @@ def report(v: Verdict) -> str:
         "",
         "## The question",
         "",
-        "The Communities and Local Government Committee (HC 112, December 2012, para 94): \"The necessary "
+        f"The {claim.COMMITTEE} ({claim.REPORT}): \"The necessary "
         "critical mass will be slow to build up without more and better support ... Without additional "
         "assistance it seems likely little will happen.\"",
         "",

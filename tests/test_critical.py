@@ -2,6 +2,7 @@
 
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ from sim.critical import (barrier_search, bisect, find_barrier, self_sustaining,
 from sim.loading import load_scenario
 from sim.overrides import with_overrides
 
-from .conftest import SCENARIOS
+from .conftest import ROOT, SCENARIOS
 
 BASS = load_scenario(SCENARIOS / "validation" / "bass.toml")
 
@@ -193,6 +194,28 @@ def test_the_verdict_numbers_match_its_tables(tmp_path):
     assert all(answer.sentence in text for answer in a.values())
     for name in ("defaults.png", "structure.png", "sobol.png", "lhs.csv", "sobol.csv", "barrier_defaults.csv"):
         assert (out / name).exists(), name
+    assert claim.COMMITTEE in text and committee_names(text)
+
+
+def committee_names(text: str) -> list[str]:
+    """Every committee a text names (the capitalised words before "Committee"), each checked to
+    be :data:`sim.claim.COMMITTEE`."""
+    from sim import claim
+
+    names = [n.strip() for n in re.findall(r"((?:(?:[A-Z][a-z]+|and|of) )+)Committee\b", text)]
+    names = [n for n in names if n not in ("The", "the")]
+    wrong = [n for n in names if not f"{n} Committee".endswith(claim.COMMITTEE)]
+    assert not wrong, f"committee names other than {claim.COMMITTEE!r}: {wrong}"
+    return names
+
+
+def test_every_committee_named_is_the_one_that_made_the_claim():
+    # what a reader is shown (the ODD's reference list also cites the Committee of Public Accounts)
+    documents = [ROOT / "README.md", *(ROOT / "notebooks").glob("*.ipynb"), *(ROOT / "sim").glob("*.py")]
+    found = [n for path in documents for n in committee_names(path.read_text(encoding="utf-8"))]
+    assert found  # the README names it
+    with pytest.raises(AssertionError, match="Public Administration"):
+        committee_names("The Public Administration Select Committee (HC 112)")
 
 
 def test_discovery_and_the_verdict_answer_each_part_alike():
