@@ -198,16 +198,19 @@ def transition():
 
 def sampler(evaluator: Evaluator | None = None):
     """pyabc's sampler for where ``evaluator`` runs work: pyabc's own process pool for local
-    processes, its Dask sampler on a Dask cluster, else one process."""
+    processes, its Dask sampler on a Dask cluster, else one process. The local ones stop a
+    generation at its cap of simulations (``particles / min_acceptance``; pyabc's default runs
+    on until the generation is full, however long that takes); pyabc 0.13's Dask sampler has no
+    such cap."""
     import pyabc
 
     evaluator = evaluator or Evaluator()
     if evaluator.client is not None:
         out = pyabc.sampler.DaskDistributedSampler(dask_client=evaluator.client, batch_size=DASK_BATCH)
     elif evaluator.workers > 1:
-        out = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=evaluator.workers)
+        out = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=evaluator.workers, check_max_eval=True)
     else:
-        out = pyabc.sampler.SingleCoreSampler()
+        out = pyabc.sampler.SingleCoreSampler(check_max_eval=True)
     out.show_progress = sys.stdout.isatty()  # a bar per generation in a terminal, not in logs
     return out
 
@@ -261,8 +264,8 @@ def run_abc(models: dict[str, Scenario], record: Record, db: Path, *, particles:
     parameters (a structure's mechanisms switched off, :func:`sim.overrides.switched_off`);
     given, the posterior holds every model's particles with a ``model`` column and their joint
     weights (the model's probability times the particle's weight within it). The run stops when
-    a generation accepts fewer than ``min_acceptance`` of its simulations (it has then spent
-    ``particles / min_acceptance`` of them)."""
+    a generation would need more than ``particles / min_acceptance`` simulations (that
+    generation is then discarded: :func:`sampler`)."""
     import pyabc
 
     first = next(iter(models.values()))
@@ -499,7 +502,7 @@ class Settings:
     recovery_sets: int = 0  # known parameter sets drawn from the prior for the recovery check
     recovery_particles: int = 50  # ABC-SMC population size of each recovery calibration
     recovery_generations: int = 6  # at most this many generations in each
-    recovery_min_acceptance: float = 0.05  # and each stops when a generation accepts fewer
+    recovery_min_acceptance: float = 0.05  # and stops when a generation needs over 20 sims a particle
 
 
 @dataclass(frozen=True)
