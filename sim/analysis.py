@@ -42,11 +42,25 @@ def year_reached(frame: pd.DataFrame, threshold: float,
     return first.reindex(index).astype(float)
 
 
-def year_quantile(reached: pd.Series, q: float, horizon: int) -> float:
-    """The ``q``-quantile of the first year reached (:func:`year_reached`), a replicate that never
-    reaches it counted as after ``horizon``; NaN ("never", not a year) where that quantile lies
-    beyond the horizon."""
-    value = float(reached.fillna(horizon + 1).quantile(q))
+def weighted_quantile(values, weights, q):
+    """Quantile(s) ``q`` of ``values`` under ``weights`` (the midpoints of the weighted CDF);
+    missing values are left out."""
+    values, weights = np.asarray(values, dtype=float), np.asarray(weights, dtype=float)
+    keep = np.isfinite(values)
+    if not keep.any():
+        return np.full(np.shape(q), np.nan) if np.ndim(q) else np.nan
+    values, weights = values[keep], weights[keep]
+    order = np.argsort(values, kind="stable")
+    cdf = np.cumsum(weights[order]) - 0.5 * weights[order]
+    return np.interp(q, cdf / weights.sum(), values[order])
+
+
+def year_quantile(reached: pd.Series, q: float, horizon: int, weights=None) -> float:
+    """The ``q``-quantile of the first year reached (:func:`year_reached`; under ``weights``, one
+    per value, if given), a replicate that never reaches it counted as after ``horizon``; NaN
+    ("never", not a year) where that quantile lies beyond the horizon."""
+    years = reached.fillna(horizon + 1)
+    value = float(years.quantile(q) if weights is None else weighted_quantile(years, weights, q))
     return value if value <= horizon else float("nan")
 
 

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
+from .analysis import weighted_quantile
+from .averaging import effective_size
 from .evaluator import Evaluator
 from .overrides import PLATEAU, STRUCTURES, switched_off, with_overrides, with_particle
 from .record import Record, distance, model_values
@@ -231,13 +233,7 @@ class Calibration:
     def ess(self) -> float:
         """The final population's effective sample size, ``1 / sum(w^2)`` of its normalised
         weights (over every structure's particles, by their joint weights)."""
-        return effective_sample_size(self.posterior["weight"].to_numpy())
-
-
-def effective_sample_size(weights) -> float:
-    """Kish's effective sample size of importance weights, ``(sum w)^2 / sum w^2``."""
-    w = np.asarray(weights, dtype=float)
-    return float(w.sum() ** 2 / np.sum(w**2))
+        return effective_size(self.posterior["weight"].to_numpy())
 
 
 @contextmanager
@@ -333,12 +329,6 @@ def run_abc(models: dict[str, Scenario], record: Record, db: Path, *, particles:
 # --- what the posterior says -------------------------------------------------------------
 
 
-def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs) -> np.ndarray:
-    order = np.argsort(values)
-    cdf = np.cumsum(weights[order]) - 0.5 * weights[order]
-    return np.interp(qs, cdf / np.sum(weights), values[order])
-
-
 def acting(posterior: pd.DataFrame, path: str) -> pd.DataFrame:
     """The particles in whose structure parameter ``path`` acts (not switched off)."""
     if "model" not in posterior:
@@ -386,7 +376,7 @@ def identifiability(cal: Calibration) -> pd.DataFrame:
             prior_sd = (u.high - u.low) / np.sqrt(12.0)
         mean = np.sum(w * x)
         post_sd = float(np.sqrt(np.sum(w * (x - mean) ** 2)))
-        q05, q50, q95 = weighted_quantiles(x, w, [0.05, 0.5, 0.95])
+        q05, q50, q95 = weighted_quantile(x, w, [0.05, 0.5, 0.95])
         rows.append(dict(parameter=path, default=u.default, prior_low=u.low, prior_high=u.high,
                          scale=u.scale, prior_sd=prior_sd, posterior_sd=post_sd,
                          ratio=post_sd / prior_sd, posterior_median=q50, posterior_q05=q05,
@@ -626,7 +616,7 @@ def recover(scenario: Scenario, record: Record, st: Settings, work: Path, *, par
                    generations=st.recovery_generations, min_acceptance=st.recovery_min_acceptance, **kw)
         w = fit.posterior["weight"].to_numpy()
         for p in steered:
-            qs = weighted_quantiles(fit.posterior[p].to_numpy(), w, [0.05, 0.25, 0.5, 0.75, 0.95])
+            qs = weighted_quantile(fit.posterior[p].to_numpy(), w, [0.05, 0.25, 0.5, 0.75, 0.95])
             rows.append(dict(set=k, parameter=p, truth=truth[p], posterior_median=qs[2],
                              q05=qs[0], q25=qs[1], q75=qs[3], q95=qs[4],
                              in_50=bool(qs[1] <= truth[p] <= qs[3]), in_90=bool(qs[0] <= truth[p] <= qs[4])))

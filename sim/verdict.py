@@ -36,7 +36,8 @@ import numpy as np
 import pandas as pd
 
 from . import claim, discovery
-from .analysis import wilson_interval, year_quantile, year_reached
+from .analysis import weighted_quantile, wilson_interval, year_quantile, year_reached
+from .averaging import AVERAGED, by_structure, effective_size, estimate, structure_ess, weighted_draws
 from .critical import BARRIER_YEARS, Barrier, Sustained, barrier_search, self_sustaining
 from .evaluator import Evaluator
 from .experiments import latin_hypercube
@@ -47,6 +48,7 @@ from .plots import plot_defaults, plot_sobol, plot_structure, plot_threshold_by_
 from .results import markers, update_block
 from .scenario import Scenario
 from .simulation import simulate
+
 
 def combine(base: Scenario, extra: Scenario, name: str) -> Scenario:
     """``base`` plus every funded instrument of ``extra`` (its settings; its windows added)."""
@@ -72,22 +74,25 @@ def reached_by(table: pd.DataFrame, threshold: float) -> pd.Series:
     return year_reached(table, threshold, by=("policy", "particle", "replicate"))
 
 
-def under_posterior(table: pd.DataFrame, run) -> pd.DataFrame:
-    """P(critical mass by the critical-mass year) of each policy in the posterior draws (columns
-    policy, particle, replicate, year, share_with_mutual):
-    the pooled probability with its Wilson 95% interval (replicate noise and parameter
-    uncertainty together), and the 10-90% range of the particles' own probabilities (parameter
-    uncertainty alone)."""
-    hit = (reached_by(table, run.critical_mass_threshold) <= run.critical_mass_year).astype(float)
+def draw_weights(table: pd.DataFrame, weights: pd.Series) -> np.ndarray:
+    """Each row's weight in the posterior: its particle's weight shared among the particle's
+    replicates (rows of ``table``: policy, particle, replicate, ...; ``weights`` by particle)."""
+    per = table.groupby(["policy", "particle"], observed=True)["replicate"].transform("nunique")
+    return weights.reindex(table["particle"]).to_numpy() / per.to_numpy()
+
+
+def under_posterior(table: pd.DataFrame, run, weights: pd.Series, ess: float) -> pd.DataFrame:
+    """P(critical mass by the critical-mass year) of each policy under the weighted particles
+    (``table``: policy, particle, replicate, year, share_with_mutual; ``weights`` by particle;
+    ``ess``: the posterior's effective sample size): the probability, its Monte Carlo error and
+    interval (:func:`sim.averaging.estimate`: parameter uncertainty and replicate noise), and the
+    weighted 10-90% range of the particles' own probabilities (parameter uncertainty alone)."""
+    hit = reached_by(table, run.critical_mass_threshold) <= run.critical_mass_year
     rows = []
     for label, g in hit.groupby(level="policy", observed=True):
-        per_particle = g.groupby(level="particle").mean()
-        k, n = int(g.sum()), len(g)
-        low, high = wilson_interval(k, n)
-        rows.append(dict(policy=label, probability=k / n, low=float(low), high=float(high),
-                         particle_p10=float(np.quantile(per_particle, 0.1)),
-                         particle_p90=float(np.quantile(per_particle, 0.9)),
-                         particles=len(per_particle), replicates=n // len(per_particle)))
+        g = g.droplevel("policy")
+        rows.append(dict(policy=label, **estimate(g, weights, ess),
+                         replicates=int(g.groupby(level="particle").size().min())))
     return pd.DataFrame(rows)
 
 
@@ -95,46 +100,86 @@ CLAIM_THRESHOLDS = tuple(np.round(np.arange(0.10, 0.301, 0.02), 2))
 CLAIM_YEARS = (2012, 2015, 2020, 2025)
 
 
-def claim_parts(table: pd.DataFrame, run) -> dict[str, pd.DataFrame]:
-    """The claim's parts under the posterior, from its draws (see :func:`under_posterior`):
+def claim_parts(table: pd.DataFrame, run, weights: pd.Series) -> dict[str, pd.DataFrame]:
+    """The claim's parts under the weighted particles (see :func:`under_posterior`):
 
     - ``levels``: share running a mutual in 2012, 2015, 2020 and 2025 per policy: median and
       10-90% of all draws (replicate noise and parameter uncertainty), and 10-90% of the
-      particles' medians (parameter uncertainty alone);
+      particles' medians (parameter uncertainty alone), all weighted;
     - ``p_threshold``: P(threshold reached by year) per policy, threshold (10%-30%) and year;
     - ``time``: per policy, the year the critical-mass threshold is reached (median and 10-90%
       of draws, censored at the horizon) and the share of draws that reach it at all; with
       ``years_gained`` against the first policy, paired draw by draw."""
+    table = table.assign(w=draw_weights(table, weights))
     levels = []
     for (label, year), g in table[table["year"].isin(CLAIM_YEARS)].groupby(["policy", "year"], observed=True):
-        x = g["share_with_mutual"]
+        x, w = g["share_with_mutual"], g["w"]
         medians = g.groupby("particle")["share_with_mutual"].median()
-        levels.append(dict(policy=label, year=year, median=x.median(), p10=x.quantile(0.1),
-                           p90=x.quantile(0.9), particles_p10=medians.quantile(0.1),
-                           particles_p90=medians.quantile(0.9)))
+        p10, median, p90 = weighted_quantile(x, w, [0.1, 0.5, 0.9])
+        m10, m90 = weighted_quantile(medians, weights.reindex(medians.index), [0.1, 0.9])
+        levels.append(dict(policy=label, year=year, median=median, p10=p10, p90=p90,
+                           particles_p10=m10, particles_p90=m90))
     years = sorted(y for y in table["year"].unique() if y >= 2015)
+    w = table.drop_duplicates(["policy", "particle", "replicate"]).set_index(
+        ["policy", "particle", "replicate"])["w"]
     grid = []
     for theta in CLAIM_THRESHOLDS:
         reached = reached_by(table, theta)
         for label, g in reached.groupby(level="policy", observed=True):
+            wg = w.reindex(g.index).to_numpy()
             for year in years:
                 grid.append(dict(policy=label, threshold=theta, year=year,
-                                 probability=float((g <= year).mean())))
+                                 probability=float(wg @ (g <= year).to_numpy() / wg.sum())))
     reached = reached_by(table, run.critical_mass_threshold)
     horizon = table["year"].max()
     censored = reached.fillna(horizon + 1)  # "not by the horizon" counts as after it
     first = censored.xs(censored.index.get_level_values("policy")[0], level="policy")
     time = []
     for label, g in censored.groupby(level="policy", observed=True):
+        wg = w.reindex(g.index).to_numpy()
         g = g.droplevel("policy")
         gained = (first - g).reindex(g.index)
-        time.append(dict(policy=label, reached_share=float((g <= horizon).mean()),
-                         year_median=year_quantile(g, 0.5, horizon), year_p10=year_quantile(g, 0.1, horizon),
-                         year_p90=year_quantile(g, 0.9, horizon),
-                         years_gained_median=gained.median(), years_gained_p10=gained.quantile(0.1),
-                         years_gained_p90=gained.quantile(0.9)))
+        g10, g50, g90 = weighted_quantile(gained, wg, [0.1, 0.5, 0.9])
+        time.append(dict(policy=label, reached_share=float(wg @ (g <= horizon).to_numpy() / wg.sum()),
+                         year_median=year_quantile(g, 0.5, horizon, wg), year_p10=year_quantile(g, 0.1, horizon, wg),
+                         year_p90=year_quantile(g, 0.9, horizon, wg), years_gained_median=float(g50),
+                         years_gained_p10=float(g10), years_gained_p90=float(g90)))
     return {"levels": pd.DataFrame(levels), "p_threshold": pd.DataFrame(grid),
             "time": pd.DataFrame(time)}
+
+
+def structures(table: pd.DataFrame, run, posterior: pd.DataFrame, draws: pd.DataFrame, few: pd.DataFrame,
+               struct: pd.DataFrame) -> pd.DataFrame:
+    """Each part of the claim's probability within each structure and averaged over them
+    (:func:`sim.averaging.by_structure`): one row per structure of the posterior, with its
+    posterior ``probability``, then :data:`sim.averaging.AVERAGED`. Columns: ``structure``,
+    ``probability``, per part its probability and ``<part>_mc_error``, ``claim_holds``, and the
+    particles behind the policies' parts and behind self-sustaining and the barrier."""
+    theta, cm = run.critical_mass_threshold, run.critical_mass_year
+    reached = reached_by(table, theta) <= cm
+    none = table[table["policy"] == POLICIES[NONE]]
+    wide = none[none["year"].isin((2012, cm))].pivot_table(index=["particle", "replicate"], columns="year",
+                                                           values="share_with_mutual")
+    hits = {"little_without": (claim.little(wide[cm] - wide[2012], theta), draws),
+            "slow_without": (reached.xs(POLICIES[NONE], level="policy"), draws),
+            "built_with": (reached.xs(POLICIES[MORE], level="policy"), draws),
+            "self_sustaining": (struct.set_index("particle")["sustaining"], few),
+            "barrier": (struct.set_index("particle")["regime"] == "barrier", few)}
+    models = (posterior.groupby("model", sort=False)["weight"].sum() if "model" in posterior
+              else pd.Series({"the model": 1.0}))
+    caps = structure_ess(posterior)
+    out = pd.DataFrame({"structure": [*models.index, AVERAGED], "probability": [*models.to_numpy(), 1.0]})
+    for part, (hit, d) in hits.items():
+        got = by_structure(hit, d, caps).set_index("structure")
+        out[part] = out["structure"].map(got["probability"])
+        out[f"{part}_mc_error"] = out["structure"].map(got["mc_error"])
+        if part in ("little_without", "self_sustaining"):
+            out[f"particles_{'policies' if part == 'little_without' else 'structure'}"] = (
+                out["structure"].map(got["particles"]).fillna(0).astype(int))
+    answered = claim.holds({part: claim.answer(part, out[part].to_numpy()) for part in claim.CLAIM})
+    out["claim_holds"] = [bool(h) if known else None
+                          for h, known in zip(answered, out[list(claim.CLAIM)].notna().all(axis=1), strict=True)]
+    return out
 
 
 def support_ends(scenario: Scenario) -> int:
@@ -151,23 +196,25 @@ def structure(none: Scenario, more: Scenario, replicates: int, seed: int) -> tup
     return sustained, barrier_search(none, replicates, seed)
 
 
-def little_under_posterior(table: pd.DataFrame, run) -> pd.DataFrame:
-    """Per policy of the posterior draws: the rise in the share running a mutual from 2012 to
-    the critical-mass year (median and 10-90% of draws), and P(little happens: a rise below
-    :data:`sim.claim.LITTLE` of the threshold), pooled and over particles."""
-    wide = table[table["year"].isin((2012, run.critical_mass_year))].pivot_table(
+def little_under_posterior(table: pd.DataFrame, run, weights: pd.Series, ess: float,
+                           base_year: int = 2012) -> pd.DataFrame:
+    """Per policy of the weighted particles: the rise in the share running a mutual from
+    ``base_year`` to the critical-mass year (weighted median and 10-90% of draws), and P(little
+    happens: a rise below :data:`sim.claim.LITTLE` of the threshold), with its Monte Carlo error
+    and interval (:func:`sim.averaging.estimate`)."""
+    wide = table[table["year"].isin((base_year, run.critical_mass_year))].pivot_table(
         index=["policy", "particle", "replicate"], columns="year", values="share_with_mutual", observed=True)
-    rise = wide[run.critical_mass_year] - wide[2012]
+    rise = wide[run.critical_mass_year] - wide[base_year]
     little = claim.little(rise, run.critical_mass_threshold)
     rows = []
     for label, g in rise.groupby(level="policy", observed=True):
-        lt = little.loc[label]
-        per_particle = lt.groupby(level="particle").mean()
-        low, high = wilson_interval(int(lt.sum()), len(lt))
-        rows.append(dict(policy=label, rise_median=g.median(), rise_p10=g.quantile(0.1), rise_p90=g.quantile(0.9),
-                         p_little=float(lt.mean()), low=float(low), high=float(high),
-                         particle_p10=float(per_particle.quantile(0.1)),
-                         particle_p90=float(per_particle.quantile(0.9))))
+        g = g.droplevel("policy")
+        w = weights.reindex(g.index.get_level_values("particle")).to_numpy()
+        w = w / g.groupby(level="particle").transform("size").to_numpy()
+        p10, median, p90 = weighted_quantile(g, w, [0.1, 0.5, 0.9])
+        got = estimate(little.loc[label], weights, ess)
+        rows.append(dict(policy=label, rise_median=median, rise_p10=p10, rise_p90=p90,
+                         **{("p_little" if k == "probability" else k): v for k, v in got.items()}))
     return pd.DataFrame(rows)
 
 
@@ -215,9 +262,11 @@ class Posterior:
     calibrated: pd.DataFrame  # P(critical mass by the year), per policy (:func:`under_posterior`)
     parts: dict[str, pd.DataFrame]  # levels, p_threshold, time (:func:`claim_parts`)
     little: pd.DataFrame  # :func:`little_under_posterior`
-    structure: pd.DataFrame  # self-sustaining and the barrier per particle
+    structure: pd.DataFrame  # self-sustaining and the barrier per particle, with its weight
     curves: pd.DataFrame  # every particle's growth curve
-    distinct: int = 0  # distinct particles among the draws
+    structures: pd.DataFrame  # each part's probability per structure and averaged (:func:`structures`)
+    distinct: int = 0  # distinct particles run under each policy
+    distinct_structure: int = 0  # distinct particles behind self-sustaining and the barrier
     ess: float = 0.0  # the calibrated posterior's effective sample size
 
 
@@ -292,8 +341,6 @@ def verdict(scenarios: dict[str, Scenario], *, replicates: int, seed: int, lhs_p
     calibration's ``record_check.csv``) lets the report say how well the model fits the record.
     ``evaluator`` (this process by default) runs the particles and the prior's designs; the
     numbers do not depend on it."""
-    from .calibrate import draw_particles, effective_sample_size
-
     evaluator = evaluator or Evaluator()
     none = scenarios["december_2012"]
     more = combine(none, scenarios["joined_up"], "december_2012_joined_up")
@@ -326,29 +373,34 @@ def verdict(scenarios: dict[str, Scenario], *, replicates: int, seed: int, lhs_p
     defaults = pd.DataFrame(rows).set_index("policy")
     sustained, barrier = structure(none, more, replicates, seed)
 
-    # 2. under the calibrated posterior
+    # 2. under the calibrated posterior: weighted particles, common random numbers across policies
     calibrated = None
     if posterior is not None:
-        say(f"under the posterior: {posterior_particles} particles x {posterior_replicates} replicates of 3 "
-            f"policies; self-sustaining and the barrier for {structure_particles} particles")
-        draws = draw_particles(posterior, posterior_particles, seed).to_dict("records")
+        draws = weighted_draws(posterior, posterior_particles, seed)
+        say(f"under the posterior: {len(draws)} weighted particles x {posterior_replicates} replicates of 3 "
+            f"policies; self-sustaining and the barrier for {structure_particles} draws")
+        rows = draws.drop(columns="weight").to_dict("records")
         frames = []
         for label, s in policies.items():
-            tasks = [(i, row, seed + i) for i, row in enumerate(draws)]
+            tasks = [(i, row, seed + i) for i, row in enumerate(rows)]
             got = evaluator.map(_Policy(s, posterior_replicates), tasks, f"{label}: particles" if progress else None)
             frames += [f.assign(policy=label) for f in got]
         table = pd.concat(frames, ignore_index=True)
         table["policy"] = pd.Categorical(table["policy"], categories=list(policies))
         table = table[["policy", "particle", "replicate", "year", "share_with_mutual"]]
-        few = draw_particles(posterior, structure_particles, seed + 1).to_dict("records")
+        few = weighted_draws(posterior, structure_particles, seed + 1)
+        few_rows = few.drop(columns="weight").to_dict("records")
         found = evaluator.map(_Structure(none, more, structure_replicates),
-                              [(i, row, seed + i) for i, row in enumerate(few)],
+                              [(i, row, seed + i) for i, row in enumerate(few_rows)],
                               "self-sustaining and barrier: particles" if progress else None)
         struct, curves = _structure_table(found)
-        distinct = len(pd.DataFrame(draws).drop_duplicates())
-        calibrated = Posterior(under_posterior(table, run), claim_parts(table, run),
-                               little_under_posterior(table, run), struct, curves, distinct,
-                               effective_sample_size(posterior["weight"]))
+        struct["weight"] = few["weight"].to_numpy()
+        ess = effective_size(posterior["weight"])
+        little = little_under_posterior(table, run, draws["weight"], ess)
+        calibrated = Posterior(under_posterior(table, run, draws["weight"], ess),
+                               claim_parts(table, run, draws["weight"]), little, struct, curves,
+                               structures(table, run, posterior, draws, few, struct),
+                               len(draws), len(few), ess)
 
     # 3. over the prior: where each part holds (PRIM) and what decides the outcomes (Sobol)
     say(f"over the prior: {lhs_points} hypercube points for PRIM, then a Sobol sample")
@@ -362,7 +414,7 @@ def verdict(scenarios: dict[str, Scenario], *, replicates: int, seed: int, lhs_p
     sobol = discovery.sobol_indices(params, sobol_table, seed)
 
     sizes = dict(replicates=replicates, lhs_replicates=lhs_replicates, structure_replicates=structure_replicates,
-                 sobol_points=len(sobol_design))
+                 posterior_replicates=posterior_replicates, sobol_points=len(sobol_design))
     parts = dict(run=run, sizes=sizes, defaults=defaults, early=early, sustained=sustained, barrier=barrier,
                  lhs=lhs, params=params, boxes=boxes, sobol=sobol, posterior=calibrated, record_check=record_check)
     return Verdict(**parts, answers=answers(**parts))
@@ -390,6 +442,7 @@ def write_verdict(v: Verdict, folder: Path) -> None:
             frame.to_csv(folder / f"posterior_{name}.csv", index=False)
         v.posterior.little.to_csv(folder / "posterior_little.csv", index=False)
         v.posterior.structure.to_csv(folder / "posterior_structure.csv", index=False)
+        v.posterior.structures.to_csv(folder / "structures.csv", index=False)
         save(plot_threshold_by_year(v.posterior.parts["p_threshold"], v.run.critical_mass_threshold),
              folder / "posterior_threshold_by_year.png", dpi=110)
     v.lhs.to_csv(folder / "lhs.csv", index_label="design_row")
@@ -459,28 +512,31 @@ def answers(*, run, boxes: dict, defaults: pd.DataFrame, posterior: Posterior | 
         c, lt = posterior.calibrated.set_index("policy"), posterior.little.set_index("policy")
         pn, pm, ln = c.loc[POLICIES[NONE]], c.loc[POLICIES[MORE]], lt.loc[POLICIES[NONE]]
         tm = posterior.parts["time"].set_index("policy").loc[POLICIES[MORE]]
-        spread = lambda r: (f"95% CI {r['low']:.2f}-{r['high']:.2f}; "  # noqa: E731
-                            f"10-90% of particles {r['particle_p10']:.2f}-{r['particle_p90']:.2f}")
+        spread = lambda r: (f"Monte Carlo error {r['mc_error']:.2f}, 95% interval {r['low']:.2f}-{r['high']:.2f}, "  # noqa: E731
+                            f"{int(r['particles'])} distinct particles; 10-90% of particles "
+                            f"{r['particle_p10']:.2f}-{r['particle_p90']:.2f}")
         view = "under the calibrated posterior"
         little = (ln["p_little"], spread(ln), f"the share running a mutual rises by {100 * ln['rise_median']:.1f} "
                   f"percentage points (median; 10-90% {100 * ln['rise_p10']:.1f}-{100 * ln['rise_p90']:.1f}) "
                   f"from 2012 to {cm}")
         slow, built = (pn["probability"], spread(pn)), (pm["probability"], spread(pm))
-        gained = (f"more support brings it forward by {tm['years_gained_median']:.0f} year(s) (median; 10-90% "
-                  f"{tm['years_gained_p10']:.0f}-{tm['years_gained_p90']:.0f})")
-        st = posterior.structure
-        k, m = int(st["sustaining"].sum()), len(st)
-        lo, hi = wilson_interval(k, m)
-        sustain = (k / m, f"95% CI {float(lo):.2f}-{float(hi):.2f} over {m} particles",
-                   f"the median particle keeps {st['ratio'].median():.0%} of the extra mutuals to {run.end_year}")
-        kb = int((st["regime"] == "barrier").sum())
-        lo, hi = wilson_interval(kb, m)
-        where = (f"found in {kb} particles, at {st['barrier'].median():.1%} of authorities (median; 10-90% "
-                 f"{st['barrier'].quantile(0.1):.1%}-{st['barrier'].quantile(0.9):.1%}); " if kb else "")
-        regimes = st["regime"].value_counts()
-        found = (kb / m, f"95% CI {float(lo):.2f}-{float(hi):.2f} over {m} particles",
-                 f"{where}uptake grows from any start in {regimes.get('grows', 0)} particles and declines "
-                 f"from every start in {regimes.get('declines', 0)}")
+        gained = (f"more support brings it forward by {_years(tm['years_gained_median'])} (median; 10-90% "
+                  f"{tm['years_gained_p10']:.0f} to {tm['years_gained_p90']:.0f})")
+        st = posterior.structure.set_index("particle")
+        sus = estimate(st["sustaining"], st["weight"], posterior.ess)
+        sustain = (sus["probability"], spread(sus),
+                   f"the median particle keeps {weighted_quantile(st['ratio'], st['weight'], 0.5):.0%} of the "
+                   f"extra mutuals to {run.end_year}")
+        barrier_hit = st["regime"] == "barrier"
+        bar = estimate(barrier_hit, st["weight"], posterior.ess)
+        at = st[barrier_hit]
+        b10, b50, b90 = weighted_quantile(at["barrier"], at["weight"], [0.1, 0.5, 0.9]) if len(at) else (np.nan,) * 3
+        where = (f"found in {len(at)} of {len(st)} particles, at {b50:.1%} of authorities (median; 10-90% "
+                 f"{b10:.1%}-{b90:.1%}); " if len(at) else "")
+        regimes = st.groupby("regime")["weight"].sum()
+        found = (bar["probability"], spread(bar),
+                 f"{where}uptake grows from any start in particles of {regimes.get('grows', 0):.0%} of the weight "
+                 f"and declines from every start in {regimes.get('declines', 0):.0%}")
     else:
         pn, pm = defaults.loc[POLICIES[NONE]], defaults.loc[POLICIES[MORE]]
         view = "at the default parameters"
@@ -532,6 +588,12 @@ def _fit_section(v: Verdict) -> list[str]:
     return lines
 
 
+def _years(x: float) -> str:
+    """A number of years in words: "1 year", "3 years", "0 years"."""
+    n = int(round(x))
+    return f"{n} year" if abs(n) == 1 else f"{n} years"
+
+
 def _year(x: float) -> str:
     return "never" if np.isnan(x) else f"{x:.0f}"
 
@@ -543,14 +605,16 @@ def _parts_tables(v: Verdict) -> list[str]:
     theta = run.critical_mass_threshold
     levels, time, grid = parts["levels"], parts["time"], parts["p_threshold"]
     lines = ["## The evidence under the calibrated posterior", "",
-             f"{v.posterior.calibrated['particles'].iloc[0]} particles are drawn by weight (averaging over the "
-             f"model structures by their probabilities): {v.posterior.distinct} distinct particles, from a "
-             f"posterior whose effective sample size is {v.posterior.ess:.0f}; no interval below can be "
-             "more certain than that many independent draws allow. "
-             "Every particle drawn is run under every policy on the same seeds. Intervals: 10-90% of all draws "
-             "(replicate noise and parameter uncertainty together) and, in brackets, of the particles' medians "
-             "(parameter uncertainty alone). Tables: `posterior_levels.csv`, `posterior_little.csv`, "
-             "`posterior_p_threshold.csv`, `posterior_time.csv`, `posterior_structure.csv`.", "",
+             f"{v.posterior.distinct} distinct particles, each with its posterior weight (the model structure's "
+             "probability times the particle's weight within it, so that every number averages over the "
+             f"structures), are run under every policy on the same seeds, {v.sizes['posterior_replicates']} "
+             f"replicates each; self-sustaining and the barrier rest on {v.posterior.distinct_structure} of them, "
+             f"drawn by weight. The posterior's effective sample size is {v.posterior.ess:.0f}: no interval of a "
+             "probability is narrower than that many independent draws allow. Intervals of levels and years: "
+             "weighted 10-90% of all draws (replicate noise and parameter uncertainty together) and, in brackets, "
+             "of the particles' medians (parameter uncertainty alone). Tables: `posterior_levels.csv`, "
+             "`posterior_little.csv`, `posterior_p_threshold.csv`, `posterior_time.csv`, `posterior_structure.csv`, "
+             "`structures.csv`.", "",
              "Share of authorities running a mutual:", "",
              "| policy | year | median | 10-90% of draws | (of particles) |", "|---|---|---|---|---|"]
     for r in levels.itertuples():
@@ -572,6 +636,34 @@ def _parts_tables(v: Verdict) -> list[str]:
               "count a draw that never reaches it as reaching it just after the horizon). The same probabilities "
               "over every threshold from 10% to 30% and every year from 2015:", "",
               "![P(threshold by year)](posterior_threshold_by_year.png)", ""]
+    return lines
+
+
+def agreement(table: pd.DataFrame, part: str) -> float:
+    """The posterior probability of the structures whose own answer to ``part`` is the averaged
+    one (``table``: :func:`structures`)."""
+    each = table[table["structure"] != AVERAGED].dropna(subset=[part])
+    averaged = claim.answer(part, table.loc[table["structure"] == AVERAGED, part].iloc[0])
+    return float(each.loc[claim.answer(part, each[part].to_numpy()) == averaged, "probability"].sum())
+
+
+def _structures_section(v: Verdict) -> list[str]:
+    if v.posterior is None:
+        return []
+    t = v.posterior.structures
+    parts = list(claim.PARTS)
+    lines = ["## Which structure carries the answer", "",
+             "Each part's probability within each model structure (its particles, weighted within it) and "
+             "averaged over the structures by their posterior probabilities (Bayesian model averaging), with its "
+             "Monte Carlo error. A structure with no particle among the draws has none. Table: `structures.csv`.", "",
+             "| structure | probability | " + " | ".join(claim.PARTS[p] for p in parts) + " | claim holds |",
+             "|---|---|" + "---|" * (len(parts) + 1)]
+    for r in t.to_dict("records"):
+        cells = [f"{r[p]:.2f} ± {r[f'{p}_mc_error']:.2f}" if np.isfinite(r[p]) else "-" for p in parts]
+        holds = "-" if r["claim_holds"] is None else ("yes" if r["claim_holds"] else "no")
+        lines.append(f"| {r['structure']} | {r['probability']:.2f} | " + " | ".join(cells) + f" | {holds} |")
+    lines += ["", "The averaged answer is the answer of structures holding " + "; ".join(
+        f"{agreement(t, p):.0%} of the posterior probability for *{claim.PARTS[p]}*" for p in parts) + ".", ""]
     return lines
 
 
@@ -648,6 +740,7 @@ def report(v: Verdict) -> str:
     lines.append("")
     lines += ["## How well the model fits the record", "", *_fit_section(v)]
     lines += _parts_tables(v)
+    lines += _structures_section(v)
     lines += ["## Does it last, and is there a barrier?", "",
               f"*Self-sustaining*: more support is withdrawn when it ends ({s.withdraw}); once its pipeline has "
               f"drained ({s.drained_year}), are the extra live mutuals it left over a world that never had support "

@@ -135,7 +135,8 @@ def test_mutuals_calibrate_writes_the_whole_folder(tmp_path):
     out = tmp_path / "cal"
     args = ["calibrate", str(SCENARIOS / "historical.toml"), "--record", str(RECORD), "--particles",
             "40", "--generations", "3", "--predictive-particles", "10", "--predictive-replicates", "2",
-            "--recovery", "2", "--recovery-particles", "20", "--recovery-generations", "2", "--seed", "3", "--out", str(out)]
+            "--recovery", "2", "--recovery-particles", "20", "--recovery-generations", "2", "--seed", "3",
+            "--out", str(out)]
     readme = tmp_path / "README.md"
     readme.write_text("before\n<!-- calibration:start -->\nold\n<!-- calibration:end -->\nafter\n")
     assert main([*args, "--readme", str(readme)]) == 0

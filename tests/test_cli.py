@@ -109,7 +109,8 @@ def test_a_folder_from_another_command_or_configuration_is_never_silently_replac
 def test_run_prints_percent_labelled_columns_budget_beside_spend_and_uses_the_ensemble(tmp_path, capsys):
     import re
 
-    assert main(["run", str(SCENARIOS / "grants.toml"), "--replicates", "3", "--seed", "4", "--out", str(tmp_path)]) == 0
+    args = ["run", str(SCENARIOS / "grants.toml"), "--replicates", "3", "--seed", "4", "--out", str(tmp_path)]
+    assert main(args) == 0
     header, row = capsys.readouterr().out.splitlines()[1:3]
     for label in ("share with a mutual", "10%", "90%", "live mutuals", "support spent, GBP m", "budget, GBP m",
                   "seconds"):

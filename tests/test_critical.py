@@ -11,8 +11,17 @@ from numpy.testing import assert_allclose
 
 import sim
 from sim.analysis import wilson_interval
-from sim.critical import (barrier_search, bisect, find_barrier, self_sustaining, tipping, tipping_words,
-                          unsupported_growth, without_support, write_tipping)
+from sim.critical import (
+    barrier_search,
+    bisect,
+    find_barrier,
+    self_sustaining,
+    tipping,
+    tipping_words,
+    unsupported_growth,
+    without_support,
+    write_tipping,
+)
 from sim.loading import load_scenario
 from sim.overrides import with_overrides
 
@@ -248,30 +257,52 @@ def test_the_verdicts_uncertain_parameters_come_from_schema_metadata():
 
 @pytest.mark.slow
 def test_the_verdict_under_a_posterior_reports_its_table(tmp_path):
+    from sim.averaging import AVERAGED
     from sim.cli import main
     from sim.scenario import uncertainties
-    from sim.verdict import HISTORICAL, MORE, NONE, POLICIES, write_verdict
+    from sim.verdict import HISTORICAL, MORE, NONE, POLICIES, agreement, write_verdict
 
-    # a toy posterior of two particles: the verdict draws from it by weight
+    # a toy posterior of three weighted particles in two structures, all of them run
     paths = [p for p in uncertainties(("behaviour.",)) if p in ("behaviour.review_rate", "behaviour.temperature")]
-    posterior = pd.DataFrame({paths[0]: [0.05, 0.14], paths[1]: [0.5, 1.5], "weight": [0.5, 0.5]})
+    posterior = pd.DataFrame({"model": ["extended", "extended", "structure of 2014"], paths[0]: [0.05, 0.14, 0.1],
+                              paths[1]: [0.5, 1.5, 1.0], "weight": [0.5, 0.2, 0.3]})
     v = _verdict(replicates=20, lhs_points=30, lhs_replicates=3, sobol_points=2, posterior=posterior,
-                 posterior_particles=6, posterior_replicates=3, structure_particles=3, structure_replicates=4)
+                 posterior_particles=6, posterior_replicates=3, structure_particles=4, structure_replicates=4)
     table = v.posterior.calibrated.set_index("policy")
     assert list(table.index) == [POLICIES[k] for k in (NONE, MORE, HISTORICAL)]
-    assert list(table["particles"]) == [6, 6, 6] and list(table["replicates"]) == [3, 3, 3]
+    assert list(table["particles"]) == [3, 3, 3] and list(table["replicates"]) == [3, 3, 3]
+    assert v.posterior.distinct == 3 and v.posterior.ess == pytest.approx(1 / (0.25 + 0.04 + 0.09))
+    # every interval holds its probability and is no narrower than the posterior's ESS allows
+    for r in table.to_dict("records"):
+        low, high = wilson_interval(r["probability"] * v.posterior.ess, v.posterior.ess)
+        assert r["low"] <= min(low, r["probability"]) and r["high"] >= max(high, r["probability"])
+        assert r["mc_error"] >= 0 and r["ess"] == pytest.approx(v.posterior.ess)
+    # per structure and averaged: the average is the structures' weighted by their probabilities
+    st = v.posterior.structures.set_index("structure")
+    assert list(st.index) == ["extended", "structure of 2014", AVERAGED]
+    assert_allclose(st["probability"].to_numpy(), [0.7, 0.3, 1.0])
+    for part in ("little_without", "slow_without", "built_with"):
+        each = st.loc[["extended", "structure of 2014"], part].to_numpy()
+        assert_allclose(st.loc[AVERAGED, part], 0.7 * each[0] + 0.3 * each[1])
+        assert_allclose(v.answers[part].probability, st.loc[AVERAGED, part])
+        assert agreement(st.reset_index(), part) in (0.0, 0.3, 0.7, 1.0)
+    for part in ("self_sustaining", "barrier"):
+        assert_allclose(v.answers[part].probability, st.loc[AVERAGED, part])
     a = v.answers
     assert v.view == "under the calibrated posterior"
     for part, key in (("slow_without", NONE), ("built_with", MORE)):
         r = table.loc[POLICIES[key]]
         assert a[part].probability == r["probability"]
-        assert a[part].interval.startswith(f"95% CI {r['low']:.2f}-{r['high']:.2f};")
+        assert a[part].interval.startswith(f"Monte Carlo error {r['mc_error']:.2f}, 95% interval "
+                                           f"{r['low']:.2f}-{r['high']:.2f}, 3 distinct particles;")
     little = v.posterior.little.set_index("policy").loc[POLICIES[NONE]]
     assert a["little_without"].probability == little["p_little"]
     structure = v.posterior.structure
-    assert len(structure) == 3 and set(structure["regime"]) <= {"barrier", "grows", "declines"}
-    assert_allclose(a["self_sustaining"].probability, structure["sustaining"].mean())
-    assert_allclose(a["barrier"].probability, (structure["regime"] == "barrier").mean())
+    assert len(structure) == v.posterior.distinct_structure <= 3
+    assert set(structure["regime"]) <= {"barrier", "grows", "declines"}
+    w = structure["weight"] / structure["weight"].sum()
+    assert_allclose(a["self_sustaining"].probability, (w * structure["sustaining"]).sum())
+    assert_allclose(a["barrier"].probability, (w * (structure["regime"] == "barrier")).sum())
     for part, answer in a.items():
         assert answer.answer == _answer_from(part, answer.probability), part
     # the claim's parts come from the same draws: P(16% by 2020) is the same number
@@ -289,8 +320,11 @@ def test_the_verdict_under_a_posterior_reports_its_table(tmp_path):
     out.mkdir()
     write_verdict(v, out)
     for name in ("posterior.csv", "posterior_little.csv", "posterior_structure.csv", "posterior_p_threshold.csv",
-                 "posterior_time.csv", "posterior_levels.csv", "posterior_threshold_by_year.png"):
+                 "posterior_time.csv", "posterior_levels.csv", "posterior_threshold_by_year.png", "structures.csv"):
         assert (out / name).exists(), name
+    written = pd.read_csv(out / "structures.csv")
+    assert list(written.columns[:2]) == ["structure", "probability"] and set(sim.claim.PARTS) <= set(written.columns)
+    assert "Which structure carries the answer" in (out / "verdict.md").read_text()
     # a file that is not a posterior is refused before any work
     (tmp_path / "bad.parquet").write_text("not parquet")
     assert main(["verdict", "--out", str(tmp_path / "w"), "--posterior", str(tmp_path / "bad.parquet")]) == 2

@@ -185,7 +185,8 @@ def test_a_design_from_a_file_gives_outcomes_aligned_with_it(tmp_path, capsys):
     pd.testing.assert_frame_equal(outcomes[list(sample.columns)], design, check_exact=False, rtol=1e-12)
     # each row's outcomes are sim.run's at that point
     first = sim.run(BASELINE, sample.iloc[0].to_dict(), replicates=4, seed=BASELINE.run.seed)
-    pd.testing.assert_series_equal(outcomes.iloc[0][list(first)], pd.Series(first), check_names=False)  # NaN where never
+    # NaN where never reached: compared as series
+    pd.testing.assert_series_equal(outcomes.iloc[0][list(first)], pd.Series(first), check_names=False)
     assert json.loads((out / "problem.json").read_text()) == {k: problem[k] for k in ("num_vars", "names", "bounds")}
     # in memory: the same table, nothing written
     table = pd.read_parquet(out / "sweep.parquet")

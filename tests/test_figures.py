@@ -77,10 +77,10 @@ def test_every_figure_the_commands_write_has_readable_text(tmp_path, saved):
 def test_the_calibration_verdict_and_dashboard_figures_have_readable_text(tmp_path, saved):
     from sim.app import DashboardModel, network_figure, uptake_figure
     from sim.calibrate import calibrated_parameters, draw_particles, predictive
-    from sim.plots import plot_fit, plot_posterior
-    from sim.record import load_record
     from sim.loading import load_scenario
     from sim.overrides import with_overrides
+    from sim.plots import plot_fit, plot_posterior
+    from sim.record import load_record
     from sim.verdict import scenario_files, verdict, write_verdict
 
     scenario = load_scenario(SCENARIOS / "historical.toml")
