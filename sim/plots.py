@@ -439,3 +439,44 @@ def plot_sobol(sobol: pd.DataFrame, top: int = 10):
         ax.set_xlabel("Sobol index (share of variance)")
     axes[0].legend(frameon=False, fontsize=8, loc="lower right")
     return fig
+
+
+DEFINITION_WORDS = {"threshold": "critical-mass threshold", "year": "by the end of year",
+                    "base_year": "'little' measured from", "unit": "what is counted", "population": "authorities"}
+
+
+def plot_definitions(table: pd.DataFrame):
+    """Each part of the claim's probability as one definition at a time changes (``table``:
+    :func:`sim.definitions.definitions`), the verdict's own definition ringed, even odds dashed."""
+    from .definitions import PARTS, POPULATIONS, UNIT_WORDS
+
+    words = {"little_without": "P(little happens), without additional support",
+             "slow_without": "P(critical mass), without additional support (the part holds below even odds)",
+             "built_with": "P(critical mass), with more and better support"}
+
+    names = list(dict.fromkeys(table["definition"]))
+    fig, axes = plt.subplots(1, len(names), figsize=(2.9 * len(names), 3.6), sharey=True, layout="constrained",
+                             squeeze=False)
+    short = {"share_with_mutual": "authorities", "mutuals_per_authority": "mutuals", "share_of_services": "services"}
+    for ax, name in zip(axes[0], names, strict=True):
+        g = table[table["definition"] == name].reset_index(drop=True)
+        x = np.arange(len(g))
+        for k, part in enumerate(PARTS):
+            ax.plot(x, g[part], "o-", color=f"C{k}", ms=3, lw=1.2, label=words[part])
+            base = g.index[g["base"]]
+            ax.plot(x[base], g.loc[base, part], "o", ms=8, mfc="none", color="black")
+        label = {"threshold": lambda v: f"{float(v):.0%}", "unit": short.get,
+                 "population": lambda v: str(POPULATIONS[v])}.get(name, str)
+        labels = [label(v) for v in g["value"]]
+        step = max(1, len(x) // 5)
+        ax.set_xticks(x[::step], labels[::step], fontsize=8)
+        ax.axhline(LIKELY, color="black", ls="--", lw=0.8)
+        ax.set_xlabel(DEFINITION_WORDS.get(name, name), fontsize=9)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("probability, under the posterior")
+    axes[0][0].set_ylim(-0.02, 1.02)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=8, frameon=False)
+    fig.suptitle(_wrapped("The claim's parts as one definition at a time changes (ringed: the verdict's own; "
+                          f"units: {'; '.join(UNIT_WORDS.values())})", 2.9 * len(names), 10), fontsize=10)
+    return fig

@@ -39,12 +39,13 @@ from . import claim, discovery
 from .analysis import weighted_quantile, wilson_interval, year_quantile, year_reached
 from .averaging import AVERAGED, by_structure, effective_size, estimate, structure_ess, weighted_draws
 from .critical import BARRIER_YEARS, Barrier, Sustained, barrier_search, self_sustaining
+from .definitions import UNITS, VARIED, changed, definitions, units
 from .evaluator import Evaluator
 from .experiments import latin_hypercube
 from .instruments import INSTRUMENTS
 from .loading import scenario_from_dict
-from .overrides import with_particle
-from .plots import plot_defaults, plot_sobol, plot_structure, plot_threshold_by_year, support_spans
+from .overrides import with_overrides, with_particle
+from .plots import plot_defaults, plot_definitions, plot_sobol, plot_structure, plot_threshold_by_year, support_spans
 from .results import markers, update_block
 from .scenario import Scenario
 from .simulation import simulate
@@ -265,6 +266,7 @@ class Posterior:
     structure: pd.DataFrame  # self-sustaining and the barrier per particle, with its weight
     curves: pd.DataFrame  # every particle's growth curve
     structures: pd.DataFrame  # each part's probability per structure and averaged (:func:`structures`)
+    definitions: pd.DataFrame  # each part under other definitions (:func:`sim.definitions.definitions`)
     distinct: int = 0  # distinct particles run under each policy
     distinct_structure: int = 0  # distinct particles behind self-sustaining and the barrier
     ess: float = 0.0  # the calibrated posterior's effective sample size
@@ -309,9 +311,24 @@ class _Policy:
 
     def __call__(self, task: tuple[int, dict, int]) -> pd.DataFrame:
         i, row, seed = task
-        frame = simulate(with_particle(self.scenario, row), replicates=self.replicates,
-                         seed=seed, engine="ensemble")
-        return frame[["replicate", "year", "share_with_mutual"]].assign(particle=i)
+        s = with_particle(self.scenario, row)
+        frame = simulate(s, replicates=self.replicates, seed=seed, engine="ensemble")
+        return frame[["replicate", "year", "share_with_mutual"]].assign(particle=i, **units(s, frame))
+
+
+def _posterior_table(policies: dict[str, Scenario], rows: list[dict], replicates: int, seed: int,
+                     evaluator: Evaluator, progress: bool) -> pd.DataFrame:
+    """Every particle of ``rows`` under every policy, particle ``i`` on the seeds of root
+    ``seed + i`` whatever the policy (common random numbers): policy, particle, replicate, year,
+    share_with_mutual and the other :data:`sim.definitions.UNITS`."""
+    frames = []
+    for label, s in policies.items():
+        tasks = [(i, row, seed + i) for i, row in enumerate(rows)]
+        got = evaluator.map(_Policy(s, replicates), tasks, f"{label}: particles" if progress else None)
+        frames += [f.assign(policy=label) for f in got]
+    table = pd.concat(frames, ignore_index=True)
+    table["policy"] = pd.Categorical(table["policy"], categories=list(policies))
+    return table[["policy", "particle", "replicate", "year", *UNITS]]
 
 
 @dataclass(frozen=True)
@@ -380,14 +397,11 @@ def verdict(scenarios: dict[str, Scenario], *, replicates: int, seed: int, lhs_p
         say(f"under the posterior: {len(draws)} weighted particles x {posterior_replicates} replicates of 3 "
             f"policies; self-sustaining and the barrier for {structure_particles} draws")
         rows = draws.drop(columns="weight").to_dict("records")
-        frames = []
-        for label, s in policies.items():
-            tasks = [(i, row, seed + i) for i, row in enumerate(rows)]
-            got = evaluator.map(_Policy(s, posterior_replicates), tasks, f"{label}: particles" if progress else None)
-            frames += [f.assign(policy=label) for f in got]
-        table = pd.concat(frames, ignore_index=True)
-        table["policy"] = pd.Categorical(table["policy"], categories=list(policies))
-        table = table[["policy", "particle", "replicate", "year", "share_with_mutual"]]
+        run_all = lambda chosen: _posterior_table(chosen, rows, posterior_replicates, seed, evaluator, progress)  # noqa: E731
+        table = run_all(policies)
+        # the claim's policies again on today's 317 authorities, for the definitions table
+        today = run_all({label: with_overrides(policies[label], {"population.structure": "today"})
+                         for label in (POLICIES[NONE], POLICIES[MORE])})
         few = weighted_draws(posterior, structure_particles, seed + 1)
         few_rows = few.drop(columns="weight").to_dict("records")
         found = evaluator.map(_Structure(none, more, structure_replicates),
@@ -400,6 +414,8 @@ def verdict(scenarios: dict[str, Scenario], *, replicates: int, seed: int, lhs_p
         calibrated = Posterior(under_posterior(table, run, draws["weight"], ess),
                                claim_parts(table, run, draws["weight"]), little, struct, curves,
                                structures(table, run, posterior, draws, few, struct),
+                               definitions({"2012": table, "today": today}, draws["weight"], ess,
+                                           POLICIES[NONE], POLICIES[MORE]),
                                len(draws), len(few), ess)
 
     # 3. over the prior: where each part holds (PRIM) and what decides the outcomes (Sobol)
@@ -443,6 +459,8 @@ def write_verdict(v: Verdict, folder: Path) -> None:
         v.posterior.little.to_csv(folder / "posterior_little.csv", index=False)
         v.posterior.structure.to_csv(folder / "posterior_structure.csv", index=False)
         v.posterior.structures.to_csv(folder / "structures.csv", index=False)
+        v.posterior.definitions.to_csv(folder / "definitions.csv", index=False)
+        save(plot_definitions(v.posterior.definitions), folder / "definitions.png", dpi=110)
         save(plot_threshold_by_year(v.posterior.parts["p_threshold"], v.run.critical_mass_threshold),
              folder / "posterior_threshold_by_year.png", dpi=110)
     v.lhs.to_csv(folder / "lhs.csv", index_label="design_row")
@@ -662,8 +680,64 @@ def _structures_section(v: Verdict) -> list[str]:
         cells = [f"{r[p]:.2f} ± {r[f'{p}_mc_error']:.2f}" if np.isfinite(r[p]) else "-" for p in parts]
         holds = "-" if r["claim_holds"] is None else ("yes" if r["claim_holds"] else "no")
         lines.append(f"| {r['structure']} | {r['probability']:.2f} | " + " | ".join(cells) + f" | {holds} |")
-    lines += ["", "The averaged answer is the answer of structures holding " + "; ".join(
-        f"{agreement(t, p):.0%} of the posterior probability for *{claim.PARTS[p]}*" for p in parts) + ".", ""]
+    lines += ["", "The posterior probability of the structures whose own answer is the averaged one: " + "; ".join(
+        f"*{claim.PARTS[p]}* {agreement(t, p):.0%}" for p in parts) + ".", ""]
+    return lines
+
+
+def _definitions_words(v: Verdict) -> str:
+    """Which answers change with the definitions, in one sentence."""
+    if v.posterior is None:
+        return ""
+    got = changed(v.posterior.definitions)
+    said = [f"*{claim.PARTS[p]}* changes with {_runs(w)}" for p, w in got.items() if w]
+    steady = [claim.PARTS[p] for p, w in got.items() if not w]
+    return ("Under other definitions (`definitions.csv`): " + ("; ".join(said) if said else "no answer changes")
+            + (f"; *{'*, *'.join(steady)}* does not change under any of them" if steady and said else "") + ".")
+
+
+def _runs(changes: list[str]) -> str:
+    """Definitions (``name=value``, in :data:`sim.definitions.VARIED`'s order) in words, each run
+    of neighbouring values of one definition given as its ends: "threshold 10%-12%, 28%-30%"."""
+    out = []
+    for name, values in VARIED.items():
+        mine = {c.split("=", 1)[1] for c in changes if c.split("=", 1)[0] == name}
+        order = [str(x) for x in values]
+        runs, run = [], []
+        for x in order:
+            if x in mine:
+                run.append(x)
+            elif run:
+                runs.append(run)
+                run = []
+        runs += [run] if run else []
+        word = (lambda x: f"{float(x):.0%}") if name == "threshold" else (lambda x: x.replace("_", " "))
+        if runs:
+            out.append(f"{name.replace('_', ' ')} " + ", ".join(
+                word(r[0]) if len(r) == 1 else f"{word(r[0])}-{word(r[-1])}" for r in runs))
+    return "; ".join(out)
+
+
+def _definitions_section(v: Verdict) -> list[str]:
+    if v.posterior is None:
+        return []
+    d = v.posterior.definitions
+    lines = ["## How the answers depend on the definitions", "",
+             "The Committee defined none of its terms. Ours: critical mass is Rogers' 16%, a share of a "
+             "population's eventual adopters, used here as a share of all authorities (of eventual adopters it "
+             "would be a smaller number); reached by 2020; counted in authorities running a mutual, not in mutuals; "
+             "of the 353 authorities of 2012; and 'little happens' is a rise from 2012 of less than half of it. "
+             "Each is changed below one at a time, over the same weighted particles; the rows where an answer "
+             "changes (every row: `definitions.csv`; `definitions.png`):", "",
+             "| definition | value | little happens | P(critical mass), without | P(critical mass), with | "
+             "claim holds | changes |", "|---|---|---|---|---|---|---|"]
+    own = d.index[d["base"]][0]
+    for r in d[(d["changes"] != "") | (d.index == own)].to_dict("records"):
+        what = "the verdict's own" if r["base"] else r["changes"].replace("_", " ")
+        lines.append(f"| {r['definition'].replace('_', ' ')} | {r['value']} | {r['little_without']:.2f} | "
+                     f"{r['slow_without']:.2f} | {r['built_with']:.2f} | {'yes' if r['claim_holds'] else 'no'} | "
+                     f"{what} |")
+    lines += ["", "![definitions](definitions.png)", "", _definitions_words(v), ""]
     return lines
 
 
@@ -683,7 +757,7 @@ def summary(v: Verdict) -> str:
     run = v.run
     cm, theta = run.critical_mass_year, run.critical_mass_threshold
     d = v.defaults
-    lines = [f"Answered {v.view}:", ""]
+    lines = [plain(v), "", f"Answered {v.view}:", ""]
     lines += [f"- **{a.question}** {'Yes' if a.answer else 'No'}: {a.sentence}." for a in v.answers.values()]
     parts = "; ".join(claim.PARTS[p] for p in claim.CLAIM)
     lines += ["", f"Taken together, the claim **{'holds' if v.holds else 'does not hold'}** {v.view}: "
@@ -692,7 +766,32 @@ def summary(v: Verdict) -> str:
               f"{d.loc[POLICIES[NONE], 'probability']:.2f} without additional support and "
               f"{d.loc[POLICIES[MORE], 'probability']:.2f} with more and better support (`verdict.md`, *At the "
               "default parameters*)."]
+    if v.posterior is not None:
+        lines += ["", _definitions_words(v)]
     return "\n".join(lines)
+
+
+def plain(v: Verdict) -> str:
+    """The verdict in one paragraph of plain words."""
+    a, run = v.answers, v.run
+    cm, theta = run.critical_mass_year, run.critical_mass_threshold
+    where = ("Fitted to the record of council mutuals to early 2017 and averaged over the model's structures"
+             if v.posterior is not None else "At the model's default parameters (not fitted to the record)")
+    grows = a["barrier"].answer is False and "grows from any start" in a["barrier"].sentence
+    lines = [f"**In short.** {where}, the model finds that without more support than was in force in December "
+             f"2012, {'little' if a['little_without'].answer else 'more than a little'} happens by {cm} and a "
+             f"critical mass ({theta:.0%} of authorities running a mutual) by {cm} is "
+             f"{'unlikely' if a['slow_without'].answer else 'likely'} (probability "
+             f"{a['slow_without'].probability:.2f}); with the Committee's joined-up support it is "
+             f"{'likely' if a['built_with'].answer else 'unlikely'} ({a['built_with'].probability:.2f}). "
+             f"The Committee's claim therefore {'holds' if v.holds else 'does not hold'}."]
+    if not a["self_sustaining"].answer:
+        lines.append("What the extra support builds does not last once it ends" + (
+            ", although uptake grows without support from any starting level. The two are not at odds: the "
+            "growth is driven by the spending cuts, which press every authority to look for savings, while the "
+            "extra mutuals that support added are lost over time as contracts are re-let and mutuals fail, so "
+            "support brings uptake forward rather than lifting it for good." if grows else "."))
+    return " ".join(lines)
 
 
 def report(v: Verdict) -> str:
@@ -741,6 +840,7 @@ def report(v: Verdict) -> str:
     lines += ["## How well the model fits the record", "", *_fit_section(v)]
     lines += _parts_tables(v)
     lines += _structures_section(v)
+    lines += _definitions_section(v)
     lines += ["## Does it last, and is there a barrier?", "",
               f"*Self-sustaining*: more support is withdrawn when it ends ({s.withdraw}); once its pipeline has "
               f"drained ({s.drained_year}), are the extra live mutuals it left over a world that never had support "

@@ -288,6 +288,23 @@ def test_the_verdict_under_a_posterior_reports_its_table(tmp_path):
         assert agreement(st.reset_index(), part) in (0.0, 0.3, 0.7, 1.0)
     for part in ("self_sustaining", "barrier"):
         assert_allclose(v.answers[part].probability, st.loc[AVERAGED, part])
+    # the definitions: the verdict's own row gives the verdict's answers; each varied one at a time
+    from sim.definitions import VARIED, changed
+
+    d = v.posterior.definitions
+    assert set(d["definition"]) == set(VARIED) and d.groupby("definition").size().to_dict() == {
+        k: len(vals) for k, vals in VARIED.items()}
+    own = d[d["base"]]
+    assert len(own) == len(VARIED)  # one per definition, all the same numbers
+    for part in ("little_without", "slow_without", "built_with"):
+        assert_allclose(own[part].to_numpy(), v.answers[part].probability)
+        # a higher threshold never makes critical mass likelier, nor a later year less likely
+        th = d[d["definition"] == "threshold"][part].to_numpy()
+        yr = d[d["definition"] == "year"][part].to_numpy()
+        if part != "little_without":
+            assert (np.diff(th) <= 1e-12).all() and (np.diff(yr) >= -1e-12).all()
+    assert (own["changes"] == "").all()
+    assert all(isinstance(x, list) for x in changed(d).values())
     a = v.answers
     assert v.view == "under the calibrated posterior"
     for part, key in (("slow_without", NONE), ("built_with", MORE)):
@@ -320,7 +337,8 @@ def test_the_verdict_under_a_posterior_reports_its_table(tmp_path):
     out.mkdir()
     write_verdict(v, out)
     for name in ("posterior.csv", "posterior_little.csv", "posterior_structure.csv", "posterior_p_threshold.csv",
-                 "posterior_time.csv", "posterior_levels.csv", "posterior_threshold_by_year.png", "structures.csv"):
+                 "posterior_time.csv", "posterior_levels.csv", "posterior_threshold_by_year.png", "structures.csv",
+                 "definitions.csv", "definitions.png"):
         assert (out / name).exists(), name
     written = pd.read_csv(out / "structures.csv")
     assert list(written.columns[:2]) == ["structure", "probability"] and set(sim.claim.PARTS) <= set(written.columns)
