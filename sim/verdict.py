@@ -777,7 +777,11 @@ def plain(v: Verdict) -> str:
     cm, theta = run.critical_mass_year, run.critical_mass_threshold
     where = ("Fitted to the record of council mutuals to early 2017 and averaged over the model's structures"
              if v.posterior is not None else "At the model's default parameters (not fitted to the record)")
-    grows = a["barrier"].answer is False and "grows from any start" in a["barrier"].sentence
+    if v.posterior is not None:  # most of the posterior's weight grows from any start with no support
+        st = v.posterior.structure
+        grows = st.loc[st["regime"] == "grows", "weight"].sum() > 0.5 * st["weight"].sum()
+    else:
+        grows = v.barrier.regime == "grows"
     lines = [f"**In short.** {where}, the model finds that without more support than was in force in December "
              f"2012, {'little' if a['little_without'].answer else 'more than a little'} happens by {cm} and a "
              f"critical mass ({theta:.0%} of authorities running a mutual) by {cm} is "
