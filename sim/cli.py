@@ -368,7 +368,8 @@ def cmd_phase(args) -> int:
 
 
 def _read_posterior(path: Path):
-    """A calibrated posterior and, if beside it, the calibration's record check."""
+    """A calibrated posterior and, if beside it, the calibration's record check and rolling-origin
+    validation."""
     import pandas as pd
 
     try:
@@ -378,8 +379,8 @@ def _read_posterior(path: Path):
     if "weight" not in posterior.columns:
         raise ScenarioError(f"command line: --posterior {path}: no 'weight' column; give the "
                             "posterior.parquet that `mutuals calibrate` writes")
-    check = path.with_name("record_check.csv")  # written beside it by `mutuals calibrate`
-    return posterior, (pd.read_csv(check) if check.exists() else None)
+    beside = [path.with_name(name) for name in ("record_check.csv", "validation.csv")]  # by `mutuals calibrate`
+    return posterior, *(pd.read_csv(p) if p.exists() else None for p in beside)
 
 
 VERDICT_SIZES = ("replicates", "lhs", "lhs_replicates", "sobol", "posterior_particles", "posterior_replicates",
@@ -393,9 +394,9 @@ def cmd_verdict(args) -> int:
     files = scenario_files(Path(args.scenarios))
     scenarios = dict(zip(files, _load_all([str(f) for f in files.values()]), strict=True))
     _settle(args, scenarios["december_2012"])
-    posterior = record_check = None
+    posterior = record_check = validation = None
     if args.posterior:
-        posterior, record_check = _read_posterior(Path(args.posterior))
+        posterior, record_check, validation = _read_posterior(Path(args.posterior))
     if args.sobol & (args.sobol - 1):
         raise ScenarioError(f"command line: --sobol: allowed a power of two (Sobol sequences need one); "
                             f"given {args.sobol}")
@@ -412,7 +413,7 @@ def cmd_verdict(args) -> int:
                     lhs_replicates=args.lhs_replicates, sobol_points=args.sobol, evaluator=evaluator,
                     progress=True, posterior=posterior, posterior_particles=args.posterior_particles,
                     posterior_replicates=args.posterior_replicates, structure_particles=args.structure_particles,
-                    structure_replicates=args.structure_replicates, record_check=record_check,
+                    structure_replicates=args.structure_replicates, record_check=record_check, validation=validation,
                     say=lambda text: print(f"mutuals verdict: {text}", file=sys.stderr, flush=True))
         write_verdict(v, out.path)
         out.note(scenario_folder=str(args.scenarios), posterior_file=str(args.posterior) if args.posterior else None,

@@ -98,13 +98,13 @@ def under_posterior(table: pd.DataFrame, run, weights: pd.Series, ess: float) ->
 
 
 CLAIM_THRESHOLDS = tuple(np.round(np.arange(0.10, 0.301, 0.02), 2))
-CLAIM_YEARS = (2012, 2015, 2020, 2025)
+CLAIM_YEARS = (2012, 2014, 2015, 2017, 2020, 2025)
 
 
 def claim_parts(table: pd.DataFrame, run, weights: pd.Series) -> dict[str, pd.DataFrame]:
     """The claim's parts under the weighted particles (see :func:`under_posterior`):
 
-    - ``levels``: share running a mutual in 2012, 2015, 2020 and 2025 per policy: median and
+    - ``levels``: share running a mutual in each of :data:`CLAIM_YEARS` per policy: median and
       10-90% of all draws (replicate noise and parameter uncertainty), and 10-90% of the
       particles' medians (parameter uncertainty alone), all weighted;
     - ``p_threshold``: P(threshold reached by year) per policy, threshold (10%-30%) and year;
@@ -290,7 +290,9 @@ class Verdict:
     sobol: pd.DataFrame
     posterior: Posterior | None
     record_check: pd.DataFrame | None  # the calibration's record_check.csv
+    validation: pd.DataFrame | None  # the calibration's validation.csv (rolling origins)
     answers: dict[str, Answer]
+    quiet: str = "none"  # the years after 2014 in which `historical` funds no instrument
 
     @property
     def view(self) -> str:
@@ -349,13 +351,16 @@ def verdict(scenarios: dict[str, Scenario], *, replicates: int, seed: int, lhs_p
             lhs_replicates: int, sobol_points: int, evaluator: Evaluator | None = None,
             progress: bool = False, posterior: pd.DataFrame | None = None, posterior_particles: int = 100,
             posterior_replicates: int = 4, structure_particles: int = 40, structure_replicates: int = 10,
-            record_check: pd.DataFrame | None = None, say=lambda text: None) -> Verdict:
+            record_check: pd.DataFrame | None = None, validation: pd.DataFrame | None = None,
+            say=lambda text: None) -> Verdict:
     """Compute every number of the verdict. ``scenarios``: by name, those of
     :func:`scenario_files`.
 
     With a calibrated ``posterior`` (see :mod:`sim.calibrate`) each part of the claim is scored
     under it; without one, at the defaults and over the prior only. ``record_check`` (the
-    calibration's ``record_check.csv``) lets the report say how well the model fits the record.
+    calibration's ``record_check.csv``) lets the report say how well the model fits the record,
+    and ``validation`` (its ``validation.csv``) what it predicted for the years after 2014 when
+    fitted to the record up to then.
     ``evaluator`` (this process by default) runs the particles and the prior's designs; the
     numbers do not depend on it."""
     evaluator = evaluator or Evaluator()
@@ -432,8 +437,9 @@ def verdict(scenarios: dict[str, Scenario], *, replicates: int, seed: int, lhs_p
     sizes = dict(replicates=replicates, lhs_replicates=lhs_replicates, structure_replicates=structure_replicates,
                  posterior_replicates=posterior_replicates, sobol_points=len(sobol_design))
     parts = dict(run=run, sizes=sizes, defaults=defaults, early=early, sustained=sustained, barrier=barrier,
-                 lhs=lhs, params=params, boxes=boxes, sobol=sobol, posterior=calibrated, record_check=record_check)
-    return Verdict(**parts, answers=answers(**parts))
+                 lhs=lhs, params=params, boxes=boxes, sobol=sobol, posterior=calibrated, record_check=record_check,
+                 validation=validation)
+    return Verdict(**parts, answers=answers(**parts), quiet=_quiet_years(scenarios["historical"]))
 
 
 def _structure_table(found: list) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -610,6 +616,56 @@ def _years(x: float) -> str:
     """A number of years in words: "1 year", "3 years", "0 years"."""
     n = int(round(x))
     return f"{n} year" if abs(n) == 1 else f"{n} years"
+
+
+AFTER_2014 = "all_sectors_early_2017"
+"""The record's figure after 2014 (the count of early 2017), which the 2014 origin predicts."""
+
+
+def _quiet_years(scenario: Scenario, first: float = 2014.5, last: float = 2017.5) -> str:
+    """The years between ``first`` and ``last`` in which ``scenario`` funds no instrument, in words."""
+    spans = support_spans(scenario)
+    gaps = [(a[1], b[0]) for a, b in zip(spans, spans[1:], strict=False) if b[0] > first and a[1] < last]
+    return ", ".join(f"{a:g} to {b:g}" for a, b in gaps) or "none"
+
+
+def _after_2014_section(v: Verdict) -> list[str]:
+    """2015 to early 2017, with next to no national support, as the natural experiment on
+    "without additional support": what the model fitted to 2014 predicted, what happened, and
+    what the model fitted to 2017 says."""
+    lines = ["## What the record after 2014 says", "",
+             "From 2015 to early 2017 national support was close to nil (GBP 57,000 awarded in 2017 before the "
+             "second Mutuals Support Programme of January 2018; the Office for Civil Society, which ran the "
+             "programme, moved to DCMS in July 2016)"
+             + f"; `historical` funds no instrument from {v.quiet}"
+             + ". Those years are the nearest the record comes to the Committee's \"without additional "
+             "support\".", ""]
+    val, check = v.validation, v.record_check
+    early = val[(val["observation"] == AFTER_2014) & (val["fit_until"] < 2015)] if val is not None else None
+    late = check[check["observation"] == AFTER_2014] if check is not None else None
+    if early is not None and len(early):
+        r = early.iloc[-1]
+        lines.append(f"- *Predicted, fitted to the record up to {r['fit_until']:g}* (the rolling origin of "
+                     f"`mutuals calibrate`, `validation.csv`): {r['predictive_median']:.0f} public service mutuals "
+                     f"of all sectors in early 2017 (90%: {r['q05']:.0f}-{r['q95']:.0f}); the 90% band "
+                     f"{'covers' if r['covered'] else 'misses'} the record.")
+    if late is not None and len(late):
+        r = late.iloc[0]
+        lines.append(f"- *What happened*: \"over 110\" public service mutuals of all sectors in early 2017 (read "
+                     f"as about {r['value']:g}; local government's share taken as in 2014).")
+        lines.append(f"- *Fitted to the record to early 2017* (`record_check.csv`): {r['predictive_median']:.0f} "
+                     f"(90%: {r['predictive_q05']:.0f}-{r['predictive_q95']:.0f}); "
+                     f"{'it fits' if r['fits'] else 'it does not fit'}.")
+    if v.posterior is not None:
+        lv = v.posterior.parts["levels"].set_index(["policy", "year"])
+        for key in (HISTORICAL, NONE):
+            at = [lv.loc[(POLICIES[key], y), "median"] for y in (2014, 2015, 2017)]
+            lines.append(f"- *Under the posterior*, {POLICIES[key]}: {at[0]:.1%} of authorities run a mutual "
+                         f"in 2014, {at[1]:.1%} in 2015 and {at[2]:.1%} in 2017 (weighted medians; "
+                         "`posterior_levels.csv`).")
+    if len(lines) == 4:
+        lines.append("- No calibration was given (`--posterior`), so there is nothing to compare.")
+    return [*lines, ""]
 
 
 def _year(x: float) -> str:
@@ -842,6 +898,7 @@ def report(v: Verdict) -> str:
         lines.append(f"- *{v.answers[part].question}* {v.answers[part].changes}.")
     lines.append("")
     lines += ["## How well the model fits the record", "", *_fit_section(v)]
+    lines += _after_2014_section(v)
     lines += _parts_tables(v)
     lines += _structures_section(v)
     lines += _definitions_section(v)

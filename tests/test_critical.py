@@ -332,7 +332,7 @@ def test_the_verdict_under_a_posterior_reports_its_table(tmp_path):
         assert (np.diff(m, axis=1) >= 0).all() and (np.diff(m, axis=0) <= 0).all()
     time = v.posterior.parts["time"]
     assert time.loc[0, "years_gained_median"] == 0  # the first policy against itself
-    assert set(v.posterior.parts["levels"]["year"]) == {2012, 2015, 2020, 2025}
+    assert set(v.posterior.parts["levels"]["year"]) == {2012, 2014, 2015, 2017, 2020, 2025}
     out = tmp_path / "v"
     out.mkdir()
     write_verdict(v, out)
@@ -342,7 +342,11 @@ def test_the_verdict_under_a_posterior_reports_its_table(tmp_path):
         assert (out / name).exists(), name
     written = pd.read_csv(out / "structures.csv")
     assert list(written.columns[:2]) == ["structure", "probability"] and set(sim.claim.PARTS) <= set(written.columns)
-    assert "Which structure carries the answer" in (out / "verdict.md").read_text()
+    text = (out / "verdict.md").read_text()
+    assert "Which structure carries the answer" in text and "## What the record after 2014 says" in text
+    levels = v.posterior.parts["levels"].set_index(["policy", "year"])
+    assert f"{levels.loc[(POLICIES[HISTORICAL], 2017), 'median']:.1%} in 2017" in text
+    assert "year(s)" not in text
     # a file that is not a posterior is refused before any work
     (tmp_path / "bad.parquet").write_text("not parquet")
     assert main(["verdict", "--out", str(tmp_path / "w"), "--posterior", str(tmp_path / "bad.parquet")]) == 2
