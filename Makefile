@@ -58,7 +58,7 @@ run: $(VENV)/.installed
 	  --particles $(PARTICLES) --min-epsilon $(MIN_EPSILON) --readme README.md --out results/calibration \
 	  --overwrite > /dev/null
 	$(BIN)/mutuals verdict --out results/verdict --overwrite --readme README.md --workers $(WORKERS) \
-	  --replicates 400 \
+	  --replicates 400 --sobol 0 \
 	  --posterior results/calibration/posterior.parquet
 
 ## the full-size calibration, with the recovery from synthetic records (2 processes):

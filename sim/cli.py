@@ -114,6 +114,7 @@ def _checked(convert, ok, allowed: str):
 
 
 _positive = _checked(int, lambda v: v >= 1, "a whole number of at least 1")
+_sobol = _checked(int, lambda v: v == 0 or v & (v - 1) == 0, "0 or a power of two (Sobol sequences need one)")
 _seed = _checked(int, lambda v: 0 <= v < 2**63, "a whole number from 0 to 2**63 - 1")
 _above_zero = _checked(float, lambda v: 0 < v < float("inf"), "a number above 0")
 
@@ -397,9 +398,6 @@ def cmd_verdict(args) -> int:
     posterior = record_check = validation = None
     if args.posterior:
         posterior, record_check, validation = _read_posterior(Path(args.posterior))
-    if args.sobol & (args.sobol - 1):
-        raise ScenarioError(f"command line: --sobol: allowed a power of two (Sobol sequences need one); "
-                            f"given {args.sobol}")
     if args.readme and not Path(args.readme).is_file():
         raise ScenarioError(f"command line: --readme {args.readme}: not a file; give a README with the "
                             f"markers {README_START} and {README_END}")
@@ -590,9 +588,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="prior Latin hypercube points for PRIM")
     p.add_argument("--lhs-replicates", type=_positive, default=12,
                    help="replicates per hypercube or Sobol point and policy")
-    p.add_argument("--sobol", type=_positive, default=64,
-                   help="Sobol base points, a power of two; the sample has this times (parameters + 2) "
-                        "points")
+    p.add_argument("--sobol", type=_sobol, default=64,
+                   help="Sobol base points over the prior, a power of two (0: none); the sample has this "
+                        "times (parameters + 2) points")
     _executors(p)
     p.add_argument("--structure-particles", type=_positive, default=40,
                    help="posterior particles for the self-sustaining test and the barrier search")

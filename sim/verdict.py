@@ -287,7 +287,7 @@ class Verdict:
     lhs: pd.DataFrame  # the prior's hypercube with outcomes and parts (discovery)
     params: dict  # the uncertain parameters
     boxes: dict  # (part, target) -> PRIM Box or None
-    sobol: pd.DataFrame
+    sobol: pd.DataFrame | None  # None: not computed (--sobol 0)
     posterior: Posterior | None
     record_check: pd.DataFrame | None  # the calibration's record_check.csv
     validation: pd.DataFrame | None  # the calibration's validation.csv (rolling origins)
@@ -430,12 +430,15 @@ def verdict(scenarios: dict[str, Scenario], *, replicates: int, seed: int, lhs_p
     lhs = discovery.evaluate_design(none, more, design, lhs_replicates, seed, evaluator, progress)
     boxes = {(part, target): discovery.prim_box(design, lhs[part].to_numpy(), part, target)
              for part in discovery.PARTS for target in (True, False)}
-    sobol_design = discovery.sobol_design(params, sobol_points, seed)
-    sobol_table = discovery.evaluate_design(none, more, sobol_design, lhs_replicates, seed, evaluator, progress)
-    sobol = discovery.sobol_indices(params, sobol_table, seed)
+    sobol = None
+    if sobol_points:  # 0: not computed (over the prior, at an affordable size, it cannot be read)
+        sobol_design = discovery.sobol_design(params, sobol_points, seed)
+        sobol_table = discovery.evaluate_design(none, more, sobol_design, lhs_replicates, seed, evaluator, progress)
+        sobol = discovery.sobol_indices(params, sobol_table, seed)
 
     sizes = dict(replicates=replicates, lhs_replicates=lhs_replicates, structure_replicates=structure_replicates,
-                 posterior_replicates=posterior_replicates, sobol_points=len(sobol_design))
+                 posterior_replicates=posterior_replicates,
+                 sobol_points=0 if sobol is None else sobol_points * (len(params) + 2))
     parts = dict(run=run, sizes=sizes, defaults=defaults, early=early, sustained=sustained, barrier=barrier,
                  lhs=lhs, params=params, boxes=boxes, sobol=sobol, posterior=calibrated, record_check=record_check,
                  validation=validation)
@@ -474,13 +477,14 @@ def write_verdict(v: Verdict, folder: Path) -> None:
                      coverage=b.coverage, density=b.density, mass=b.mass, **r)
                 for b in v.boxes.values() if b is not None for r in b.limits.to_dict("records")]
     pd.DataFrame(box_rows).to_csv(folder / "prim_boxes.csv", index=False)
-    v.sobol.to_csv(folder / "sobol.csv", index=False)
+    if v.sobol is not None:
+        v.sobol.to_csv(folder / "sobol.csv", index=False)
+        save(plot_sobol(v.sobol), folder / "sobol.png", dpi=110)
     save(plot_defaults(v.defaults.reset_index(), v.run.critical_mass_threshold, v.run.critical_mass_year,
                        v.sizes["replicates"]), folder / "defaults.png", dpi=120)
     struct = v.posterior.structure if v.posterior is not None else None
     curves = v.posterior.curves if v.posterior is not None else None
     save(plot_structure(v.barrier, curves, v.sustained, struct, BARRIER_YEARS), folder / "structure.png", dpi=110)
-    save(plot_sobol(v.sobol), folder / "sobol.png", dpi=110)
     (folder / "verdict.md").write_text(report(v), encoding="utf-8")
 
 
@@ -912,20 +916,27 @@ def report(v: Verdict) -> str:
                  "none (" + ("uptake grows from any start" if b.regime == "grows"
                             else "uptake declines from every start") + ")."),
               "", "![structure](structure.png)", ""]
-    lines += ["## What decides the outcomes", "",
-              f"Sobol indices (SALib; {v.sizes['sobol_points']} points of a Saltelli sample, "
-              f"{v.sizes['lhs_replicates']} replicates each): the share of each outcome's variance due to a parameter "
-              "alone (first order) and with all its interactions (total order), with 95% intervals. Replicate "
-              "noise inflates the total order. Table: `sobol.csv`.", "",
-              "| parameter | ST, P without (95%) | ST, P with | ST, years gained |", "|---|---|---|---|"]
-    sob = v.sobol.copy()
-    sob["rank"] = sob[[c for c in sob.columns if c.startswith("ST_") and "conf" not in c]].max(axis=1)
-    for r in sob.nlargest(8, "rank").to_dict("records"):
-        cells = [f"{r[f'ST_{k}']:.2f} ± {r[f'ST_conf_{k}']:.2f}" if np.isfinite(r[f"ST_{k}"]) else "-"
-                 for k in ("p_without", "p_with", "years_gained")]
-        lines.append(f"| `{r['parameter']}` | " + " | ".join(cells) + " |")
-    lines += ["", "![sobol](sobol.png)", "",
-              "## At the default parameters", "",
+    lines += ["## What decides the outcomes", ""]
+    if v.sobol is None:
+        lines += ["Not computed in this run (`--sobol 0`). Sobol indices over the prior at the size this machine "
+                  "affords (64 base points for 48 parameters) could not be read: total-order intervals as wide as "
+                  "the indices, first-order indices below zero. Which parameters decide the answers under the "
+                  "posterior is an open item (`verdict.md` of a run with `--sobol N` gives the prior's).", ""]
+    else:
+        lines += [f"Sobol indices over the prior (SALib; {v.sizes['sobol_points']} points of a Saltelli sample, "
+                  f"{v.sizes['lhs_replicates']} replicates each): the share of each outcome's variance due to a "
+                  "parameter alone (first order) and with all its interactions (total order), with 95% intervals. "
+                  "Replicate noise inflates the total order; where an interval is as wide as its index, the index "
+                  "cannot be read. Table: `sobol.csv`.", "",
+                  "| parameter | ST, P without (95%) | ST, P with | ST, years gained |", "|---|---|---|---|"]
+        sob = v.sobol.copy()
+        sob["rank"] = sob[[c for c in sob.columns if c.startswith("ST_") and "conf" not in c]].max(axis=1)
+        for r in sob.nlargest(8, "rank").to_dict("records"):
+            cells = [f"{r[f'ST_{k}']:.2f} ± {r[f'ST_conf_{k}']:.2f}" if np.isfinite(r[f"ST_{k}"]) else "-"
+                     for k in ("p_without", "p_with", "years_gained")]
+            lines.append(f"| `{r['parameter']}` | " + " | ".join(cells) + " |")
+        lines += ["", "![sobol](sobol.png)", ""]
+    lines += ["## At the default parameters", "",
               f"| policy | P(critical mass by {cm}) | 95% CI | share running a mutual in {cm}, median (10-90%) |",
               "|---|---|---|---|"]
     for policy, r in v.defaults.iterrows():

@@ -266,8 +266,9 @@ def test_the_verdict_under_a_posterior_reports_its_table(tmp_path):
     paths = [p for p in uncertainties(("behaviour.",)) if p in ("behaviour.review_rate", "behaviour.temperature")]
     posterior = pd.DataFrame({"model": ["extended", "extended", "structure of 2014"], paths[0]: [0.05, 0.14, 0.1],
                               paths[1]: [0.5, 1.5, 1.0], "weight": [0.5, 0.2, 0.3]})
-    v = _verdict(replicates=20, lhs_points=30, lhs_replicates=3, sobol_points=2, posterior=posterior,
+    v = _verdict(replicates=20, lhs_points=30, lhs_replicates=3, sobol_points=0, posterior=posterior,
                  posterior_particles=6, posterior_replicates=3, structure_particles=4, structure_replicates=4)
+    assert v.sobol is None and v.sizes["sobol_points"] == 0  # --sobol 0: the prior's Sobol sample skipped
     table = v.posterior.calibrated.set_index("policy")
     assert list(table.index) == [POLICIES[k] for k in (NONE, MORE, HISTORICAL)]
     assert list(table["particles"]) == [3, 3, 3] and list(table["replicates"]) == [3, 3, 3]
@@ -346,7 +347,8 @@ def test_the_verdict_under_a_posterior_reports_its_table(tmp_path):
     assert "Which structure carries the answer" in text and "## What the record after 2014 says" in text
     levels = v.posterior.parts["levels"].set_index(["policy", "year"])
     assert f"{levels.loc[(POLICIES[HISTORICAL], 2017), 'median']:.1%} in 2017" in text
-    assert "year(s)" not in text
+    assert "year(s)" not in text and "Not computed in this run (`--sobol 0`)" in text
+    assert not (out / "sobol.csv").exists()
     # a file that is not a posterior is refused before any work
     (tmp_path / "bad.parquet").write_text("not parquet")
     assert main(["verdict", "--out", str(tmp_path / "w"), "--posterior", str(tmp_path / "bad.parquet")]) == 2
