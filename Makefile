@@ -55,7 +55,8 @@ run: $(VENV)/.installed
 	  --out results/tipping --overwrite
 	$(BIN)/mutuals phase scenarios/joined_up.toml --max-intensity 1 --steps 11 --out results/phase --overwrite
 	$(BIN)/mutuals calibrate scenarios/historical.toml --record scenarios/calibration/record.toml \
-	  --particles $(PARTICLES) --min-epsilon $(MIN_EPSILON) --readme README.md --out results/calibration \
+	  --particles $(PARTICLES) --min-epsilon $(MIN_EPSILON) --workers $(WORKERS) --readme README.md \
+	  --out results/calibration \
 	  --overwrite > /dev/null
 	$(BIN)/mutuals verdict --out results/verdict --overwrite --readme README.md --workers $(WORKERS) \
 	  --replicates 400 --sobol 0 \

@@ -248,6 +248,13 @@ def seeded_global_numpy(seed: int):
         np.random.set_state(state)  # noqa: NPY002
 
 
+def steered_parameters(scenario: Scenario, record: Record, params: dict[str, Uncertainty], seed: int) -> list[str]:
+    """The parameters the SMC moves: those :func:`screen` finds, and at least one (pyabc needs a
+    parameter, and each particle's generator its coordinates)."""
+    table = screen(RecordModel(scenario, record, params), SCREEN_DRAWS, seed)
+    return list(table.loc[table["steered"], "parameter"]) or [table.loc[0, "parameter"]]
+
+
 def run_abc(models: dict[str, Scenario], record: Record, db: Path, *, particles: int,
             generations: int, min_epsilon: float = 1.0, seed: int = 1, resume: bool = False,
             evaluator: Evaluator | None = None, params: dict[str, Uncertainty] | None = None,
@@ -267,9 +274,7 @@ def run_abc(models: dict[str, Scenario], record: Record, db: Path, *, particles:
     first = next(iter(models.values()))
     params = params or calibrated_parameters(first, record.last_date)
     if steered is None:
-        table = screen(RecordModel(first, record, params), SCREEN_DRAWS, seed)
-        # at least one: pyabc needs a parameter, and each particle's generator its coordinates
-        steered = list(table.loc[table["steered"], "parameter"]) or [table.loc[0, "parameter"]]
+        steered = steered_parameters(first, record, params, seed)
     steered_params = {p: params[p] for p in steered}
     simulators = [RecordModel(s, record, params, steered, seed, (off or {}).get(name, {}))
                   for name, s in models.items()]
@@ -560,19 +565,21 @@ VALIDATION_COLUMNS = ("fit_until", "observation", "date", "measure", "value", "p
                       "q05", "q95", "covered", "crps")
 
 
-def validate(scenario: Scenario, record: Record, st: Settings, work: Path, *, params, **kw) -> pd.DataFrame:
-    """Rolling-origin validation: for each origin of ``st.origins``, calibrate (the same way) on
-    the figures dated up to it and predict every later one. One row per origin and later
-    observation, :data:`VALIDATION_COLUMNS`."""
+def origin_jobs(record: Record, st: Settings, work: Path, params) -> dict[float, dict]:
+    """The rolling-origin fits (:class:`_Fits` jobs): for each origin of ``st.origins`` with a
+    later figure, the same calibration on the figures dated up to it."""
+    return {origin: dict(record=record.until(origin), db=work / f"origin_{origin:g}.db", seed=st.seed,
+                         structures=st.compare_models, params=params)
+            for origin in st.origins if any(o.date > origin for o in record.observation)}
+
+
+def validation(scenario: Scenario, record: Record, st: Settings, fits: dict[float, Calibration]) -> pd.DataFrame:
+    """Rolling-origin validation: each origin's fit (:func:`origin_jobs`) predicting every later
+    figure. One row per origin and later observation, :data:`VALIDATION_COLUMNS`."""
     rows = []
-    for origin in st.origins:
-        early = record.until(origin)
+    for origin, fit in fits.items():
         later = Record(description=record.description,
                        observation=[o for o in record.observation if o.date > origin])
-        if not later.observation:
-            continue
-        fit = _fit(scenario, early, work / f"origin_{origin:g}.db", st, seed=st.seed, structures=st.compare_models,
-                   params=params, **kw)
         _, predicted = _predict(scenario, later, fit.posterior, st, st.seed)
         check = check_record(later, predicted).rename(columns={"predictive_q05": "q05", "predictive_q95": "q95"})
         rows.append(check.assign(fit_until=origin))
@@ -597,23 +604,32 @@ def synthetic_record(record: Record, values: dict[str, float], rng: np.random.Ge
 RECOVERY_LEVELS = (0.5, 0.9)
 
 
-def recover(scenario: Scenario, record: Record, st: Settings, work: Path, *, params, steered, **kw) -> pd.DataFrame:
-    """Simulation-based recovery: ``st.recovery_sets`` parameter sets drawn from the prior (the
-    extended model), each simulated once into a synthetic record (:func:`synthetic_record`) and
-    calibrated on it (the extended model, ``st.recovery_particles`` particles and at most
-    ``st.recovery_generations`` generations, stopping below ``st.recovery_min_acceptance``, the
-    same steered parameters). One row per set and
-    steered parameter: the truth, the posterior median and whether the central 50% and 90%
-    credible intervals cover the truth."""
+def recovery_jobs(scenario: Scenario, record: Record, st: Settings, work: Path, *, params,
+                  steered) -> tuple[list[dict[str, float]], list[dict]]:
+    """Simulation-based recovery, its truths and its fits (:class:`_Fits` jobs):
+    ``st.recovery_sets`` parameter sets drawn from the prior (the extended model), each
+    simulated once into a synthetic record (:func:`synthetic_record`) and calibrated on it (the
+    extended model, ``st.recovery_particles`` particles and at most ``st.recovery_generations``
+    generations, stopping above ``1 / st.recovery_min_acceptance`` simulations a particle, the
+    same steered parameters)."""
     rng = np.random.default_rng([st.seed, 1])
     truth_model = RecordModel(scenario, record, params)
-    rows = []
+    truths, jobs = [], []
     for k in range(st.recovery_sets):
         truth = from_unbounded(params, {_key(p): rng.normal() for p in params})
         synthetic = synthetic_record(record, truth_model.values(truth, int(rng.integers(2**63))), rng)
-        fit = _fit(scenario, synthetic, work / f"recovery_{k}.db", st, seed=st.seed + 1 + k, structures=False,
-                   params=params, steered=steered, particles=st.recovery_particles,
-                   generations=st.recovery_generations, min_acceptance=st.recovery_min_acceptance, **kw)
+        truths.append(truth)
+        jobs.append(dict(record=synthetic, db=work / f"recovery_{k}.db", seed=st.seed + 1 + k, structures=False,
+                         params=params, steered=steered, particles=st.recovery_particles,
+                         generations=st.recovery_generations, min_acceptance=st.recovery_min_acceptance))
+    return truths, jobs
+
+
+def recovery(truths: list[dict[str, float]], fits: list[Calibration], steered: list[str]) -> pd.DataFrame:
+    """One row per recovery set (:func:`recovery_jobs`) and steered parameter: the truth, the
+    posterior median and whether the central 50% and 90% credible intervals cover the truth."""
+    rows = []
+    for k, (truth, fit) in enumerate(zip(truths, fits, strict=True)):
         w = fit.posterior["weight"].to_numpy()
         for p in steered:
             qs = weighted_quantile(fit.posterior[p].to_numpy(), w, [0.05, 0.25, 0.5, 0.75, 0.95])
@@ -623,59 +639,89 @@ def recover(scenario: Scenario, record: Record, st: Settings, work: Path, *, par
     return pd.DataFrame(rows)
 
 
+@dataclass(frozen=True)
+class _Fits:
+    """The ABC-SMC runs of a calibration, one job each (an evaluator's task function): the fit,
+    the model selection's rerun, the rolling origins and the recoveries are independent, and
+    each runs in one process (pyabc's single-core sampler, seeded), so they run side by side
+    and give the same numbers whatever the number of workers."""
+
+    scenario: Scenario
+    settings: Settings
+    resume: bool = False
+    sampling: Evaluator | None = None  # where each run's simulations go, if not in its own process
+
+    def __call__(self, job: dict) -> tuple[Calibration, float]:
+        import time
+
+        t0 = time.perf_counter()
+        job = dict(job)
+        fit = _fit(self.scenario, job.pop("record"), job.pop("db"), self.settings, resume=self.resume,
+                   evaluator=self.sampling, **job)
+        return fit, time.perf_counter() - t0
+
+
 def calibrate(scenario: Scenario, record: Record, settings: Settings, work: Path, *,
               evaluator: Evaluator | None = None, resume: bool = False, say=print) -> CalibrationResult:
-    """Calibrate (over the structures), check, validate and recover. pyabc's histories live in
-    the folder ``work`` (kept between attempts: with ``resume``, an interrupted history is
-    continued)."""
+    """Calibrate (over the structures), check, validate and recover. The ABC-SMC runs (the fit,
+    the rerun, the origins, the recoveries) go side by side to ``evaluator``'s workers, each in
+    one process (:class:`_Fits`), so the numbers do not depend on the number of workers. pyabc's
+    histories live in the folder ``work`` (kept between attempts: with ``resume``, an
+    interrupted history is continued)."""
     import time
 
     st, work = settings, Path(work)
     work.mkdir(parents=True, exist_ok=True)
-    pool = dict(evaluator=evaluator, resume=resume)
-    timings = {}
+    evaluator = evaluator or Evaluator()
+    params = calibrated_parameters(scenario, record.last_date)
+    steered = steered_parameters(scenario, record, params, st.seed)
+    jobs = {"calibration": dict(record=record, db=work / "history.db", seed=st.seed, structures=st.compare_models,
+                                params=params, steered=steered)}
+    if st.compare_models:
+        jobs["rerun"] = dict(record=record, db=work / "models_rerun.db", seed=st.seed + 1, structures=True,
+                             params=params, steered=steered)
+    origins = origin_jobs(record, st, work, params)
+    jobs |= {f"origin {o:g}": job for o, job in origins.items()}
+    truths, recoveries = recovery_jobs(scenario, record, st, work, params=params, steered=steered)
+    jobs |= {f"recovery {k}": job for k, job in enumerate(recoveries)}
+    over = f" over {len(STRUCTURES)} structures" if st.compare_models else ""
+    say(f"ABC-SMC on {len(record.observation)} observations{over}, {st.particles} particles; with the "
+        f"model selection's rerun, {len(origins)} rolling origins and {len(recoveries)} recoveries, "
+        f"{len(jobs)} calibrations on {evaluator}")
 
     t0 = time.perf_counter()
-    over = f" over {len(STRUCTURES)} structures" if st.compare_models else ""
-    say(f"ABC-SMC on {len(record.observation)} observations{over}, {st.particles} particles")
-    fit = _fit(scenario, record, work / "history.db", st, seed=st.seed, structures=st.compare_models, **pool)
-    timings["calibration_seconds"] = time.perf_counter() - t0
+    # the runs go to the workers; a remote cluster's cannot write pyabc's histories here, so there
+    # the runs stay in this process, one after another, and their simulations go to the cluster
+    local = evaluator.shares_files
+    runs = _Fits(scenario, st, resume, None if local else evaluator)
+    done = dict(zip(jobs, (evaluator if local else Evaluator()).map(runs, list(jobs.values()), "calibrations"),
+                    strict=True))
+    timings = {"calibrations_wall_seconds": time.perf_counter() - t0}
+    for phase, prefix in (("calibration", "calibration"), ("rerun", "rerun"), ("validation", "origin "),
+                          ("recovery", "recovery ")):
+        spent = [seconds for name, (_, seconds) in done.items() if name.startswith(prefix)]
+        if spent:
+            timings[f"{phase}_seconds"] = sum(spent)
+    fit = done["calibration"][0]
     ident = identifiability(fit)
     ident["steered"] = ident["parameter"].isin(fit.steered)
     edges = edge_mass(fit.posterior, fit.params)
-
     models = again = None
     if st.compare_models:
-        t0 = time.perf_counter()
-        say("model selection again, with another seed")
-        again = _fit(scenario, record, work / "models_rerun.db", st, seed=st.seed + 1, structures=True,
-                     params=fit.params, steered=fit.steered, **pool)
+        again = done["rerun"][0]
         models = fit.model_probabilities.assign(probability_rerun=again.model_probabilities["probability"])
         models["description"] = [STRUCTURE_DESCRIPTIONS[m] for m in models["model"]]
-        timings["rerun_seconds"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     say(f"posterior predictive: {st.predictive_particles} particles x {st.predictive_replicates} replicates")
     draws = draw_particles(fit.posterior, st.predictive_particles, st.seed)
     table = predictive(scenario, draws, st.predictive_replicates, st.seed)
     checks = check_record(record, predicted_observations(record, table, scenario.run.start_year))
+    val = validation(scenario, record, st, {o: done[f"origin {o:g}"][0] for o in origins}) if st.origins else None
+    rec = recovery(truths, [done[f"recovery {k}"][0] for k in range(len(recoveries))], steered) if truths else None
     timings["predictive_seconds"] = time.perf_counter() - t0
-
-    validation = None
-    if st.origins:
-        t0 = time.perf_counter()
-        say(f"rolling-origin validation: fitted up to {', '.join(f'{o:g}' for o in st.origins)}")
-        validation = validate(scenario, record, st, work, params=fit.params, **pool)
-        timings["validation_seconds"] = time.perf_counter() - t0
-
-    recovery = None
-    if st.recovery_sets:
-        t0 = time.perf_counter()
-        say(f"recovery: {st.recovery_sets} synthetic records, {st.recovery_particles} particles each")
-        recovery = recover(scenario, record, st, work, params=fit.params, steered=fit.steered, **pool)
-        timings["recovery_seconds"] = time.perf_counter() - t0
-    return CalibrationResult(scenario, record, st, fit, ident, edges, table, checks, validation, models,
-                             recovery, timings, work / "history.db",
+    return CalibrationResult(scenario, record, st, fit, ident, edges, table, checks, val, models,
+                             rec, timings, work / "history.db",
                              None if again is None else again.ess)
 
 
@@ -891,6 +937,11 @@ def report(result: CalibrationResult) -> str:
                   "| parameter | 50% interval | 90% interval |", "|---|---|---|"]
         lines += [f"| `{c.parameter}` | {_pct(c.in_50)} | {_pct(c.in_90)} |" for c in cov.itertuples()]
         lines += ["", f"All parameters: {_pct(r.recovery['in_50'].mean())} and {_pct(r.recovery['in_90'].mean())}."]
-    lines += ["", "## Time", "", ", ".join(f"{k.replace('_seconds', '')} {v:.0f} s" for k, v in r.timings.items()),
-              ""]
+    t = dict(r.timings)
+    wall = t.pop("calibrations_wall_seconds", None)
+    checks = t.pop("predictive_seconds", None)
+    each = ", ".join(f"{k.replace('_seconds', '')} {v:.0f} s" for k, v in t.items())
+    runs = f"The ABC-SMC runs, side by side on the workers: {wall:.0f} s " if wall is not None else ""
+    rest = f"; the predictive, its checks and the rolling origins' predictions {checks:.0f} s." if checks else "."
+    lines += ["", "## Time", "", f"{runs}(each run's own time: {each}){rest}", ""]
     return "\n".join(lines)

@@ -171,8 +171,8 @@ def test_mutuals_calibrate_writes_the_whole_folder(tmp_path):
     assert 1 <= ess <= 40 and ess == pytest.approx(1 / (posterior["weight"] ** 2).sum(), abs=0.06)
     assert manifest["settings"]["particles"] == 40 and manifest["record"]["observation"]
     assert not (tmp_path / ".cal.work").exists()
-    # the same seed on one process gives the same posterior
-    assert main([*args[:-1], str(tmp_path / "again"), "--no-validate", "--recovery", "0"]) == 0
+    # the same seed gives the same posterior, on one process or with the runs side by side on two
+    assert main([*args[:-1], str(tmp_path / "again"), "--no-validate", "--recovery", "0", "--workers", "2"]) == 0
     assert readme.read_text() == text  # without --readme it is left alone
     again = pd.read_parquet(tmp_path / "again" / "posterior.parquet")
     pd.testing.assert_frame_equal(again, posterior)
