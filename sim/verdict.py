@@ -253,6 +253,14 @@ class Answer:
     sentence: str  # the evidence, in words
     changes: str  # what would change it (PRIM over the prior), in words
     view: str  # under the calibrated posterior, or at the default parameters
+    low: float = float("nan")  # the probability's 95% interval, where there is one
+    high: float = float("nan")
+
+    @property
+    def settled(self) -> bool:
+        """Does the interval lie wholly on one side of the answer's cut-off (:data:`sim.claim.LIKELY`)?
+        Without an interval, False."""
+        return bool(self.high < claim.LIKELY or self.low >= claim.LIKELY)
 
 
 @dataclass(frozen=True)
@@ -424,7 +432,7 @@ def verdict(scenarios: dict[str, Scenario], *, replicates: int, seed: int, lhs_p
                                len(draws), len(few), ess)
 
     # 3. over the prior: where each part holds (PRIM) and what decides the outcomes (Sobol)
-    say(f"over the prior: {lhs_points} hypercube points for PRIM, then a Sobol sample")
+    say(f"over the prior: {lhs_points} hypercube points for PRIM" + (", then a Sobol sample" if sobol_points else ""))
     params = discovery.uncertain_parameters()
     design = latin_hypercube({k: (u.low, u.high) for k, u in params.items()}, lhs_points, seed)
     lhs = discovery.evaluate_design(none, more, design, lhs_replicates, seed, evaluator, progress)
@@ -565,6 +573,9 @@ def answers(*, run, boxes: dict, defaults: pd.DataFrame, posterior: Posterior | 
         found = (bar["probability"], spread(bar),
                  f"{where}uptake grows from any start in particles of {regimes.get('grows', 0):.0%} of the weight "
                  f"and declines from every start in {regimes.get('declines', 0):.0%}")
+        bounds = {part: (r["low"], r["high"]) for part, r in (("little_without", ln), ("slow_without", pn),
+                                                              ("built_with", pm), ("self_sustaining", sus),
+                                                              ("barrier", bar))}
     else:
         pn, pm = defaults.loc[POLICIES[NONE]], defaults.loc[POLICIES[MORE]]
         view = "at the default parameters"
@@ -575,6 +586,7 @@ def answers(*, run, boxes: dict, defaults: pd.DataFrame, posterior: Posterior | 
         gained = "years gained are reported under the posterior"
         sustain = (float(sustained.sustaining), f"{sustained.replicates} replicates", str(sustained))
         found = (float(barrier.found), "one parameter set", f"regime: {barrier.regime}")
+        bounds = {"slow_without": (pn["low"], pn["high"]), "built_with": (pm["low"], pm["high"])}
     sentences = {
         "little_without": (little, f"{little[2]}; the chance that it rises by less than "
                                    f"{100 * claim.LITTLE * theta:.0f} percentage points is {little[0]:.2f} "
@@ -589,8 +601,9 @@ def answers(*, run, boxes: dict, defaults: pd.DataFrame, posterior: Posterior | 
         yes = bool(claim.answer(part, probability))
         changes = (_box_words(boxes[part, not yes], yes) if part in claim.CLAIM
                    else "not searched over the prior")
+        low, high = bounds.get(part, (np.nan, np.nan))
         out[part] = Answer(part, QUESTIONS[part].format(theta=theta, cm=cm), yes, float(probability), interval,
-                           sentence, changes, view)
+                           sentence, changes, view, float(low), float(high))
     return out
 
 
@@ -772,6 +785,8 @@ def _runs(changes: list[str]) -> str:
                 run = []
         runs += [run] if run else []
         word = (lambda x: f"{float(x):.0%}") if name == "threshold" else (lambda x: x.replace("_", " "))
+        if name not in ("threshold", "year"):  # not ordered: each value named
+            runs = [[x] for r in runs for x in r]
         if runs:
             out.append(f"{name.replace('_', ' ')} " + ", ".join(
                 word(r[0]) if len(r) == 1 else f"{word(r[0])}-{word(r[-1])}" for r in runs))
@@ -849,6 +864,11 @@ def plain(v: Verdict) -> str:
              f"{a['slow_without'].probability:.2f}); with the Committee's joined-up support it is "
              f"{'likely' if a['built_with'].answer else 'unlikely'} ({a['built_with'].probability:.2f}). "
              f"The Committee's claim therefore {'holds' if v.holds else 'does not hold'}."]
+    close = [f"*{claim.PARTS[p]}* ({a[p].probability:.2f}, 95% interval {a[p].low:.2f}-{a[p].high:.2f})"
+             for p in claim.CLAIM if not a[p].settled and np.isfinite(a[p].low)]
+    if close:
+        lines.append("But the interval of the probability behind " + " and ".join(close) + " spans even odds: on "
+                     "present evidence that part could go either way.")
     if not a["self_sustaining"].answer:
         lines.append("What the extra support builds does not last once it ends" + (
             ", although uptake grows without support from any starting level. The two are not at odds: the "

@@ -374,3 +374,13 @@ def test_the_verdict_command_writes_its_folder_and_the_readme(tmp_path, capsys):
     # the same numbers on a local Dask cluster; the same configuration may replace its own folder
     assert main([*args, "--dask-local", "2"]) == 0
     pd.testing.assert_frame_equal(first, pd.read_csv(out / "lhs.csv"))
+
+
+def test_an_answer_is_settled_only_when_its_interval_lies_on_one_side_of_even_odds():
+    from sim.verdict import Answer
+
+    def answer(low, high):
+        return Answer("slow_without", "", True, 0.4, "", "", "", "", low, high)
+
+    assert answer(0.10, 0.45).settled and answer(0.50, 0.90).settled
+    assert not answer(0.37, 0.66).settled and not answer(np.nan, np.nan).settled
