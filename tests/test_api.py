@@ -52,7 +52,8 @@ def test_an_ema_workbench_experiment_and_prim_through_the_api():
 
     model = ema.model(DEC, uncertain=PATHS, replicates=8, outcomes=("p_critical_mass", "years_to_threshold"))
     with SequentialEvaluator(model) as evaluator:
-        experiments, outcomes = perform_experiments(model, scenarios=60, evaluator=evaluator)
+        experiments, outcomes = perform_experiments(model, scenarios=60, evaluator=evaluator,
+                                                    uncertainty_sampling_kwargs={"rng": 0})  # seeded: reproducible
     assert len(experiments) == 60 and outcomes["p_critical_mass"].shape == (60,)
     x = experiments[[ema.name(p) for p in PATHS]]
     # each experiment is sim.run at its point
