@@ -17,9 +17,14 @@ PYTHON ?= $(shell $(find_python))
 # `make full-size`, below)
 PARTICLES ?= 200
 MIN_EPSILON ?= 1.5
-# local processes for the verdict's designs (its numbers do not depend on them; the calibration
-# runs in one process, the only way pyabc gives the same posterior every time)
+# local processes for every command below (no number depends on them: the calibration runs its
+# ABC-SMC runs side by side, each in one process, the only way pyabc gives the same posterior)
 WORKERS ?= 2
+
+# the policies make run compares, and the posterior it runs them under (its calibration's)
+POLICIES := $(addprefix scenarios/,baseline.toml december_2012.toml historical.toml grants.toml advice.toml \
+  evidence.toml tested_models.toml barriers.toml right_to_challenge.toml joined_up.toml)
+POSTERIOR := results/calibration/posterior.parquet
 
 .PHONY: run test venv dev clean benchmark lint regression-baseline full-size
 
@@ -46,21 +51,20 @@ dev: $(VENV)/.installed-dev
 ## run the shipped scenarios and write results/ (make run owns these folders: --overwrite)
 run: $(VENV)/.installed
 	$(BIN)/mutuals run scenarios/*.toml scenarios/validation/bass.toml --out results --overwrite
-	$(BIN)/mutuals compare scenarios/baseline.toml scenarios/december_2012.toml scenarios/historical.toml \
-	  scenarios/grants.toml \
-	  scenarios/advice.toml scenarios/evidence.toml scenarios/tested_models.toml \
-	  scenarios/barriers.toml scenarios/right_to_challenge.toml scenarios/joined_up.toml \
-	  --replicates 500 --out results/comparison --overwrite
-	$(BIN)/mutuals tipping scenarios/baseline.toml scenarios/cautious.toml --replicates 200 \
-	  --out results/tipping --overwrite
-	$(BIN)/mutuals phase scenarios/joined_up.toml --max-intensity 1 --steps 11 --out results/phase --overwrite
 	$(BIN)/mutuals calibrate scenarios/historical.toml --record scenarios/calibration/record.toml \
 	  --particles $(PARTICLES) --min-epsilon $(MIN_EPSILON) --workers $(WORKERS) --readme README.md \
 	  --out results/calibration \
 	  --overwrite > /dev/null
+	$(BIN)/mutuals compare $(POLICIES) --posterior $(POSTERIOR) --draws 200 --replicates 5 --workers $(WORKERS) \
+	  --out results/comparison --overwrite
+	$(BIN)/mutuals compare $(POLICIES) --replicates 500 --workers $(WORKERS) --out results/comparison_defaults --overwrite
+	$(BIN)/mutuals tipping scenarios/baseline.toml --posterior $(POSTERIOR) --draws 100 --replicates 5 \
+	  --workers $(WORKERS) --out results/tipping --overwrite
+	$(BIN)/mutuals phase scenarios/joined_up.toml --max-intensity 1 --steps 9 --posterior $(POSTERIOR) \
+	  --draws 30 --replicates 3 --workers $(WORKERS) --out results/phase --overwrite
 	$(BIN)/mutuals verdict --out results/verdict --overwrite --readme README.md --workers $(WORKERS) \
 	  --replicates 400 --sobol 0 \
-	  --posterior results/calibration/posterior.parquet
+	  --posterior $(POSTERIOR)
 
 ## the full-size calibration, with the recovery from synthetic records (2 processes):
 ## results/calibration_full/, and its report committed as docs/full_size.md

@@ -64,24 +64,32 @@ def year_quantile(reached: pd.Series, q: float, horizon: int, weights=None) -> f
     return value if value <= horizon else float("nan")
 
 
-def critical_mass_by_year(frame: pd.DataFrame, threshold: float) -> pd.DataFrame:
-    """Probability (share of replicates) that the threshold has been reached by each year."""
-    reached = year_reached(frame, threshold).rename("reached").reset_index()
+def critical_mass_by_year(frame: pd.DataFrame, threshold: float, ess: float | None = None) -> pd.DataFrame:
+    """Probability that the threshold has been reached by each year, with its 95% interval
+    (:func:`sim.posterior.probability`; ``ess``: the effective sample size of a posterior the
+    frame was run under)."""
+    from .posterior import probability, run_keys
+
+    keys = run_keys(frame, "scenario")
+    reached = year_reached(frame, threshold, by=keys)
     rows = []
-    for scenario, group in reached.groupby("scenario", observed=True):
+    for scenario, group in reached.groupby(level="scenario", observed=True):
+        group = group.droplevel("scenario")
         years = np.sort(frame.loc[frame["scenario"] == scenario, "year"].unique())
-        n = len(group)
         for year in years:
-            k = int((group["reached"] <= year).sum())
-            low, high = wilson_interval(k, n)
-            rows.append(dict(scenario=scenario, year=int(year), replicates=n, reached=k,
-                             probability=k / n, low=float(low), high=float(high)))
+            hit = group <= year
+            p, low, high = probability(hit, ess)
+            rows.append(dict(scenario=scenario, year=int(year), replicates=len(group), reached=int(hit.sum()),
+                             probability=p, low=low, high=high))
     return pd.DataFrame(rows)
 
 
-def summary(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+def summary(frame: pd.DataFrame, scenario: Scenario, ess: float | None = None) -> pd.DataFrame:
     """Median and 10-90% range of the key measures at the horizon, and the probability of
-    critical mass by the scenario's critical-mass year, with its Wilson 95% interval."""
+    critical mass by the scenario's critical-mass year, with its 95% interval
+    (:func:`sim.posterior.probability`; ``ess`` as for :func:`critical_mass_by_year`)."""
+    from .posterior import probability, run_keys
+
     run = scenario.run
     rows = []
     for name, group in frame.groupby("scenario", observed=True):
@@ -91,13 +99,11 @@ def summary(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         for m in KEY_MEASURES:
             q = last[m].quantile([0.5, 0.1, 0.9])
             row[f"{m}_median"], row[f"{m}_p10"], row[f"{m}_p90"] = (float(v) for v in q)
-        reached = year_reached(group, run.critical_mass_threshold)
-        k, n = int((reached <= run.critical_mass_year).sum()), len(reached)
-        low, high = wilson_interval(k, n)
+        reached = year_reached(group, run.critical_mass_threshold, by=run_keys(group))
+        p, low, high = probability(reached <= run.critical_mass_year, ess)
         row.update(critical_mass_threshold=run.critical_mass_threshold,
                    critical_mass_year=run.critical_mass_year,
-                   p_critical_mass=k / n, p_critical_mass_low=float(low),
-                   p_critical_mass_high=float(high),
+                   p_critical_mass=p, p_critical_mass_low=low, p_critical_mass_high=high,
                    median_year_reached=year_quantile(reached, 0.5, row["horizon"]),
                    support_budget=support_budget(scenario))
         rows.append(row)

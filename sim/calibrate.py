@@ -23,12 +23,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
 
 from .analysis import weighted_quantile
 from .averaging import effective_size
 from .evaluator import Evaluator
 from .overrides import PLATEAU, STRUCTURES, switched_off, with_overrides, with_particle
+from .posterior import drawn
 from .record import Record, distance, model_values
 from .scenario import Scenario, Uncertainty, uncertainties
 
@@ -116,6 +117,17 @@ def from_unbounded(params: dict[str, Uncertainty], z) -> dict[str, float]:
     return out
 
 
+def to_unbounded(params: dict[str, Uncertainty], values: pd.DataFrame) -> pd.DataFrame:
+    """pyabc's unbounded coordinates of parameter values (columns: dotted paths), the inverse
+    of :func:`from_unbounded`."""
+    out = {}
+    for path, u in params.items():
+        x = values[path].to_numpy(float)
+        share = np.log(x / u.low) / np.log(u.high / u.low) if u.scale == "log" else (x - u.low) / (u.high - u.low)
+        out[_key(path)] = ndtri(np.clip(share, 1e-9, 1 - 1e-9))
+    return pd.DataFrame(out, index=values.index)
+
+
 def prior(params: dict[str, Uncertainty]):
     """pyabc's prior on the unbounded coordinates: standard normal, i.e. uniform on each
     plausible range, log-uniform on a ``log`` scale."""
@@ -178,8 +190,8 @@ def screen(model: RecordModel, draws: int, seed: int, threshold: float = SCREEN_
     return out
 
 
-def transition():
-    """pyabc's Gaussian perturbation kernel, :data:`KERNEL_SCALING` times as wide as its default,
+def transition(scaling: float = KERNEL_SCALING):
+    """pyabc's Gaussian perturbation kernel, ``scaling`` times as wide as its default,
     its covariance floored at :data:`COVARIANCE_FLOOR`
     (in the standard normal coordinates of :func:`prior`): under model selection a structure can be left with a
     particle or two, whose sample covariance is zero, so that every proposal got density 0 and
@@ -193,7 +205,7 @@ def transition():
             self.cov = self.cov + COVARIANCE_FLOOR * np.eye(self.cov.shape[0])
             self.normal = stats.multivariate_normal(cov=self.cov, allow_singular=True)
 
-    return Floored(scaling=KERNEL_SCALING)
+    return Floored(scaling=scaling)
 
 
 
@@ -399,10 +411,7 @@ def draw_particles(posterior: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     """``n`` particles drawn by weight (with replacement), numbered in the order drawn; a
     ``model`` column (the structure) is kept, and drawing by joint weight averages over the
     structures by their posterior probabilities."""
-    rng = np.random.default_rng(seed)
-    w = posterior["weight"].to_numpy()
-    index = rng.choice(len(posterior), size=n, p=w / w.sum())
-    return posterior.iloc[index].drop(columns="weight").reset_index(drop=True)
+    return posterior.iloc[drawn(posterior, n, seed)].drop(columns="weight").reset_index(drop=True)
 
 
 PREDICTIVE = ("live_mutuals", "cumulative_spinouts", "authorities_with_mutual",

@@ -73,6 +73,41 @@ def _executors(p) -> None:
                    help="an existing Dask scheduler, e.g. tcp://host:8786 (refused if it does not answer)")
 
 
+def _posterior_options(p) -> None:
+    """--posterior and --draws, the same on every command that can run under a posterior."""
+    from .posterior import DRAWS, REPLICATES
+
+    p.add_argument("--posterior", metavar="FILE",
+                   help="run under this calibrated posterior (the posterior.parquet of `mutuals calibrate`): "
+                        f"particles drawn by weight, --replicates each (default {REPLICATES}), the same draws "
+                        "and seeds for every policy")
+    p.add_argument("--draws", type=_positive, default=DRAWS, help="posterior draws, with --posterior")
+
+
+def _draws(args, scenarios: list, replicates: int | None = None, seed: int | None = None):
+    """The posterior draws the command runs ``scenarios`` under (None without --posterior), on
+    ``replicates`` and ``seed`` (by default the command's); a note for each scenario whose own
+    values the posterior replaces."""
+    from .posterior import draws, read_posterior, replaced
+
+    if not args.posterior:
+        return None
+    d = draws(read_posterior(args.posterior), scenarios[0], args.draws, replicates or args.replicates,
+              args.seed if seed is None else seed, f"command line: --posterior {args.posterior}")
+    for s in scenarios:
+        if lost := replaced(s, d):
+            print(f"mutuals: note: under the posterior, {s.name}'s own {', '.join(lost)} give way to the "
+                  "posterior's values", file=sys.stderr)
+    return d
+
+
+def _posterior_config(args) -> dict:
+    """What a folder run under a posterior depends on: the file's digest and the draws."""
+    from .results import file_digest
+
+    return dict(posterior=file_digest(args.posterior), draws=args.draws) if args.posterior else {}
+
+
 def _evaluator(args):
     from .evaluator import Evaluator
 
@@ -92,7 +127,9 @@ def _dumps(scenarios) -> list[dict]:
 def _settle(args, scenario) -> None:
     """Fill --replicates and --seed from ``scenario``'s [run] table where they were not given."""
     if getattr(args, "replicates", 0) is None:
-        args.replicates = scenario.run.replicates
+        from .posterior import REPLICATES
+
+        args.replicates = REPLICATES if getattr(args, "posterior", None) else scenario.run.replicates
     if args.seed is None:
         args.seed = scenario.run.seed
 
@@ -116,6 +153,7 @@ def _checked(convert, ok, allowed: str):
 _positive = _checked(int, lambda v: v >= 1, "a whole number of at least 1")
 _sobol = _checked(int, lambda v: v == 0 or v & (v - 1) == 0, "0 or a power of two (Sobol sequences need one)")
 _seed = _checked(int, lambda v: 0 <= v < 2**63, "a whole number from 0 to 2**63 - 1")
+_sensitivity = _checked(int, lambda v: v == 0 or v >= 200, "0 (none) or a whole number of at least 200")
 _above_zero = _checked(float, lambda v: 0 < v < float("inf"), "a number above 0")
 
 
@@ -156,34 +194,42 @@ def cmd_run(args) -> int:
 
     from .analysis import summary
     from .experiments import run_replicates
+    from .posterior import REPLICATES, run_draws
     from .results import run_config, write_run
     from .simulation import simulate
 
     scenarios = _load_all(args.scenarios)
     evaluator = _evaluator(args)
-    if evaluator.spread and args.engine == "mesa":
-        raise ScenarioError("command line: --engine mesa runs in this process; --workers, --dask-local "
-                            "and --scheduler spread the ensemble engine (the same numbers)")
-    settings = [(args.replicates or s.run.replicates, s.run.seed if args.seed is None else args.seed)
+    if (evaluator.spread or args.posterior) and args.engine == "mesa":
+        raise ScenarioError("command line: --engine mesa runs one scenario in this process; --workers, "
+                            "--dask-local, --scheduler and --posterior run the ensemble engine (the same numbers)")
+    default = REPLICATES if args.posterior else None
+    settings = [(args.replicates or default or s.run.replicates, s.run.seed if args.seed is None else args.seed)
                 for s in scenarios]
-    folders = [_folder(args, Path(args.out) / s.name, "run", run_config(s, seed, replicates))
+    posterior = [_draws(args, [s], r, seed) for s, (r, seed) in zip(scenarios, settings, strict=True)]
+    folders = [_folder(args, Path(args.out) / s.name, "run", {**run_config(s, seed, replicates),
+                                                                  **_posterior_config(args)})
                for s, (replicates, seed) in zip(scenarios, settings, strict=True)]
     rows = []
     with evaluator:
-        for s, (replicates, seed), folder in zip(scenarios, settings, folders, strict=True):
+        for s, (replicates, seed), folder, d in zip(scenarios, settings, folders, posterior, strict=True):
             engine = args.engine
             start = time.perf_counter()
-            if evaluator.spread:
+            if d is not None:
+                frame = run_draws(s, d, seed, evaluator, progress=True)
+            elif evaluator.spread:
                 frame = run_replicates(s, replicates, seed, evaluator=evaluator, progress=True)
             else:
                 frame = simulate(s, replicates=replicates, seed=seed, engine=engine, progress=True)
             seconds = time.perf_counter() - start
             with folder as out:
-                write_run(out.path, frame, s, replicates)
+                write_run(out.path, frame, s, replicates, d)
                 out.note(replicate_seeds="numpy.random.SeedSequence(seed, spawn_key=(replicate,)), "
-                                         "128 bits of generate_state(4, uint32), little-endian",
-                         engine=engine, executor=str(evaluator), wall_seconds=round(seconds, 3))
-            rows.append(summary(frame, s).assign(seconds=round(seconds, 2), folder=str(folder.target)))
+                                         "128 bits of generate_state(4, uint32), little-endian"
+                                         + ("; posterior draw i on root seed + i" if d else ""),
+                         engine=engine, executor=str(evaluator), wall_seconds=round(seconds, 3),
+                         posterior_file=args.posterior)
+            rows.append(summary(frame, s, d and d.ess).assign(seconds=round(seconds, 2), folder=str(folder.target)))
     table = pd.concat(rows, ignore_index=True)
     first = table.iloc[0]
     cm = int(first["critical_mass_year"])
@@ -196,7 +242,8 @@ def cmd_run(args) -> int:
         "support spent, GBP m": table["cumulative_support_spent_median"].map("{:.1f}".format),
         "budget, GBP m": table["support_budget"].map("{:.1f}".format),
         "seconds": table["seconds"].map("{:.1f}".format)})
-    print(f"At {int(first['horizon'])}: medians, and the 10% and 90% quantiles of the share, over replicates; "
+    over = posterior[0].words() if posterior[0] else "replicates"
+    print(f"At {int(first['horizon'])}: medians, and the 10% and 90% quantiles of the share, over {over}; "
           f"P(critical mass): probability that {first['critical_mass_threshold']:.0%} of authorities ran a "
           f"mutual by {cm}:")
     print(show.to_string(index=False))
@@ -302,14 +349,16 @@ def cmd_compare(args) -> int:
 
     scenarios = _load_all(args.scenarios)
     _settle(args, scenarios[0])
+    draws = _draws(args, scenarios)
     evaluator = _evaluator(args)
     folder = _folder(args, args.out, "compare", dict(scenarios=_dumps(scenarios), seed=args.seed,
-                                                     replicates=args.replicates))
+                                                     replicates=args.replicates, **_posterior_config(args)))
     with evaluator, folder as out:
-        frame = run_policies(scenarios, args.replicates, args.seed, evaluator, progress=True)
-        table = write_comparison(frame, scenarios[0].run, out.path, scenarios)
+        frame = run_policies(scenarios, args.replicates, args.seed, evaluator, progress=True, draws=draws)
+        table = write_comparison(frame, scenarios[0].run, out.path, scenarios, draws)
         frame.to_parquet(out.path / "timeseries.parquet", index=False)
-        out.note(engine="ensemble", executor=str(evaluator))
+        out.note(engine="ensemble", executor=str(evaluator), posterior_file=args.posterior,
+                 over=draws.words() if draws else f"{args.replicates} replicates")
     run = scenarios[0].run
     cm = run.critical_mass_year
     show = pd.DataFrame({
@@ -319,8 +368,9 @@ def cmd_compare(args) -> int:
                                                               table[f"p_critical_mass_{cm}_high"], strict=True)],
         "support spent, GBP m (median)": table["support_spent_median"].map("{:.1f}".format),
         "budget, GBP m": table["support_budget"].map("{:.1f}".format)})
-    print(f"{run.critical_mass_threshold:.0%} of authorities running a mutual by {cm}, {args.replicates} "
-          f"replicates each on the same seeds; written to {args.out}")
+    over = draws.words() if draws else f"{args.replicates} replicates"
+    print(f"{run.critical_mass_threshold:.0%} of authorities running a mutual by {cm}, {over} for each policy "
+          f"on the same seeds; written to {args.out}")
     print(show.to_string(index=False))
     return 0
 
@@ -330,13 +380,14 @@ def cmd_tipping(args) -> int:
 
     scenarios = _load_all(args.scenarios)
     _settle(args, scenarios[0])
+    draws = _draws(args, scenarios)
     evaluator = _evaluator(args)
     folder = _folder(args, args.out, "tipping", dict(scenarios=_dumps(scenarios), seed=args.seed,
-                                                     replicates=args.replicates))
+                                                     replicates=args.replicates, **_posterior_config(args)))
     with evaluator, folder as out:
-        found = tipping(scenarios, args.replicates, args.seed, evaluator, progress=True)
+        found = tipping(scenarios, args.replicates, args.seed, evaluator, progress=True, draws=draws)
         write_tipping(found, out.path, args.replicates)
-        out.note(executor=str(evaluator))
+        out.note(executor=str(evaluator), posterior_file=args.posterior)
     for t in found:
         print(tipping_words(t))
     return 0
@@ -354,16 +405,20 @@ def cmd_phase(args) -> int:
     scaled_support(scenario, args.max_intensity, f"command line: --max-intensity {args.max_intensity:g}")
     with_overrides(scenario, {"fiscal.severity": args.max_severity},
                    f"command line: --max-severity {args.max_severity:g}")
+    draws = _draws(args, [scenario])
+    if draws is not None and "fiscal.severity" in draws.design:
+        raise ScenarioError(f"command line: --posterior {args.posterior}: it sets fiscal.severity, the axis the "
+                            "phase diagram varies; give a posterior without it")
     evaluator = _evaluator(args)
     folder = _folder(args, args.out, "phase", dict(
         scenario=scenario.model_dump(mode="json"), seed=args.seed, replicates=args.replicates, steps=args.steps,
-        max_intensity=args.max_intensity, max_severity=args.max_severity))
+        max_intensity=args.max_intensity, max_severity=args.max_severity, **_posterior_config(args)))
     with evaluator, folder as out:
         grid = phase_grid(scenario, np.linspace(0, args.max_intensity, args.steps),
                           np.linspace(0, args.max_severity, args.steps), args.replicates, args.seed, evaluator,
-                          progress=True)
-        write_phase(grid, scenario, out.path, args.replicates)
-        out.note(executor=str(evaluator))
+                          progress=True, draws=draws)
+        write_phase(grid, scenario, out.path, draws.words() if draws else f"{args.replicates} replicates")
+        out.note(executor=str(evaluator), posterior_file=args.posterior)
     print(f"phase diagram of {len(grid)} cells written to {args.out}")
     return 0
 
@@ -385,7 +440,7 @@ def _read_posterior(path: Path):
 
 
 VERDICT_SIZES = ("replicates", "lhs", "lhs_replicates", "sobol", "posterior_particles", "posterior_replicates",
-                 "structure_particles", "structure_replicates")
+                 "structure_particles", "structure_replicates", "sensitivity", "sensitivity_replicates")
 
 
 def cmd_verdict(args) -> int:
@@ -412,6 +467,7 @@ def cmd_verdict(args) -> int:
                     progress=True, posterior=posterior, posterior_particles=args.posterior_particles,
                     posterior_replicates=args.posterior_replicates, structure_particles=args.structure_particles,
                     structure_replicates=args.structure_replicates, record_check=record_check, validation=validation,
+                    sensitivity_points=args.sensitivity, sensitivity_replicates=args.sensitivity_replicates,
                     say=lambda text: print(f"mutuals verdict: {text}", file=sys.stderr, flush=True))
         write_verdict(v, out.path)
         out.note(scenario_folder=str(args.scenarios), posterior_file=str(args.posterior) if args.posterior else None,
@@ -532,6 +588,7 @@ def build_parser() -> argparse.ArgumentParser:
     _output(p, "results", "output folder; each scenario in a folder of its name")
     p.add_argument("--engine", choices=["ensemble", "mesa"], default="ensemble",
                    help="the compiled ensemble, or one Mesa model per replicate (the same numbers)")
+    _posterior_options(p)
     _executors(p)
     p.set_defaults(func=cmd_run)
 
@@ -556,6 +613,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="compare policies on common random numbers")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files (TOML)")
     _sizes(p)
+    _posterior_options(p)
     _output(p)
     _executors(p)
     p.set_defaults(func=cmd_compare)
@@ -564,6 +622,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "(the verdict's)")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files (TOML)")
     _sizes(p)
+    _posterior_options(p)
     _output(p)
     _executors(p)
     p.set_defaults(func=cmd_tipping)
@@ -576,6 +635,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="highest multiple of the policy's budgets")
     p.add_argument("--max-severity", type=_above_zero, default=2.0,
                    help="highest multiple of the actual cuts")
+    _posterior_options(p)
     _output(p)
     _executors(p)
     p.set_defaults(func=cmd_phase)
@@ -596,6 +656,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="posterior particles for the self-sustaining test and the barrier search")
     p.add_argument("--structure-replicates", type=_positive, default=10,
                    help="replicates per particle for them")
+    p.add_argument("--sensitivity", type=_sensitivity, default=1024, metavar="N",
+                   help="points of the smoothed posterior for the indices of what decides the answers (0: none)")
+    p.add_argument("--sensitivity-replicates", type=_positive, default=2, help="replicates per point for them")
     p.add_argument("--readme", help="a README whose verdict markers receive the summary")
     p.add_argument("--posterior", metavar="FILE",
                    help="a calibrated posterior (posterior.parquet of `mutuals calibrate`)")

@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .analysis import wilson_interval
 from .dynamics import MEASURES
 from .evaluator import Evaluator
 from .instruments import INSTRUMENTS
 from .loading import scenario_from_dict
 from .overrides import with_overrides
+from .posterior import Draws, probability, run_draws, run_keys
 from .scenario import Scenario
 from .simulation import measures_array, replicate_seeds, simulate
 
@@ -250,6 +250,7 @@ class _Cell:
     scenario: Scenario
     replicates: int
     seed: int
+    draws: Draws | None = None
 
     def __call__(self, cell: tuple[float, float]) -> dict:
         from .analysis import year_reached
@@ -257,74 +258,114 @@ class _Cell:
         severity, intensity = cell
         run = self.scenario.run
         s = with_overrides(scaled_support(self.scenario, intensity), {"fiscal.severity": severity})
-        r = year_reached(simulate(s, replicates=self.replicates, seed=self.seed, engine="ensemble"),
-                         run.critical_mass_threshold)
-        k = int((r <= run.critical_mass_year).sum())
-        low, high = wilson_interval(k, len(r))
-        return dict(intensity=intensity, severity=severity, p_critical_mass=k / len(r), low=float(low),
-                    high=float(high), replicates=len(r))
+        if self.draws is None:
+            frame = simulate(s, replicates=self.replicates, seed=self.seed, engine="ensemble")
+        else:
+            frame = run_draws(s, self.draws, self.seed)
+        r = year_reached(frame, run.critical_mass_threshold, by=run_keys(frame))
+        p, low, high = probability(r <= run.critical_mass_year, None if self.draws is None else self.draws.ess)
+        return dict(intensity=intensity, severity=severity, p_critical_mass=p, low=low, high=high, replicates=len(r))
 
 
 def phase_grid(scenario: Scenario, intensities, severities, replicates: int = 100, seed: int = 1,
-               evaluator: Evaluator | None = None, progress: bool = False) -> pd.DataFrame:
+               evaluator: Evaluator | None = None, progress: bool = False, draws: Draws | None = None) -> pd.DataFrame:
     """Probability of critical mass (threshold by the critical-mass year) over support
-    intensity x cut severity, each cell on the same replicate seeds, run by ``evaluator``."""
+    intensity x cut severity, each cell on the same replicate seeds (or, under posterior
+    ``draws``, the same draws and seeds: ``replicates`` is then theirs), run by ``evaluator``."""
     from itertools import product
 
     cells = [(float(s), float(i)) for s, i in product(severities, intensities)]
-    rows = (evaluator or Evaluator()).map(_Cell(scenario, replicates, seed), cells,
+    rows = (evaluator or Evaluator()).map(_Cell(scenario, replicates, seed, draws), cells,
                                           "phase cells" if progress else None)
     return pd.DataFrame(rows)
 
 
 @dataclass(frozen=True)
 class Tipping:
-    """A scenario's barrier search (:func:`barrier_search`), as ``mutuals tipping`` reports it."""
+    """A scenario's barrier search (:func:`barrier_search`), as ``mutuals tipping`` reports it:
+    at the scenario's own parameters and, under a posterior, once per draw (``draws``)."""
 
     scenario: Scenario
     barrier: Barrier
     replicates: int
+    draws: tuple[Barrier, ...] = ()
+
+    def regimes(self) -> dict[str, float]:
+        """The share of posterior draws in each regime (empty without draws)."""
+        found = [b.regime for b in self.draws]
+        return {r: found.count(r) / len(found) for r in ("barrier", "grows", "declines")} if found else {}
 
     def record(self) -> dict:
-        """The search as ``tipping.json`` lists it: ``barrier`` is null where there is none."""
+        """The search as ``tipping.json`` lists it: ``barrier`` is null where there is none;
+        under a posterior, ``posterior`` gives the regimes' shares of the draws and the
+        quantiles of the barrier among the draws that have one (null if none has)."""
         b = self.barrier
-        return dict(scenario=self.scenario.name, regime=b.regime, barrier=b.share, crossings=b.crossings,
-                    refined=b.refined, years=BARRIER_YEARS, replicates=self.replicates,
-                    measure=f"mean change of the share of authorities running a mutual over {BARRIER_YEARS} "
-                            "years, all support withdrawn, by initial share",
-                    curve=b.curve.to_dict("records"))
+        out = dict(scenario=self.scenario.name, regime=b.regime, barrier=b.share, crossings=b.crossings,
+                   refined=b.refined, years=BARRIER_YEARS, replicates=self.replicates,
+                   measure=f"mean change of the share of authorities running a mutual over {BARRIER_YEARS} "
+                           "years, all support withdrawn, by initial share",
+                   curve=b.curve.to_dict("records"))
+        if self.draws:
+            shares = [d.share for d in self.draws if d.found]
+            q = np.quantile(shares, [0.1, 0.5, 0.9]).tolist() if shares else [None] * 3
+            out["posterior"] = dict(draws=len(self.draws), replicates_per_draw=self.replicates,
+                                    regimes=self.regimes(), barrier_p10=q[0], barrier_median=q[1],
+                                    barrier_p90=q[2])
+        return out
 
 
 @dataclass(frozen=True)
 class _Tipping:
-    """:func:`barrier_search` of one scenario (an evaluator's task)."""
+    """:func:`barrier_search` of one scenario, or of one posterior draw of it (an evaluator's
+    task: a scenario, or a (draw, scenario) pair on root seed ``seed + draw``)."""
 
     replicates: int
     seed: int
 
-    def __call__(self, scenario: Scenario) -> Tipping:
-        return Tipping(scenario, barrier_search(scenario, self.replicates, self.seed), self.replicates)
+    def __call__(self, task: Scenario | tuple[int, Scenario]) -> Barrier:
+        i, scenario = task if isinstance(task, tuple) else (0, task)
+        return barrier_search(scenario, self.replicates, self.seed + i)
 
 
 def tipping(scenarios: list[Scenario], replicates: int, seed: int, evaluator: Evaluator | None = None,
-            progress: bool = False) -> list[Tipping]:
-    """Each scenario's barrier search, run by ``evaluator``."""
-    return (evaluator or Evaluator()).map(_Tipping(replicates, seed), scenarios,
-                                          "tipping: scenarios" if progress else None)
+            progress: bool = False, draws: Draws | None = None) -> list[Tipping]:
+    """Each scenario's barrier search, run by ``evaluator``; under posterior ``draws`` (their
+    replicates replace ``replicates``), once per draw as well."""
+    evaluator = evaluator or Evaluator()
+    reps = replicates if draws is None else draws.replicates
+    own = evaluator.map(_Tipping(reps, seed), scenarios, "tipping: scenarios" if progress else None)
+    found = []
+    for s, b in zip(scenarios, own, strict=True):
+        per = ()
+        if draws is not None:
+            tasks = [(i, with_overrides(s, row, draws.source)) for i, row in enumerate(draws.design.to_dict("records"))]
+            per = tuple(evaluator.map(_Tipping(reps, seed), tasks, f"tipping {s.name}: draws" if progress else None))
+        found.append(Tipping(s, b, reps, per))
+    return found
 
 
 def write_tipping(found: list[Tipping], folder: Path, replicates: int) -> None:
-    """``barrier_curve_<scenario>.csv``, ``tipping.png`` and ``tipping.json`` into ``folder``."""
+    """``barrier_curve_<scenario>.csv``, ``tipping.png`` and ``tipping.json`` into ``folder``
+    (under a posterior, ``barriers_<scenario>.csv`` too: one row per draw)."""
     import matplotlib.pyplot as plt
 
-    from .plots import label, plot_barrier_curve
+    from .plots import label, plot_barrier_band, plot_barrier_curve
     from .results import write_json
 
     fig, ax = plt.subplots(figsize=(8, 4.8), layout="constrained")
     for i, t in enumerate(found):
         t.barrier.curve.to_csv(folder / f"barrier_curve_{t.scenario.name}.csv", index=False)
-        plot_barrier_curve(t.barrier, BARRIER_YEARS, ax=ax, label=label(t.scenario), colour=f"C{i}")
-    ax.set_title(f"With no support, from which start does uptake grow? ({replicates} replicates per point)")
+        if t.draws:
+            pd.DataFrame([dict(draw=k, regime=b.regime, barrier=b.share, crossings=b.crossings)
+                          for k, b in enumerate(t.draws)]).to_csv(folder / f"barriers_{t.scenario.name}.csv",
+                                                                  index=False)
+            plot_barrier_band([b.curve for b in t.draws], BARRIER_SHARES, ax=ax, colour=f"C{i}",
+                              label=f"{label(t.scenario)}, {len(t.draws)} posterior draws: median, 10-90%")
+        plot_barrier_curve(t.barrier, BARRIER_YEARS, ax=ax, colour=f"C{i}",
+                           label=label(t.scenario) + (" at the defaults" if t.draws else ""))
+    over = (f"{found[0].replicates} replicates per point" if not found or not found[0].draws else
+            f"{len(found[0].draws)} posterior draws x {found[0].replicates} replicates")
+    ax.set_title(f"With no support, from which start does uptake grow? ({over})")
     fig.savefig(folder / "tipping.png", dpi=120)
     plt.close(fig)
     write_json(folder / "tipping.json", [t.record() for t in found])
@@ -338,14 +379,22 @@ REGIME_WORDS = {
 
 
 def tipping_words(t: Tipping) -> str:
-    """A barrier search in one sentence."""
+    """A barrier search in one sentence (and, under a posterior, what share of the draws find
+    each regime)."""
     b = t.barrier
     words = REGIME_WORDS[b.regime].format(share=b.share or 0.0)
     more = f" ({b.crossings} crossings; the highest is given)" if b.crossings > 1 else ""
-    return f"{t.scenario.name}: {words}{more}, over {BARRIER_YEARS} years"
+    text = f"{t.scenario.name}: {words}{more}, over {BARRIER_YEARS} years"
+    if not t.draws:
+        return text
+    r = t.record()["posterior"]
+    shares = ", ".join(f"{name} in {100 * p:.0f}%" for name, p in r["regimes"].items())
+    where = (f"; barrier median {100 * r['barrier_median']:.1f}% (10-90%: {100 * r['barrier_p10']:.1f}-"
+             f"{100 * r['barrier_p90']:.1f}%)" if r["barrier_median"] is not None else "")
+    return f"{text} at the defaults; under the posterior ({len(t.draws)} draws): {shares}{where}"
 
 
-def write_phase(grid: pd.DataFrame, scenario: Scenario, folder: Path, replicates: int) -> None:
+def write_phase(grid: pd.DataFrame, scenario: Scenario, folder: Path, over: str) -> None:
     """``phase.csv`` and ``phase.png`` into ``folder``."""
     import matplotlib.pyplot as plt
 
@@ -356,6 +405,6 @@ def write_phase(grid: pd.DataFrame, scenario: Scenario, folder: Path, replicates
     run = scenario.run
     fig.axes[0].set_title(f"P({run.critical_mass_threshold:.0%} of authorities run a mutual by "
                           f"{run.critical_mass_year})\nbudgets of {label(scenario)} and the cuts scaled; "
-                          f"{replicates} replicates per cell")
+                          f"{over} per cell")
     fig.savefig(folder / "phase.png", dpi=120)
     plt.close(fig)

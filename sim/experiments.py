@@ -112,9 +112,10 @@ class Evaluate:
     rows: tuple[dict, ...]
     seed: int
     folder: Path | None = None
+    row_seeds: bool = False  # row i on the seeds of root seed + i
 
     def __call__(self, task: Task) -> pd.DataFrame | Task:
-        frame = evaluate(self.scenario, self.rows[task.row], self.seed, task)
+        frame = evaluate(self.scenario, self.rows[task.row], self.seed + task.row * self.row_seeds, task)
         if self.folder is None:
             return frame
         _write_atomic(frame, self.folder / task.name)
@@ -128,7 +129,7 @@ def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
 
 
 def design_fingerprint(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: int,
-                       chunk: int) -> dict[str, str]:
+                       chunk: int, row_seeds: bool = False) -> dict[str, str]:
     """What a sweep's chunks depend on, each part hashed: a resumed sweep must match every one."""
     from ._compiled import cache_dir
     from .results import versions
@@ -137,7 +138,7 @@ def design_fingerprint(scenario: Scenario, design: pd.DataFrame, replicates: int
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     return {"scenario": digest(scenario.model_dump_json()), "design": digest(design.to_csv(index=False)),
-            "seed": str(seed), "replicates": str(replicates), "chunk": str(chunk),
+            "seed": f"{seed} + row" if row_seeds else str(seed), "replicates": str(replicates), "chunk": str(chunk),
             "code": f"{versions().get('mutuals-sim', '?')}/{cache_dir().name}"}
 
 
@@ -148,9 +149,10 @@ def _sorted(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 def run_design(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: int, *,
                evaluator: Evaluator | None = None, chunk: int = 250, chunks: Path | None = None,
-               resume: bool = False, overwrite: bool = False, progress: bool = True,
+               resume: bool = False, overwrite: bool = False, progress: bool = True, row_seeds: bool = False,
                say=lambda text: None) -> pd.DataFrame:
-    """Every design row on ``replicates`` common replicates, in blocks of ``chunk`` replicates
+    """Every design row on ``replicates`` common replicates (or, with ``row_seeds``, row ``i`` on
+    the replicates of root seed ``seed + i``), in blocks of ``chunk`` replicates
     (tasks) run by ``evaluator`` (this process by default): one row per design row, replicate
     and year. The table does not depend on the evaluator or the chunk.
 
@@ -168,9 +170,9 @@ def run_design(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: 
     every = tasks(len(design), replicates, chunk)
     desc = f"{scenario.name}: tasks" if progress else None
     if chunks is None:
-        return _sorted(evaluator.map(Evaluate(scenario, rows, seed), every, desc))
+        return _sorted(evaluator.map(Evaluate(scenario, rows, seed, row_seeds=row_seeds), every, desc))
     chunks = Path(chunks)
-    claim_work(chunks, design_fingerprint(scenario, design, replicates, seed, chunk), resume=resume,
+    claim_work(chunks, design_fingerprint(scenario, design, replicates, seed, chunk, row_seeds), resume=resume,
                overwrite=overwrite)
     done = {t.name: frame for t in every if (frame := _read_chunk(chunks / t.name, t)) is not None}
     damaged = [t.name for t in every if t.name not in done and (chunks / t.name).exists()]
@@ -180,7 +182,7 @@ def run_design(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: 
             (chunks / name).unlink()
     todo = [t for t in every if t.name not in done]
     # workers on this machine write their own chunks; a remote cluster's send their tables back
-    fn = Evaluate(scenario, rows, seed, chunks if evaluator.shares_files else None)
+    fn = Evaluate(scenario, rows, seed, chunks if evaluator.shares_files else None, row_seeds)
     for i, result in evaluator.completed(fn, todo, desc):
         if not isinstance(result, Task):
             _write_atomic(result, chunks / todo[i].name)

@@ -98,10 +98,10 @@ def _frame_labels(fig, ylabel: str, title: str) -> None:
     fig.suptitle(_wrapped(title, 0.95 * width, 10), fontsize=10)
 
 
-def plot_policies(frame: pd.DataFrame, scenarios, threshold: float, reference: int = 0):
-    """Uptake under each policy as small multiples: the policy's median and 10-90% band in
-    colour over the reference policy's (the first, by default) in grey, the periods of funded
-    support shaded, the critical-mass threshold dashed."""
+def plot_policies(frame: pd.DataFrame, scenarios, threshold: float, reference: int = 0, over: str = "replicates"):
+    """Uptake under each policy as small multiples: the policy's median and 10-90% band (of
+    ``over``) in colour over the reference policy's (the first, by default) in grey, the periods
+    of funded support shaded, the critical-mass threshold dashed."""
     b = bands(frame, "share_with_mutual")
     by = {str(k): g for k, g in b.groupby("scenario", observed=True, sort=False)}
     ref = scenarios[reference]
@@ -127,7 +127,7 @@ def plot_policies(frame: pd.DataFrame, scenarios, threshold: float, reference: i
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4, integer=True))
     axes[0][0].set_ylim(bottom=0)
     _frame_labels(fig, "authorities running a mutual (%)",
-                  f"Uptake under each policy (median, 10-90% of replicates) against {label(ref)} (grey); "
+                  f"Uptake under each policy (median, 10-90% of {over}) against {label(ref)} (grey); "
                   f"green: support funded (dotted: Right to Challenge in force); dashed: {threshold:.0%}")
     return fig
 
@@ -237,6 +237,18 @@ def plot_barrier_curve(barrier: Barrier, years: int, ax=None, label: str = "", c
     ax.set_ylabel(f"change over {years} years (points)")
     ax.grid(alpha=0.3)
     ax.legend(frameon=False, loc="best", fontsize=8)
+    return fig
+
+
+def plot_barrier_band(curves: list[pd.DataFrame], shares, ax=None, label: str = "", colour: str = "C0"):
+    """The barrier search's curves of many posterior draws (each a :class:`sim.critical.Barrier`'s
+    ``curve``) on the common grid ``shares``: their median (dashed) and 10-90% band."""
+    fig, ax = _axes(ax)
+    grid = np.array([[c.set_index("initial_share")["growth"].get(x, np.nan) for x in shares] for c in curves])
+    low, mid, high = np.nanquantile(grid, [0.1, 0.5, 0.9], axis=0)
+    x = 100 * np.asarray(shares)
+    ax.fill_between(x, 100 * low, 100 * high, color=colour, alpha=0.15, lw=0)
+    ax.plot(x, 100 * mid, ls="--", color=colour, lw=1.5, label=label)
     return fig
 
 
@@ -438,6 +450,27 @@ def plot_sobol(sobol: pd.DataFrame, top: int = 10):
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("Sobol index (share of variance)")
     axes[0].legend(frameon=False, fontsize=8, loc="lower right")
+    return fig
+
+
+def plot_sensitivity(indices: pd.DataFrame, answers: dict[str, str], top: int = 10):
+    """Given-data first-order indices under the posterior (:mod:`sim.sensitivity`): per answer,
+    the ``top`` inputs with their 95% intervals, the dummy input's upper bound dashed (an index
+    below it is indistinguishable from none)."""
+    from .sensitivity import DUMMY
+
+    fig, axes = plt.subplots(1, len(answers), figsize=(14, 4.8), layout="constrained")
+    for ax, (key, title) in zip(np.atleast_1d(axes), answers.items(), strict=True):
+        mine = indices[indices["answer"] == key]
+        s = mine[mine["input"] != DUMMY].nlargest(top, "index")[::-1]
+        y = np.arange(len(s))
+        ax.barh(y, s["index"], xerr=[s["index"] - s["low"], s["high"] - s["index"]], color="C0", alpha=0.7)
+        ax.axvline(float(mine.loc[mine["input"] == DUMMY, "high"].iloc[0]), color="C3", ls="--", lw=1,
+                   label="dummy input's upper bound")
+        ax.set_yticks(y, s["input"], fontsize=8)
+        ax.set_title(_wrapped(title, 2.8, 9), fontsize=9)
+        ax.set_xlabel("first-order index (share of variance)")
+    np.atleast_1d(axes)[0].legend(frameon=False, fontsize=8, loc="lower right")
     return fig
 
 

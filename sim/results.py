@@ -214,13 +214,14 @@ def run_config(scenario: Scenario, seed: int, replicates: int) -> dict:
     return dict(scenario=scenario.model_dump(mode="json"), seed=seed, replicates=replicates)
 
 
-def write_run(folder: Path, frame: pd.DataFrame, scenario: Scenario, replicates: int) -> None:
-    """A scenario's run into ``folder``: the table, its summary and the uptake figure."""
+def write_run(folder: Path, frame: pd.DataFrame, scenario: Scenario, replicates: int, draws=None) -> None:
+    """A scenario's run into ``folder``: the table, its summary and the uptake figure; under
+    posterior ``draws`` (:class:`sim.posterior.Draws`), its probabilities and bands are over them."""
     frame.to_parquet(folder / "timeseries.parquet", index=False)
-    summary(frame, scenario).to_csv(folder / "summary.csv", index=False)
+    summary(frame, scenario, None if draws is None else draws.ess).to_csv(folder / "summary.csv", index=False)
+    over = f"{replicates} replicates" if draws is None else draws.words()
     fig = plot_uptake(frame, scenario.run.critical_mass_threshold, support=support_spans(scenario),
-                      title=f"{scenario.name}: authorities running a mutual "
-                            f"(median, 10-90% of {replicates} replicates)")
+                      title=f"{scenario.name}: authorities running a mutual (median, 10-90% of {over})")
     fig.savefig(folder / "uptake.png", dpi=120)
     plt.close(fig)
 

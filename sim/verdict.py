@@ -45,9 +45,19 @@ from .experiments import latin_hypercube
 from .instruments import INSTRUMENTS
 from .loading import scenario_from_dict
 from .overrides import with_overrides, with_particle
-from .plots import plot_defaults, plot_definitions, plot_sobol, plot_structure, plot_threshold_by_year, support_spans
+from .plots import (
+    plot_defaults,
+    plot_definitions,
+    plot_sensitivity,
+    plot_sobol,
+    plot_structure,
+    plot_threshold_by_year,
+    support_spans,
+)
 from .results import markers, update_block
 from .scenario import Scenario
+from .sensitivity import ANSWERS as SENSITIVITY_ANSWERS
+from .sensitivity import SMOOTHING, Sensitivity, posterior_sensitivity
 from .simulation import simulate
 
 
@@ -300,6 +310,7 @@ class Verdict:
     record_check: pd.DataFrame | None  # the calibration's record_check.csv
     validation: pd.DataFrame | None  # the calibration's validation.csv (rolling origins)
     answers: dict[str, Answer]
+    sensitivity: Sensitivity | None = None  # under the posterior (None: not computed)
     quiet: str = "none"  # the years after 2014 in which `historical` funds no instrument
 
     @property
@@ -360,7 +371,7 @@ def verdict(scenarios: dict[str, Scenario], *, replicates: int, seed: int, lhs_p
             progress: bool = False, posterior: pd.DataFrame | None = None, posterior_particles: int = 100,
             posterior_replicates: int = 4, structure_particles: int = 40, structure_replicates: int = 10,
             record_check: pd.DataFrame | None = None, validation: pd.DataFrame | None = None,
-            say=lambda text: None) -> Verdict:
+            sensitivity_points: int = 0, sensitivity_replicates: int = 2, say=lambda text: None) -> Verdict:
     """Compute every number of the verdict. ``scenarios``: by name, those of
     :func:`scenario_files`.
 
@@ -369,6 +380,8 @@ def verdict(scenarios: dict[str, Scenario], *, replicates: int, seed: int, lhs_p
     calibration's ``record_check.csv``) lets the report say how well the model fits the record,
     and ``validation`` (its ``validation.csv``) what it predicted for the years after 2014 when
     fitted to the record up to then.
+    With ``sensitivity_points`` (and a posterior), :func:`sim.sensitivity.posterior_sensitivity`
+    at that many points of the smoothed posterior, ``sensitivity_replicates`` each.
     ``evaluator`` (this process by default) runs the particles and the prior's designs; the
     numbers do not depend on it."""
     evaluator = evaluator or Evaluator()
@@ -431,6 +444,13 @@ def verdict(scenarios: dict[str, Scenario], *, replicates: int, seed: int, lhs_p
                                            POLICIES[NONE], POLICIES[MORE]),
                                len(draws), len(few), ess)
 
+    sens = None
+    if posterior is not None and sensitivity_points:
+        say(f"what decides the answers under the posterior: {sensitivity_points} points of the smoothed "
+            f"posterior x {sensitivity_replicates} replicates of 2 policies")
+        sens = posterior_sensitivity(none, more, posterior, sensitivity_points, sensitivity_replicates, seed,
+                                     evaluator, progress)
+
     # 3. over the prior: where each part holds (PRIM) and what decides the outcomes (Sobol)
     say(f"over the prior: {lhs_points} hypercube points for PRIM" + (", then a Sobol sample" if sobol_points else ""))
     params = discovery.uncertain_parameters()
@@ -450,7 +470,7 @@ def verdict(scenarios: dict[str, Scenario], *, replicates: int, seed: int, lhs_p
     parts = dict(run=run, sizes=sizes, defaults=defaults, early=early, sustained=sustained, barrier=barrier,
                  lhs=lhs, params=params, boxes=boxes, sobol=sobol, posterior=calibrated, record_check=record_check,
                  validation=validation)
-    return Verdict(**parts, answers=answers(**parts), quiet=_quiet_years(scenarios["historical"]))
+    return Verdict(**parts, answers=answers(**parts), quiet=_quiet_years(scenarios["historical"]), sensitivity=sens)
 
 
 def _structure_table(found: list) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -485,6 +505,9 @@ def write_verdict(v: Verdict, folder: Path) -> None:
                      coverage=b.coverage, density=b.density, mass=b.mass, **r)
                 for b in v.boxes.values() if b is not None for r in b.limits.to_dict("records")]
     pd.DataFrame(box_rows).to_csv(folder / "prim_boxes.csv", index=False)
+    if v.sensitivity is not None:
+        v.sensitivity.indices.to_csv(folder / "sensitivity.csv", index=False)
+        save(plot_sensitivity(v.sensitivity.indices, SENSITIVITY_ANSWERS), folder / "sensitivity.png", dpi=110)
     if v.sobol is not None:
         v.sobol.to_csv(folder / "sobol.csv", index=False)
         save(plot_sobol(v.sobol), folder / "sobol.png", dpi=110)
@@ -878,6 +901,32 @@ def plain(v: Verdict) -> str:
     return " ".join(lines)
 
 
+def _sensitivity_section(v: Verdict) -> list[str]:
+    """What decides the answers under the posterior (:mod:`sim.sensitivity`)."""
+    lines = ["## What decides the answers under the posterior", ""]
+    sens = v.sensitivity
+    if sens is None:
+        return lines + ["Not computed in this run (no posterior, or `--sensitivity 0`).", ""]
+    lines += [f"Given-data first-order indices (Plischke, Borgonovo and Smith 2013; SALib's `delta` module) over "
+              f"the calibrated posterior, smoothed by pyabc's kernel at {SMOOTHING:g} times its default bandwidth "
+              f"within each structure (each parameter's spread widened by about a tenth), the structures in their "
+              f"posterior probabilities: {sens.points} points, {sens.replicates} replicates each, each answer "
+              "averaged over them. An index is the share of the answer's variance that knowing that input alone "
+              "removes; inputs are correlated under a posterior, so it includes what the input says about those "
+              f"correlated with it. The widest 95% interval of any index is {sens.widest:.3f}"
+              + (" (narrower than 0.1)." if sens.widest < 0.1 else
+                 ": wider than 0.1, so give more points (`--sensitivity N`).")
+              + " A dummy input, independent of everything, shows the estimator's floor. Table: `sensitivity.csv`.",
+              "", "| answer | left to replicate noise | inputs above the dummy (index, 95%) |", "|---|---|---|"]
+    for key, words in SENSITIVITY_ANSWERS.items():
+        top = sens.top(key, 5)
+        above = top[top["above_dummy"]]
+        named = ", ".join(f"`{r['input']}` {r['index']:.2f} ({r['low']:.2f}-{r['high']:.2f})"
+                          for r in above.to_dict("records")) or "none: no single input stands out"
+        lines.append(f"| {words} | {sens.noise[key]:.0%} | {named} |")
+    return lines + ["", "![sensitivity](sensitivity.png)", ""]
+
+
 def report(v: Verdict) -> str:
     """verdict.md."""
     run = v.run
@@ -936,12 +985,13 @@ def report(v: Verdict) -> str:
                  "none (" + ("uptake grows from any start" if b.regime == "grows"
                             else "uptake declines from every start") + ")."),
               "", "![structure](structure.png)", ""]
-    lines += ["## What decides the outcomes", ""]
+    lines += _sensitivity_section(v)
+    lines += ["## What decides the outcomes over the prior", ""]
     if v.sobol is None:
         lines += ["Not computed in this run (`--sobol 0`). Sobol indices over the prior at the size this machine "
                   "affords (64 base points for 48 parameters) could not be read: total-order intervals as wide as "
-                  "the indices, first-order indices below zero. Which parameters decide the answers under the "
-                  "posterior is an open item (`verdict.md` of a run with `--sobol N` gives the prior's).", ""]
+                  "the indices, first-order indices below zero. The section above gives them under the posterior; "
+                  "`mutuals verdict --sobol N` gives the prior's.", ""]
     else:
         lines += [f"Sobol indices over the prior (SALib; {v.sizes['sobol_points']} points of a Saltelli sample, "
                   f"{v.sizes['lhs_replicates']} replicates each): the share of each outcome's variance due to a "

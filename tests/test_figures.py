@@ -103,8 +103,8 @@ def test_the_calibration_verdict_and_dashboard_figures_have_readable_text(tmp_pa
     scenarios = {name: load_scenario(path) for name, path in scenario_files(SCENARIOS).items()}
     v = verdict(scenarios, seed=2, replicates=4, lhs_points=6, lhs_replicates=1, sobol_points=1,
                 posterior=toy, posterior_particles=3, posterior_replicates=2, structure_particles=2,
-                structure_replicates=2)
+                structure_replicates=2, sensitivity_points=200, sensitivity_replicates=1)
     write_verdict(v, tmp_path)
-    assert "posterior_threshold_by_year.png" in _names(saved)
+    assert {"posterior_threshold_by_year.png", "sensitivity.png"} <= _names(saved)
     assert {name: faults for name, faults in saved.items() if faults} == {}
     plt.close("all")
