@@ -4,8 +4,10 @@ Run with the project's environment:  .venv/bin/python benchmarks/engines.py  (or
 
 Prints authority-years per second for each engine and their ratio; the random-number floor (the
 time just to draw the uniforms the ensemble engine consumes) and the ratio to it; scaling at
-1,000, 10,000 and 100,000 replicates; peak memory; and the speed-up of a Dask local cluster of 2
-workers over 1 on a sweep. Pass --quick for a smaller run.
+1,000, 10,000 and 100,000 replicates; batched evaluation on `historical` (1,000 parameter sets x
+10 replicates through `run_design`, each set its own parameters in one compiled call, against
+10,000 replicates of one scenario: the ratio of their times); peak memory; and the speed-up of a
+Dask local cluster of 2 workers over 1 on a sweep. Pass --quick for a smaller run.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 
 from sim.dynamics import tape_width
 from sim.evaluator import Evaluator
-from sim.experiments import full_factorial, run_design
+from sim.experiments import full_factorial, latin_hypercube, run_design
 from sim.loading import load_scenario
 from sim.population import POPULATION_DRAWS, build_structure
 from sim.simulation import measures_array, replicate_seeds
@@ -97,6 +99,16 @@ def main() -> None:
         t = timed(measures_array, s, seeds, "ensemble")
         print(f"  {reps:>7,} replicates: {t:7.2f} s  {authority_years(s, reps) / t:12,.0f} authority-years/s"
               f"  peak RSS so far {peak_rss_mib():,.0f} MiB")
+
+    h = load_scenario(ROOT / "scenarios" / "historical.toml")
+    sets = 100 if args.quick else 1000
+    design = latin_hypercube({"behaviour.peer_weight": (0.1, 0.9), "behaviour.savings_rate": (0.03, 0.15),
+                              "population.risk_aversion": (0.2, 0.8)}, sets, seed=1)
+    t_one = timed(measures_array, h, replicate_seeds(1, sets * 10), "ensemble")
+    t_batch = timed(run_design, h, design, 10, 1, progress=False)
+    print(f"batched evaluation (historical): {sets:,} parameter sets x 10 replicates through run_design "
+          f"{t_batch:.2f} s; {sets * 10:,} replicates of one scenario {t_one:.2f} s; batched ratio "
+          f"{t_batch / t_one:.2f}")
 
     out = Path(tempfile.mkdtemp(prefix="mutuals-bench-"))
     design = full_factorial({"fiscal.severity": np.linspace(0.5, 1.5, 4 if args.quick else 16)})

@@ -50,11 +50,13 @@ PARTS = claim.CLAIM
 threshold)."""
 
 
-def units(scenario: Scenario, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+def units(scenario: Scenario, frame: pd.DataFrame, per_organisation=None) -> dict[str, np.ndarray]:
     """The columns of :data:`UNITS` beyond the share of authorities, from a simulated ``frame``
-    of ``scenario``."""
+    of ``scenario`` (``per_organisation``: services per mutual organisation, one per row of
+    ``frame``, where its rows hold several parameter sets; by default the scenario's)."""
     structure = build_structure(scenario)
-    organisations = frame["live_mutuals"].to_numpy() / scenario.mutuals.services_per_organisation
+    per = scenario.mutuals.services_per_organisation if per_organisation is None else per_organisation
+    organisations = frame["live_mutuals"].to_numpy() / per
     return {"mutuals_per_authority": organisations / structure.n_authorities,
             "share_of_services": frame["live_mutuals"].to_numpy() / structure.n_slots}
 

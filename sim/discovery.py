@@ -21,7 +21,7 @@ from .dynamics import MEASURES
 from .evaluator import Evaluator
 from .overrides import with_overrides
 from .scenario import Scenario, Uncertainty, uncertainties
-from .simulation import measures_array, replicate_seeds
+from .simulation import measures_batch, replicate_seeds
 
 UNCERTAIN_SECTIONS = ("population.", "behaviour.", "mutuals.", "support.")
 """Where the uncertain parameters of the verdict live: every schema field with a plausible range
@@ -94,12 +94,10 @@ class PointOutcomes:
     def __call__(self, rows: list[dict]) -> list[dict]:
         share = MEASURES.index("share_with_mutual")
         seeds = replicate_seeds(self.seed, self.replicates)
-        out = []
-        for row in rows:
-            a = measures_array(with_overrides(self.without, row, "design"), seeds)[:, :, share]
-            b = measures_array(with_overrides(self.with_, row, "design"), seeds)[:, :, share]
-            out.append(outcomes(a, b, self.without.run, self.without.run.start_year))
-        return out
+        scenarios = [with_overrides(policy, row, "design") for row in rows for policy in (self.without, self.with_)]
+        values = measures_batch(scenarios, [seeds] * len(scenarios))  # every point and policy in one batch
+        return [outcomes(a[:, :, share], b[:, :, share], self.without.run, self.without.run.start_year)
+                for a, b in zip(values[::2], values[1::2], strict=True)]
 
 
 def evaluate_design(without: Scenario, with_: Scenario, design: pd.DataFrame, replicates: int,

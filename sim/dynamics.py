@@ -82,6 +82,16 @@ class Params(NamedTuple):
     contract_loss: float  # yearly chance a live mutual loses its contract
 
 
+PARAM_FIELDS = len(Params._fields)
+
+
+@element
+def params_of(table, r):
+    """Replicate r's :class:`Params` from a (replicates, fields) table of :func:`params` rows
+    (a batch of scenarios: each replicate its own parameters)."""
+    return Params(*to_fixed_tuple(table[r], PARAM_FIELDS))
+
+
 def params(s: Scenario) -> Params:
     """The element steps' parameters from a scenario, each named (a missing or misspelt one is
     an error)."""
@@ -181,31 +191,35 @@ def support_budget(s: Scenario) -> float:
     return float(sum(sum(instrument_year(s, y)[1].values()) for y in years))
 
 
-def attention_path(s: Scenario) -> dict[int, float]:
+def attention_path(s: Scenario, support: dict[int, tuple[dict, dict]] | None = None) -> dict[int, float]:
     """National attention in each year of the run, by the year it ends
     (:func:`sim.rules.national_attention` of the yearly pushes since the start): a function of
-    the scenario alone, computed once per run. 1 in every year when the mechanism is off."""
+    the scenario alone, computed once per run (``support``: each year's :func:`instrument_year`,
+    if already computed). 1 in every year when the mechanism is off."""
     b = s.behaviour
     years = range(s.run.start_year + 1, s.run.end_year + 1)
     if b.attention_floor >= 1.0:
         return dict.fromkeys(years, 1.0)
     out, pushes = {}, []
     for y in years:
-        pushes.append(float(rules.national_push(sum(instrument_year(s, y)[1].values()), b.attention_budget)))
+        allowance = (support[y] if support else instrument_year(s, y))[1]
+        pushes.append(float(rules.national_push(sum(allowance.values()), b.attention_budget)))
         out[y] = rules.national_attention(pushes, b.attention_floor, b.attention_memory)
     return out
 
 
-def year_context(s: Scenario, year: int, share, met: dict, attention: float) -> YearContext:
+def year_context(s: Scenario, year: int, share, met: dict, attention: float,
+                 support: tuple[dict, dict] | None = None) -> YearContext:
     """Support on offer and national conditions for the year ending at ``year``.
 
     ``share`` (of authorities running a mutual) and ``met`` (per rationed instrument, the share
     of its requests met) describe last year's state: scalars for one model, arrays of shape (R,)
-    for an ensemble; ``attention`` is the year's national attention (:func:`attention_path`).
+    for an ensemble; ``attention`` is the year's national attention (:func:`attention_path`);
+    ``support``, the year's :func:`instrument_year`, if already computed.
     Each instrument says what it changes (:meth:`sim.scenario._Instrument.effects`);
     reductions combine as independent shares (:func:`sim.rules.kept_share`), the rest add up.
     """
-    on, allowance = instrument_year(s, year)
+    on, allowance = support or instrument_year(s, year)
     effects: dict[str, list] = {name: [] for name in EFFECTS}
     for name, inst in s.support.instruments().items():
         for effect, value in inst.effects(on[name], met.get(name, 1.0)).items():

@@ -54,11 +54,11 @@ class State(NamedTuple):
 
 
 @_compiled.njit()
-def elements_year(p, table, next_double, generators, layout: Layout, fixed: Drawn, x: State,
-                  savings_rate):
+def elements_year(params, table, next_double, generators, layout: Layout, fixed: Drawn, x: State):
     """One year of every authority and service of R replicates, ``x`` updated in place.
 
-    ``table`` holds each replicate's :class:`sim.dynamics.Year`. Replicate r draws its year's
+    ``params`` holds each replicate's :class:`sim.dynamics.Params` (a batch may hold several
+    scenarios), ``table`` its :class:`sim.dynamics.Year`. Replicate r draws its year's
     uniforms (see :mod:`sim.dynamics`) from its numpy generator, whose state is at address
     ``generators[r]``, through the generator's C function ``next_double`` (numpy's documented
     interface for compiled code, ``BitGenerator.ctypes``): the numbers ``Generator.random``
@@ -77,13 +77,14 @@ def elements_year(p, table, next_double, generators, layout: Layout, fixed: Draw
     for r in range(R):
         for i in range(u.size):
             u[i] = next_double(generators[r])
+        p = dyn.params_of(params, r)
         c = dyn.year_of(table, r)
         group, national = dyn.pooled(layout.group_of, x.own[r, :3])
         st = dyn.Authorities(fixed.deprivation[r], fixed.capacity0[r], fixed.reserves0[r], fixed.odds[r],
                              x.spending_power[r], x.reference[r], x.alpha[r], x.beta[r], x.drawn[r], x.own[r])
         counts, totals = dyn.authorities_year(
             p, c, 0, A, layout.group_of, layout.first_slot, layout.slot_cost, u, x.slot[r], x.viability[r], st,
-            group, dyn.Outcomes(national[0], national[1], national[2]), savings_rate, happened)
+            group, dyn.Outcomes(national[0], national[1], national[2]), p.savings_rate, happened)
         for k in range(len(counts)):
             events[r, k] = counts[k]
         measures[r] = dyn.finish_measures(totals, A)
@@ -100,55 +101,97 @@ def risk_odds(risk_aversion):
     return out
 
 
+def batch_key(scenario: Scenario) -> tuple:
+    """What the scenarios of one batch (:func:`run_batch`) must share: their authorities and
+    services, and their years."""
+    return (scenario.population.structure, scenario.population.services, scenario.run.start_year,
+            scenario.run.end_year)
+
+
+class _Group:
+    """One scenario's replicates within a batch: their set-up, and the model-level steps (the
+    support on offer, rationing, the books), which run as numpy over the group's replicates."""
+
+    def __init__(self, s: Scenario, seeds: list[int], st):
+        self.s, self.st, self.R = s, st, len(seeds)
+        A = st.n_authorities
+        self.generators = [np.random.default_rng(seed) for seed in seeds]
+        u_pop = np.stack([g.random((POPULATION_DRAWS, A)) for g in self.generators])
+        attrs = draw_attributes(st, s, u_pop)
+        self.prior = dyn.prior(s)
+        ready = [dyn.readiness_draws(st, s, g.random) for g in self.generators]
+        self.slot, self.viability = dyn.initial_state(st, s, attrs["initial_adopter"],
+                                                      None if ready[0] is None else np.stack(ready))
+        self.attrs = attrs
+        self.met: dict = {}  # share of each rationed instrument's requests met last year (all, at first)
+        self.support = {y: dyn.instrument_year(s, y) for y in range(s.run.start_year + 1, s.run.end_year + 1)}
+        self.attention = dyn.attention_path(s, self.support)
+        self.counters = dyn.first_tally(attrs["initial_adopter"].sum(axis=-1).astype(float))
+        self.params = np.array([tuple(dyn.params(s))] * self.R, dtype=float).reshape(self.R, dyn.PARAM_FIELDS)
+        years = range(s.run.start_year, s.run.end_year + 1)
+        self.out = np.empty((self.R, len(years), len(dyn.MEASURES)))
+
+    def record(self, t: int, values: np.ndarray) -> None:
+        self.obs = dyn.observe(self.st, values, self.counters)
+        for m, name in enumerate(dyn.MEASURES):
+            self.out[:, t, m] = self.obs[name]
+
+    def year_table(self, year: int) -> np.ndarray:
+        self.ctx = dyn.year_context(self.s, year, self.obs["share_with_mutual"], self.met, self.attention[year],
+                                    self.support[year])
+        return self.ctx.table(self.R)
+
+    def books(self, t: int, events: np.ndarray, measures: np.ndarray) -> None:
+        n = dict(zip(dyn.EVENTS, events.T, strict=True))
+        spend, self.met = dyn.books(self.s, self.ctx, self.obs["in_preparation"], n["accepted"])
+        spend = {k: np.full(self.R, v, dtype=float) if np.ndim(v) == 0 else np.array(v, dtype=float)
+                 for k, v in spend.items()}
+        self.counters = dyn.tally(self.counters, launched=n["launched"], abandoned=n["abandoned"],
+                                  failed=n["failed"], challenged=n["challenged"], lost=n["lost"], spend=spend)
+        self.record(t, measures)
+
+
+def run_batch(scenarios: list[Scenario], seeds: list[list[int]]) -> list[np.ndarray]:
+    """Measures (R_g, years, len(MEASURES)) of each scenario ``g`` for its replicate seeds, every
+    replicate of every scenario stepped in one compiled call a year, each with its own
+    parameters. The scenarios must share :func:`batch_key`; each one's array is the one it gives
+    alone (a replicate's year depends on its own parameters, support and random numbers only)."""
+    keys = {batch_key(s) for s in scenarios}
+    if len(keys) > 1:
+        raise ValueError(f"a batch shares its structure and years; given {sorted(keys)}")
+    st = build_structure(scenarios[0])
+    groups = [_Group(s, list(g), st) for s, g in zip(scenarios, seeds, strict=True)]
+    edges = np.cumsum([0, *(g.R for g in groups)])
+    R, A = int(edges[-1]), st.n_authorities
+
+    def stacked(name: str) -> np.ndarray:
+        return np.ascontiguousarray(np.concatenate([g.attrs[name] for g in groups]), dtype=float)
+
+    fixed = Drawn(deprivation=stacked("deprivation"), capacity0=stacked("capacity"), reserves0=stacked("reserves"),
+                  odds=risk_odds(np.concatenate([g.attrs["risk_aversion"] for g in groups])))
+    x = State(slot=np.concatenate([g.slot for g in groups]), viability=np.concatenate([g.viability for g in groups]),
+              spending_power=np.ones((R, A)), reference=np.ones((R, A)),
+              alpha=np.concatenate([np.full((g.R, A), g.prior[0]) for g in groups]),
+              beta=np.concatenate([np.full((g.R, A), g.prior[1]) for g in groups]),
+              own=np.zeros((R, 4, A)), drawn=np.zeros((R, A)))
+    params = np.concatenate([g.params for g in groups])
+    layout = Layout(st.group, st.first_slot, st.slot_cost)
+    generators = [gen for g in groups for gen in g.generators]
+    next_double = generators[0].bit_generator.ctypes.next_double
+    addresses = np.array([gen.bit_generator.ctypes.state_address for gen in generators], dtype=np.uint64)
+    parts = [slice(edges[i], edges[i + 1]) for i in range(len(groups))]
+    for g, part in zip(groups, parts, strict=True):
+        g.record(0, dyn.state_measures(x.slot[part], st.first_slot, st.slot_cost, x.spending_power[part],
+                                       x.alpha[part], x.beta[part], g.s.behaviour.savings_rate))
+    s0 = scenarios[0].run
+    for t, year in enumerate(range(s0.start_year + 1, s0.end_year + 1), start=1):
+        table = np.concatenate([g.year_table(year) for g in groups])
+        events, measures = elements_year(params, table, next_double, addresses, layout, fixed, x)
+        for g, part in zip(groups, parts, strict=True):
+            g.books(t, events[part], measures[part])
+    return [g.out for g in groups]
+
+
 def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:
     """Measures for each replicate seed and year: an array (R, years, len(MEASURES))."""
-    s = scenario
-    st = build_structure(s)
-    A = st.n_authorities
-    R = len(seeds)
-    years = range(s.run.start_year, s.run.end_year + 1)
-    out = np.empty((R, len(years), len(dyn.MEASURES)))
-    generators = [np.random.default_rng(seed) for seed in seeds]
-
-    u_pop = np.stack([g.random((POPULATION_DRAWS, A)) for g in generators])
-    attrs = draw_attributes(st, s, u_pop)
-    prior_alpha, prior_beta = dyn.prior(s)
-    ready = [dyn.readiness_draws(st, s, g.random) for g in generators]
-    x = State(*dyn.initial_state(st, s, attrs["initial_adopter"], None if ready[0] is None else np.stack(ready)),
-              spending_power=np.ones((R, A)), reference=np.ones((R, A)), alpha=np.full((R, A), prior_alpha),
-              beta=np.full((R, A), prior_beta),
-              own=np.zeros((R, 4, A)), drawn=np.zeros((R, A)))
-    met = {}  # share of each rationed instrument's requests met last year (all, at first)
-    attention = dyn.attention_path(s)
-    counters = dyn.first_tally(attrs["initial_adopter"].sum(axis=-1).astype(float))
-    p = dyn.params(s)
-    def drawn(name: str) -> np.ndarray:
-        return np.ascontiguousarray(attrs[name], dtype=float)
-
-    fixed = Drawn(deprivation=drawn("deprivation"), capacity0=drawn("capacity"),
-                  reserves0=drawn("reserves"), odds=risk_odds(attrs["risk_aversion"]))
-    layout = Layout(st.group, st.first_slot, st.slot_cost)
-
-    def record(t: int, values: np.ndarray, counters: dict) -> dict:
-        obs = dyn.observe(st, values, counters)
-        for m, name in enumerate(dyn.MEASURES):
-            out[:, t, m] = obs[name]
-        return obs
-
-    next_double = generators[0].bit_generator.ctypes.next_double
-    addresses = np.array([g.bit_generator.ctypes.state_address for g in generators], dtype=np.uint64)
-    savings_rate = s.behaviour.savings_rate
-    obs = record(0, dyn.state_measures(x.slot, st.first_slot, st.slot_cost, x.spending_power,
-                                       x.alpha, x.beta, savings_rate), counters)
-    for t, year in enumerate(years[1:], start=1):
-        ctx = dyn.year_context(s, year, obs["share_with_mutual"], met, attention[year])
-        events, measures = elements_year(p, ctx.table(R), next_double, addresses, layout, fixed, x,
-                                         savings_rate)
-        n = dict(zip(dyn.EVENTS, events.T, strict=True))
-        spend, met = dyn.books(s, ctx, obs["in_preparation"], n["accepted"])
-        spend = {k: np.broadcast_to(np.asarray(v, dtype=float), (R,)).copy() for k, v in spend.items()}
-        counters = dyn.tally(counters, launched=n["launched"], abandoned=n["abandoned"],
-                             failed=n["failed"], challenged=n["challenged"], lost=n["lost"],
-                             spend=spend)
-        obs = record(t, measures, counters)
-    return out
+    return run_batch([scenario], [seeds])[0]

@@ -25,7 +25,7 @@ from .errors import ScenarioError
 from .evaluator import Evaluator
 from .overrides import with_overrides
 from .scenario import Scenario, parameter_paths
-from .simulation import measures_array, replicate_seeds, tidy
+from .simulation import measures_batch, replicate_seeds, tidy
 
 
 def full_factorial(levels: dict[str, Iterable[float]]) -> pd.DataFrame:
@@ -75,30 +75,43 @@ def check_design(scenario: Scenario, design: pd.DataFrame, source: str = "design
 
 @dataclass(frozen=True)
 class Task:
-    """One design row's block of ``count`` replicates from replicate ``first``."""
+    """A block of ``count`` replicates from replicate ``first`` of ``rows`` design rows from
+    ``row`` (several rows when a row's replicates are fewer than a chunk: they run as one
+    batch)."""
 
     row: int
     first: int  # first replicate
     count: int
+    rows: int = 1
 
     @property
     def name(self) -> str:
-        return f"row{self.row:06d}_rep{self.first:09d}.parquet"
+        more = f"-{self.row + self.rows - 1:06d}" if self.rows > 1 else ""
+        return f"row{self.row:06d}{more}_rep{self.first:09d}.parquet"
 
 
 def tasks(n_rows: int, replicates: int, chunk: int) -> list[Task]:
-    return [Task(row, first, min(chunk, replicates - first))
-            for row in range(n_rows) for first in range(0, replicates, chunk)]
+    """Blocks of at most ``chunk`` replicates (or one row's, if more): one row's replicates in
+    blocks, or whole rows together."""
+    if replicates >= chunk:
+        return [Task(row, first, min(chunk, replicates - first))
+                for row in range(n_rows) for first in range(0, replicates, chunk)]
+    per = max(1, chunk // replicates)
+    return [Task(row, 0, replicates, min(per, n_rows - row)) for row in range(0, n_rows, per)]
 
 
-def evaluate(scenario: Scenario, overrides: dict, seed: int, task: Task) -> pd.DataFrame:
-    """One task's tidy table."""
-    s = with_overrides(scenario, overrides) if overrides else scenario
-    seeds = replicate_seeds(seed, task.count, first=task.first)
-    frame = tidy(s, measures_array(s, seeds, "ensemble"), first_replicate=task.first)
-    frame.insert(1, "design_row", task.row)
-    for path, value in overrides.items():
-        frame[path] = value
+def evaluate(scenario: Scenario, rows: tuple[dict, ...], seeds: list[int], task: Task) -> pd.DataFrame:
+    """One task's tidy table: its design rows (``rows``, all of the design's) with their
+    overrides, row ``i`` on the replicates of root seed ``seeds[i]``, run as one batch."""
+    mine = range(task.row, task.row + task.rows)
+    scenarios = [with_overrides(scenario, rows[i]) if rows[i] else scenario for i in mine]
+    values = measures_batch(scenarios, [replicate_seeds(seeds[i], task.count, first=task.first) for i in mine])
+    frame = tidy(scenario, np.concatenate(values))
+    T = values[0].shape[1]
+    frame["replicate"] = np.tile(np.repeat(np.arange(task.first, task.first + task.count), T), task.rows)
+    frame.insert(1, "design_row", np.repeat(np.arange(task.row, task.row + task.rows), task.count * T))
+    for path in rows[task.row]:
+        frame[path] = np.repeat([rows[i][path] for i in mine], task.count * T)
     return frame
 
 
@@ -115,7 +128,8 @@ class Evaluate:
     row_seeds: bool = False  # row i on the seeds of root seed + i
 
     def __call__(self, task: Task) -> pd.DataFrame | Task:
-        frame = evaluate(self.scenario, self.rows[task.row], self.seed + task.row * self.row_seeds, task)
+        seeds = [self.seed + i * self.row_seeds for i in range(len(self.rows))]
+        frame = evaluate(self.scenario, self.rows, seeds, task)
         if self.folder is None:
             return frame
         _write_atomic(frame, self.folder / task.name)
@@ -199,7 +213,8 @@ def _read_chunk(path: Path, task: Task) -> pd.DataFrame | None:
     except (OSError, ValueError):  # pyarrow's errors: ArrowIOError, ArrowInvalid
         return None
     replicates = range(task.first, task.first + task.count)
-    ours = ("design_row" in frame and "replicate" in frame and (frame["design_row"] == task.row).all()
+    ours = ("design_row" in frame and "replicate" in frame
+            and set(frame["design_row"]) == set(range(task.row, task.row + task.rows))
             and set(frame["replicate"]) == set(replicates))
     return frame if ours else None
 

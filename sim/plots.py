@@ -465,12 +465,12 @@ def plot_sensitivity(indices: pd.DataFrame, answers: dict[str, str], top: int = 
         s = mine[mine["input"] != DUMMY].nlargest(top, "index")[::-1]
         y = np.arange(len(s))
         ax.barh(y, s["index"], xerr=[s["index"] - s["low"], s["high"] - s["index"]], color="C0", alpha=0.7)
-        ax.axvline(float(mine.loc[mine["input"] == DUMMY, "high"].iloc[0]), color="C3", ls="--", lw=1,
-                   label="dummy input's upper bound")
+        ax.axvline(float(mine.loc[mine["input"] == DUMMY, "high"].iloc[0]), color="C3", ls="--", lw=1)
         ax.set_yticks(y, s["input"], fontsize=8)
         ax.set_title(_wrapped(title, 2.8, 9), fontsize=9)
         ax.set_xlabel("first-order index (share of variance)")
-    np.atleast_1d(axes)[0].legend(frameon=False, fontsize=8, loc="lower right")
+    fig.suptitle("What decides each answer under the posterior: bars, 95% intervals; dashed red, the dummy input's "
+                 "upper bound (an index left of it is indistinguishable from none)", fontsize=10)
     return fig
 
 

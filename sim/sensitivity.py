@@ -10,16 +10,16 @@ inside the prior's ranges), the structures drawn in their posterior probabilitie
 run``'s posterior it widens each parameter's spread within a structure by a median of 10%
 (10-90% of parameters: 7-16%). That distribution, not the prior, is what the indices are over.
 
-At each of ``n`` points of it, the verdict's two policies (no additional support, more and better
-support) run a few replicates, and each answer is averaged over them. The index of an input is
-the given-data first-order index of Plischke, Borgonovo and Smith (2013), ``Var(E[Y | X_i]) /
-Var(Y)`` estimated by partitioning the sample (SALib's ``delta`` module, its bootstrap interval):
-the share of the answer's variance that knowing that input alone would remove. Inputs are
-correlated under a posterior, so an index includes what an input says about the inputs
-correlated with it. The structure is one input (coded by its posterior probability's rank). A
-*dummy* input, drawn independently of everything, shows the estimator's floor: an index not
-above the dummy's is indistinguishable from none. What is left of each answer's variance after
-averaging over replicates (:attr:`Sensitivity.noise`) is replicate noise, which no input explains.
+At each of ``n`` points of it, the verdict's two policies (no additional support, more and
+better support) run a few replicates, and each answer is averaged over them. The index of an
+input is the given-data first-order index [@Plischke2013], ``Var(E[Y | X_i]) / Var(Y)``,
+estimated by partitioning the sample (SALib's ``delta`` module, its bootstrap interval): the
+share of the answer's variance that knowing that input alone would remove. Inputs are correlated
+under a posterior, so an index includes what an input says about the inputs correlated with it.
+The structure is one input (coded by its posterior probability's rank). A *dummy* input, drawn
+independently of everything, shows the estimator's floor: an index not above the dummy's is
+indistinguishable from none. What is left of each answer's variance after averaging over
+replicates (:attr:`Sensitivity.noise`) is replicate noise, which no input explains.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import dynamics as dyn
-from .ensemble import run_ensemble
+from .ensemble import batch_key, run_batch, run_ensemble
 from .scenario import Scenario
 
 Engine = Literal["ensemble", "mesa"]
@@ -68,6 +68,29 @@ def measures_array(scenario: Scenario, seeds: list[int], engine: str = "ensemble
         for i in range(0, len(seeds), chunk_size):  # memory: the output plus one chunk's arrays
             out[i:i + chunk_size] = run_ensemble(scenario, seeds[i:i + chunk_size])
             bar.update(len(seeds[i:i + chunk_size]))
+    return out
+
+
+def measures_batch(scenarios: list[Scenario], seeds: list[list[int]], chunk_size: int = 1024) -> list[np.ndarray]:
+    """:func:`measures_array` (ensemble engine) of each scenario for its seeds, scenarios that
+    share their structure and years stepped together (:func:`sim.ensemble.run_batch`), at most
+    about ``chunk_size`` replicates a call: the same arrays as one scenario at a time."""
+    out: list[np.ndarray | None] = [None] * len(scenarios)
+    todo: dict[tuple, list[int]] = {}
+    for i, s in enumerate(scenarios):
+        todo.setdefault(batch_key(s), []).append(i)
+    for members in todo.values():
+        start = 0
+        while start < len(members):
+            stop, size = start, 0
+            while stop < len(members) and (stop == start or size + len(seeds[members[stop]]) <= chunk_size):
+                size += len(seeds[members[stop]])
+                stop += 1
+            batch = members[start:stop]
+            for i, values in zip(batch, run_batch([scenarios[i] for i in batch], [seeds[i] for i in batch]),
+                                 strict=True):
+                out[i] = values
+            start = stop
     return out
 
 

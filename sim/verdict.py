@@ -41,7 +41,7 @@ from .averaging import AVERAGED, by_structure, effective_size, estimate, structu
 from .critical import BARRIER_YEARS, Barrier, Sustained, barrier_search, self_sustaining
 from .definitions import UNITS, VARIED, changed, definitions, units
 from .evaluator import Evaluator
-from .experiments import latin_hypercube
+from .experiments import latin_hypercube, run_design
 from .instruments import INSTRUMENTS
 from .loading import scenario_from_dict
 from .overrides import with_overrides, with_particle
@@ -54,6 +54,7 @@ from .plots import (
     plot_threshold_by_year,
     support_spans,
 )
+from .posterior import overrides
 from .results import markers, update_block
 from .scenario import Scenario
 from .sensitivity import ANSWERS as SENSITIVITY_ANSWERS
@@ -323,30 +324,20 @@ class Verdict:
         return bool(claim.holds({k: a.answer for k, a in self.answers.items()}))
 
 
-@dataclass(frozen=True)
-class _Policy:
-    """Posterior draws of one policy for one particle (an evaluator's task function)."""
-
-    scenario: Scenario
-    replicates: int
-
-    def __call__(self, task: tuple[int, dict, int]) -> pd.DataFrame:
-        i, row, seed = task
-        s = with_particle(self.scenario, row)
-        frame = simulate(s, replicates=self.replicates, seed=seed, engine="ensemble")
-        return frame[["replicate", "year", "share_with_mutual"]].assign(particle=i, **units(s, frame))
-
-
-def _posterior_table(policies: dict[str, Scenario], rows: list[dict], replicates: int, seed: int,
+def _posterior_table(policies: dict[str, Scenario], particles: pd.DataFrame, replicates: int, seed: int,
                      evaluator: Evaluator, progress: bool) -> pd.DataFrame:
-    """Every particle of ``rows`` under every policy, particle ``i`` on the seeds of root
+    """Every particle (row ``i`` of ``particles``: parameter values and ``model``) under every
+    policy, batched (:func:`sim.experiments.run_design`), particle ``i`` on the seeds of root
     ``seed + i`` whatever the policy (common random numbers): policy, particle, replicate, year,
     share_with_mutual and the other :data:`sim.definitions.UNITS`."""
     frames = []
     for label, s in policies.items():
-        tasks = [(i, row, seed + i) for i, row in enumerate(rows)]
-        got = evaluator.map(_Policy(s, replicates), tasks, f"{label}: particles" if progress else None)
-        frames += [f.assign(policy=label) for f in got]
+        design = overrides(particles, s)
+        got = run_design(s, design, replicates, seed, evaluator=evaluator, row_seeds=True, progress=progress)
+        per = design.get("mutuals.services_per_organisation",
+                         pd.Series(s.mutuals.services_per_organisation, index=design.index))
+        frame = got[["design_row", "replicate", "year", "share_with_mutual"]].rename(columns={"design_row": "particle"})
+        frames.append(frame.assign(policy=label, **units(s, got, per.to_numpy()[got["design_row"].to_numpy()])))
     table = pd.concat(frames, ignore_index=True)
     table["policy"] = pd.Categorical(table["policy"], categories=list(policies))
     return table[["policy", "particle", "replicate", "year", *UNITS]]
@@ -422,8 +413,8 @@ def verdict(scenarios: dict[str, Scenario], *, replicates: int, seed: int, lhs_p
         draws = weighted_draws(posterior, posterior_particles, seed)
         say(f"under the posterior: {len(draws)} weighted particles x {posterior_replicates} replicates of 3 "
             f"policies; self-sustaining and the barrier for {structure_particles} draws")
-        rows = draws.drop(columns="weight").to_dict("records")
-        run_all = lambda chosen: _posterior_table(chosen, rows, posterior_replicates, seed, evaluator, progress)  # noqa: E731
+        particles = draws.drop(columns="weight")
+        run_all = lambda chosen: _posterior_table(chosen, particles, posterior_replicates, seed, evaluator, progress)  # noqa: E731
         table = run_all(policies)
         # the claim's policies again on today's 317 authorities, for the definitions table
         today = run_all({label: with_overrides(policies[label], {"population.structure": "today"})
@@ -907,7 +898,8 @@ def _sensitivity_section(v: Verdict) -> list[str]:
     sens = v.sensitivity
     if sens is None:
         return lines + ["Not computed in this run (no posterior, or `--sensitivity 0`).", ""]
-    lines += [f"Given-data first-order indices (Plischke, Borgonovo and Smith 2013; SALib's `delta` module) over "
+    lines += [f"Given-data first-order indices (Plischke, Borgonovo and Smith 2013, European Journal of "
+              "Operational Research 226: 536-550; SALib's `delta` module) over "
               f"the calibrated posterior, smoothed by pyabc's kernel at {SMOOTHING:g} times its default bandwidth "
               f"within each structure (each parameter's spread widened by about a tenth), the structures in their "
               f"posterior probabilities: {sens.points} points, {sens.replicates} replicates each, each answer "

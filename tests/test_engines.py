@@ -46,3 +46,46 @@ def test_the_keyed_cache_is_ours_alone(tmp_path):
         return x + 1
 
     assert not theirs._cache._cache_path.startswith(str(cache_dir()))
+
+
+def test_a_batch_of_scenarios_gives_each_the_table_it_gives_alone():
+    """Many parameter sets in one compiled call (``run_batch``): each set's replicates exactly
+    as when it runs alone, whatever the others, their number or their seeds."""
+    import numpy as np
+
+    from sim.ensemble import batch_key, run_batch, run_ensemble
+    from sim.overrides import with_overrides
+    from sim.simulation import measures_batch, replicate_seeds
+
+    scenarios = [load_scenario(p) for p in SHIPPED]
+    seeds = [replicate_seeds(40 + i, 1 + i % 3) for i in range(len(scenarios))]
+    key = batch_key(scenarios[0])
+    same = [i for i, s in enumerate(scenarios) if batch_key(s) == key]
+    assert len(same) >= 5
+    batch = run_batch([scenarios[i] for i in same], [seeds[i] for i in same])
+    for i, values in zip(same, batch, strict=True):
+        np.testing.assert_array_equal(values, run_ensemble(scenarios[i], seeds[i]))
+    # another structure among them: grouped into its own batch, in small calls, the same arrays
+    today = with_overrides(scenarios[same[0]], {"population.structure": "today"})
+    mixed = [scenarios[same[0]], today, scenarios[same[1]]]
+    got = measures_batch(mixed, [seeds[same[0]], seeds[same[0]], seeds[same[1]]], chunk_size=2)
+    for s, q, values in zip(mixed, [seeds[same[0]], seeds[same[0]], seeds[same[1]]], got, strict=True):
+        np.testing.assert_array_equal(values, run_ensemble(s, q))
+    with pytest.raises(ValueError, match="shares its structure"):
+        run_batch([scenarios[same[0]], today], [seeds[0], seeds[0]])
+
+
+def test_design_rows_batched_together_give_the_tables_of_one_row_at_a_time():
+    import sim.experiments as ex
+    from sim.overrides import with_overrides
+
+    s = load_scenario(SHIPPED[0])
+    design = ex.full_factorial({"behaviour.peer_weight": [0.2, 0.5, 0.8], "behaviour.memory": [0.7, 0.9]})
+    batched = ex.run_design(s, design, 3, 9, chunk=12, progress=False)  # four rows a task
+    assert len(ex.tasks(len(design), 3, 12)) == 2
+    for row, values in enumerate(design.to_dict("records")):
+        alone = sim.simulate(with_overrides(s, values), replicates=3, seed=9)
+        mine = batched[batched["design_row"] == row].drop(columns=["design_row", *values]).reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, alone, check_exact=True)
+    one_row = ex.run_design(s, design, 3, 9, chunk=2, progress=False)  # one row's replicates in two tasks
+    pd.testing.assert_frame_equal(batched, one_row, check_exact=True)
