@@ -26,7 +26,7 @@ POLICIES := $(addprefix scenarios/,baseline.toml december_2012.toml historical.t
   evidence.toml tested_models.toml barriers.toml right_to_challenge.toml joined_up.toml)
 POSTERIOR := results/calibration/posterior.parquet
 
-.PHONY: run test venv dev clean benchmark lint regression-baseline full-size
+.PHONY: run test venv dev clean benchmark lint regression-baseline full-size full-size-verdict
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -74,6 +74,22 @@ full-size: $(VENV)/.installed
 	{ echo "<!-- written by make full-size from results/calibration_full/calibration.md: do not edit -->"; \
 	  echo; sed 's#](fit.png)#](full_size_fit.png)#' results/calibration_full/calibration.md; } > docs/full_size.md
 	cp results/calibration_full/fit.png docs/full_size_fit.png
+
+## the verdict under the full-size posterior (after make full-size): results/verdict_full/, and its
+## report, tables (the prior's hypercube, lhs.csv, aside) and figures committed as docs/full_size_verdict/
+full-size-verdict: $(VENV)/.installed
+	@start=$$(date +%s); \
+	$(BIN)/mutuals verdict --out results/verdict_full --overwrite --workers $(WORKERS) --replicates 1000 \
+	  --posterior results/calibration_full/posterior.parquet --posterior-particles 400 --posterior-replicates 8 \
+	  --structure-particles 100 --lhs 2000 --sobol 0 --sensitivity 4096 || exit 1; \
+	seconds=$$(( $$(date +%s) - start )); \
+	rm -rf docs/full_size_verdict && mkdir -p docs/full_size_verdict && \
+	cp results/verdict_full/*.png results/verdict_full/*.csv docs/full_size_verdict/ && \
+	rm docs/full_size_verdict/lhs.csv && \
+	{ echo "<!-- written by make full-size-verdict from results/verdict_full/verdict.md: do not edit -->"; echo; \
+	  echo "*Computed by \`make full-size-verdict\` in $$((seconds / 60)) min $$((seconds % 60)) s with $(WORKERS) workers, \
+	  $$(date -u +%Y-%m-%d), from the posterior of \`make full-size\`; the prior's hypercube, \`lhs.csv\`, stays in \`results/verdict_full/\`.*"; echo; \
+	  cat results/verdict_full/verdict.md; } > docs/full_size_verdict/verdict.md
 
 ## run the whole test suite
 test: $(VENV)/.installed-dev
