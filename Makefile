@@ -87,8 +87,9 @@ full-size-verdict: $(VENV)/.installed
 	cp results/verdict_full/*.png results/verdict_full/*.csv docs/full_size_verdict/ && \
 	rm docs/full_size_verdict/lhs.csv && \
 	{ echo "<!-- written by make full-size-verdict from results/verdict_full/verdict.md: do not edit -->"; echo; \
-	  echo "*Computed by \`make full-size-verdict\` in $$((seconds / 60)) min $$((seconds % 60)) s with $(WORKERS) workers, \
-	  $$(date -u +%Y-%m-%d), from the posterior of \`make full-size\`; the prior's hypercube, \`lhs.csv\`, stays in \`results/verdict_full/\`.*"; echo; \
+	  echo "*Computed by \`make full-size-verdict\` in $$((seconds / 60)) min $$((seconds % 60)) s with $(WORKERS) workers," \
+	    "$$(date -u +%Y-%m-%d), from the posterior of \`make full-size\`; the prior's hypercube, \`lhs.csv\`," \
+	    "stays in \`results/verdict_full/\`.*"; echo; \
 	  cat results/verdict_full/verdict.md; } > docs/full_size_verdict/verdict.md
 
 ## run the whole test suite

@@ -6,8 +6,9 @@ Prints authority-years per second for each engine and their ratio; the random-nu
 time just to draw the uniforms the ensemble engine consumes) and the ratio to it; scaling at
 1,000, 10,000 and 100,000 replicates; batched evaluation on `historical` (1,000 parameter sets x
 10 replicates through `run_design`, each set its own parameters in one compiled call, against
-10,000 replicates of one scenario: the ratio of their times); peak memory; and the speed-up of a
-Dask local cluster of 2 workers over 1 on a sweep. Pass --quick for a smaller run.
+10,000 replicates of one scenario: the ratio of their times, for sets that vary behaviour only
+and for sets that vary a support effect too, whose model-level steps cannot be shared); peak
+memory; and the speed-up of a Dask local cluster of 2 workers over 1 on a sweep. Pass --quick for a smaller run.
 """
 
 from __future__ import annotations
@@ -102,13 +103,17 @@ def main() -> None:
 
     h = load_scenario(ROOT / "scenarios" / "historical.toml")
     sets = 100 if args.quick else 1000
-    design = latin_hypercube({"behaviour.peer_weight": (0.1, 0.9), "behaviour.savings_rate": (0.03, 0.15),
-                              "population.risk_aversion": (0.2, 0.8)}, sets, seed=1)
     t_one = timed(measures_array, h, replicate_seeds(1, sets * 10), "ensemble")
-    t_batch = timed(run_design, h, design, 10, 1, progress=False)
-    print(f"batched evaluation (historical): {sets:,} parameter sets x 10 replicates through run_design "
-          f"{t_batch:.2f} s; {sets * 10:,} replicates of one scenario {t_one:.2f} s; batched ratio "
-          f"{t_batch / t_one:.2f}")
+    behaviour = {"behaviour.peer_weight": (0.1, 0.9), "behaviour.savings_rate": (0.03, 0.15),
+                 "population.risk_aversion": (0.2, 0.8)}
+    for what, ranges in (("behaviour only: one set of model-level steps", behaviour),
+                         ("support effects too: each set its own model-level steps",
+                          {**behaviour, "support.advice.cost_reduction": (0.1, 0.5)})):
+        design = latin_hypercube(ranges, sets, seed=1)
+        t_batch = timed(run_design, h, design, 10, 1, progress=False)
+        print(f"batched evaluation (historical, {what}): {sets:,} parameter sets x 10 replicates through "
+              f"run_design {t_batch:.2f} s; {sets * 10:,} replicates of one scenario {t_one:.2f} s; batched ratio "
+              f"{t_batch / t_one:.2f}")
 
     out = Path(tempfile.mkdtemp(prefix="mutuals-bench-"))
     design = full_factorial({"fiscal.severity": np.linspace(0.5, 1.5, 4 if args.quick else 16)})

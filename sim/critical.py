@@ -349,7 +349,7 @@ def write_tipping(found: list[Tipping], folder: Path, replicates: int) -> None:
     (under a posterior, ``barriers_<scenario>.csv`` too: one row per draw)."""
     import matplotlib.pyplot as plt
 
-    from .plots import label, plot_barrier_band, plot_barrier_curve
+    from .plots import label, plot_barrier_band, plot_barrier_curve, wrapped
     from .results import write_json
 
     fig, ax = plt.subplots(figsize=(8, 4.8), layout="constrained")
@@ -365,7 +365,7 @@ def write_tipping(found: list[Tipping], folder: Path, replicates: int) -> None:
                            label=label(t.scenario) + (" at the defaults" if t.draws else ""))
     over = (f"{found[0].replicates} replicates per point" if not found or not found[0].draws else
             f"{len(found[0].draws)} posterior draws x {found[0].replicates} replicates")
-    ax.set_title(f"With no support, from which start does uptake grow? ({over})")
+    ax.set_title(wrapped(f"With no support, from which start does uptake grow? ({over})", 7.5, 12))
     fig.savefig(folder / "tipping.png", dpi=120)
     plt.close(fig)
     write_json(folder / "tipping.json", [t.record() for t in found])
@@ -398,13 +398,13 @@ def write_phase(grid: pd.DataFrame, scenario: Scenario, folder: Path, over: str)
     """``phase.csv`` and ``phase.png`` into ``folder``."""
     import matplotlib.pyplot as plt
 
-    from .plots import label, plot_phase
+    from .plots import label, plot_phase, wrapped
 
     grid.to_csv(folder / "phase.csv", index=False)
     fig = plot_phase(grid, policy=label(scenario))
     run = scenario.run
-    fig.axes[0].set_title(f"P({run.critical_mass_threshold:.0%} of authorities run a mutual by "
-                          f"{run.critical_mass_year})\nbudgets of {label(scenario)} and the cuts scaled; "
-                          f"{over} per cell")
+    title = (f"P({run.critical_mass_threshold:.0%} of authorities run a mutual by {run.critical_mass_year}): "
+             f"budgets of {label(scenario)} and the cuts scaled; {over} per cell")
+    fig.axes[0].set_title(wrapped(title, 0.75 * fig.get_size_inches()[0], 12))
     fig.savefig(folder / "phase.png", dpi=120)
     plt.close(fig)

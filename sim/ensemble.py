@@ -11,6 +11,7 @@ model, so that the two engines give identical tables.
 
 from __future__ import annotations
 
+import json
 from typing import NamedTuple
 
 import numpy as np
@@ -108,28 +109,46 @@ def batch_key(scenario: Scenario) -> tuple:
             scenario.run.end_year)
 
 
+def context_key(scenario: Scenario) -> str:
+    """What the model-level steps of a year read (:func:`sim.dynamics.year_context`,
+    :func:`sim.dynamics.attention_path`, :func:`sim.dynamics.books`): the scenarios of a batch
+    that share it have those steps done once, over all their replicates together."""
+    b, m = scenario.behaviour, scenario.mutuals
+    return json.dumps([scenario.support.model_dump(mode="json"), scenario.fiscal.model_dump(mode="json"),
+                       b.national_weight, b.attention_floor, b.attention_budget, b.attention_memory,
+                       m.preparation_years, m.abandon_rate, scenario.run.start_year, scenario.run.end_year])
+
+
 class _Group:
-    """One scenario's replicates within a batch: their set-up, and the model-level steps (the
-    support on offer, rationing, the books), which run as numpy over the group's replicates."""
+    """One scenario's replicates within a batch, set up: their generators, attributes, first
+    state and parameters."""
 
     def __init__(self, s: Scenario, seeds: list[int], st):
-        self.s, self.st, self.R = s, st, len(seeds)
+        self.s, self.R = s, len(seeds)
         A = st.n_authorities
         self.generators = [np.random.default_rng(seed) for seed in seeds]
         u_pop = np.stack([g.random((POPULATION_DRAWS, A)) for g in self.generators])
-        attrs = draw_attributes(st, s, u_pop)
+        self.attrs = draw_attributes(st, s, u_pop)
         self.prior = dyn.prior(s)
         ready = [dyn.readiness_draws(st, s, g.random) for g in self.generators]
-        self.slot, self.viability = dyn.initial_state(st, s, attrs["initial_adopter"],
+        self.slot, self.viability = dyn.initial_state(st, s, self.attrs["initial_adopter"],
                                                       None if ready[0] is None else np.stack(ready))
-        self.attrs = attrs
+        self.params = np.array([tuple(dyn.params(s))] * self.R, dtype=float).reshape(self.R, dyn.PARAM_FIELDS)
+
+
+class _Books:
+    """The model-level steps (the support on offer, rationing, the books), as numpy over the
+    replicates of the groups of one :func:`context_key`; their measures in ``out``."""
+
+    def __init__(self, groups: list[_Group], st):
+        s = groups[0].s
+        self.s, self.st, self.R = s, st, sum(g.R for g in groups)
         self.met: dict = {}  # share of each rationed instrument's requests met last year (all, at first)
         self.support = {y: dyn.instrument_year(s, y) for y in range(s.run.start_year + 1, s.run.end_year + 1)}
         self.attention = dyn.attention_path(s, self.support)
-        self.counters = dyn.first_tally(attrs["initial_adopter"].sum(axis=-1).astype(float))
-        self.params = np.array([tuple(dyn.params(s))] * self.R, dtype=float).reshape(self.R, dyn.PARAM_FIELDS)
-        years = range(s.run.start_year, s.run.end_year + 1)
-        self.out = np.empty((self.R, len(years), len(dyn.MEASURES)))
+        adopters = np.concatenate([g.attrs["initial_adopter"] for g in groups])
+        self.counters = dyn.first_tally(adopters.sum(axis=-1).astype(float))
+        self.out = np.empty((self.R, s.run.end_year - s.run.start_year + 1, len(dyn.MEASURES)))
 
     def record(self, t: int, values: np.ndarray) -> None:
         self.obs = dyn.observe(self.st, values, self.counters)
@@ -154,42 +173,55 @@ class _Group:
 def run_batch(scenarios: list[Scenario], seeds: list[list[int]]) -> list[np.ndarray]:
     """Measures (R_g, years, len(MEASURES)) of each scenario ``g`` for its replicate seeds, every
     replicate of every scenario stepped in one compiled call a year, each with its own
-    parameters. The scenarios must share :func:`batch_key`; each one's array is the one it gives
-    alone (a replicate's year depends on its own parameters, support and random numbers only)."""
+    parameters, and the model-level steps done once for the scenarios that share a
+    :func:`context_key`. The scenarios must share :func:`batch_key`; each one's array is the one
+    it gives alone (a replicate's year depends on its own parameters, support and random numbers
+    only)."""
     keys = {batch_key(s) for s in scenarios}
     if len(keys) > 1:
         raise ValueError(f"a batch shares its structure and years; given {sorted(keys)}")
     st = build_structure(scenarios[0])
-    groups = [_Group(s, list(g), st) for s, g in zip(scenarios, seeds, strict=True)]
-    edges = np.cumsum([0, *(g.R for g in groups)])
-    R, A = int(edges[-1]), st.n_authorities
+    members: dict[str, list[int]] = {}
+    for i, s in enumerate(scenarios):
+        members.setdefault(context_key(s), []).append(i)
+    order = [i for ids in members.values() for i in ids]  # replicates laid out unit by unit
+    groups = {i: _Group(scenarios[i], list(seeds[i]), st) for i in order}
+    units = [_Books([groups[i] for i in ids], st) for ids in members.values()]
+    ordered = [groups[i] for i in order]
+    R, A = sum(g.R for g in ordered), st.n_authorities
 
     def stacked(name: str) -> np.ndarray:
-        return np.ascontiguousarray(np.concatenate([g.attrs[name] for g in groups]), dtype=float)
+        return np.ascontiguousarray(np.concatenate([g.attrs[name] for g in ordered]), dtype=float)
 
     fixed = Drawn(deprivation=stacked("deprivation"), capacity0=stacked("capacity"), reserves0=stacked("reserves"),
-                  odds=risk_odds(np.concatenate([g.attrs["risk_aversion"] for g in groups])))
-    x = State(slot=np.concatenate([g.slot for g in groups]), viability=np.concatenate([g.viability for g in groups]),
+                  odds=risk_odds(np.concatenate([g.attrs["risk_aversion"] for g in ordered])))
+    x = State(slot=np.concatenate([g.slot for g in ordered]), viability=np.concatenate([g.viability for g in ordered]),
               spending_power=np.ones((R, A)), reference=np.ones((R, A)),
-              alpha=np.concatenate([np.full((g.R, A), g.prior[0]) for g in groups]),
-              beta=np.concatenate([np.full((g.R, A), g.prior[1]) for g in groups]),
+              alpha=np.concatenate([np.full((g.R, A), g.prior[0]) for g in ordered]),
+              beta=np.concatenate([np.full((g.R, A), g.prior[1]) for g in ordered]),
               own=np.zeros((R, 4, A)), drawn=np.zeros((R, A)))
-    params = np.concatenate([g.params for g in groups])
+    params = np.concatenate([g.params for g in ordered])
     layout = Layout(st.group, st.first_slot, st.slot_cost)
-    generators = [gen for g in groups for gen in g.generators]
+    generators = [gen for g in ordered for gen in g.generators]
     next_double = generators[0].bit_generator.ctypes.next_double
     addresses = np.array([gen.bit_generator.ctypes.state_address for gen in generators], dtype=np.uint64)
-    parts = [slice(edges[i], edges[i + 1]) for i in range(len(groups))]
-    for g, part in zip(groups, parts, strict=True):
-        g.record(0, dyn.state_measures(x.slot[part], st.first_slot, st.slot_cost, x.spending_power[part],
-                                       x.alpha[part], x.beta[part], g.s.behaviour.savings_rate))
+    edges = np.cumsum([0, *(u.R for u in units)])
+    parts = [slice(edges[k], edges[k + 1]) for k in range(len(units))]
+    first = np.cumsum([0, *(g.R for g in ordered)])
+    spans = zip(ordered, first[:-1], first[1:], strict=True)
+    initial = np.concatenate([  # each group's own savings rate values its mutuals' savings
+        dyn.state_measures(x.slot[a:b], st.first_slot, st.slot_cost, x.spending_power[a:b], x.alpha[a:b],
+                           x.beta[a:b], g.s.behaviour.savings_rate) for g, a, b in spans])
+    for u, part in zip(units, parts, strict=True):
+        u.record(0, initial[part])
     s0 = scenarios[0].run
     for t, year in enumerate(range(s0.start_year + 1, s0.end_year + 1), start=1):
-        table = np.concatenate([g.year_table(year) for g in groups])
+        table = np.concatenate([u.year_table(year) for u in units])
         events, measures = elements_year(params, table, next_double, addresses, layout, fixed, x)
-        for g, part in zip(groups, parts, strict=True):
-            g.books(t, events[part], measures[part])
-    return [g.out for g in groups]
+        for u, part in zip(units, parts, strict=True):
+            u.books(t, events[part], measures[part])
+    out = np.concatenate([u.out for u in units])
+    return [out[first[k]:first[k + 1]] for k in np.argsort(order)]
 
 
 def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:

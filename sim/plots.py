@@ -73,7 +73,7 @@ def label(scenario) -> str:
 COLOURS = [f"C{k}" for k in (0, 1, 2, 3, 4, 5, 6, 8, 9)]  # not C7, the reference's grey
 
 
-def _wrapped(text: str, inches: float, fontsize: float) -> str:
+def wrapped(text: str, inches: float, fontsize: float) -> str:
     """``text`` broken into lines that fit ``inches`` at ``fontsize`` points (an average
     character is about half the font size wide)."""
     return textwrap.fill(text, max(20, int(inches * 72 / (0.55 * fontsize))))
@@ -94,8 +94,8 @@ def _panels(n: int):
 def _frame_labels(fig, ylabel: str, title: str) -> None:
     """A small-multiples figure's shared y-label and title, each wrapped to fit the figure."""
     width, height = fig.get_size_inches()
-    fig.supylabel(_wrapped(ylabel, 0.9 * height, 9), fontsize=9)
-    fig.suptitle(_wrapped(title, 0.95 * width, 10), fontsize=10)
+    fig.supylabel(wrapped(ylabel, 0.9 * height, 9), fontsize=9)
+    fig.suptitle(wrapped(title, 0.95 * width, 10), fontsize=10)
 
 
 def plot_policies(frame: pd.DataFrame, scenarios, threshold: float, reference: int = 0, over: str = "replicates"):
@@ -467,7 +467,7 @@ def plot_sensitivity(indices: pd.DataFrame, answers: dict[str, str], top: int = 
         ax.barh(y, s["index"], xerr=[s["index"] - s["low"], s["high"] - s["index"]], color="C0", alpha=0.7)
         ax.axvline(float(mine.loc[mine["input"] == DUMMY, "high"].iloc[0]), color="C3", ls="--", lw=1)
         ax.set_yticks(y, s["input"], fontsize=8)
-        ax.set_title(_wrapped(title, 2.8, 9), fontsize=9)
+        ax.set_title(wrapped(title, 2.8, 9), fontsize=9)
         ax.set_xlabel("first-order index (share of variance)")
     fig.suptitle("What decides each answer under the posterior: bars, 95% intervals; dashed red, the dummy input's "
                  "upper bound (an index left of it is indistinguishable from none)", fontsize=10)
@@ -510,6 +510,6 @@ def plot_definitions(table: pd.DataFrame):
     axes[0][0].set_ylim(-0.02, 1.02)
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=8, frameon=False)
-    fig.suptitle(_wrapped("The claim's parts as one definition at a time changes (ringed: the verdict's own; "
+    fig.suptitle(wrapped("The claim's parts as one definition at a time changes (ringed: the verdict's own; "
                           f"units: {'; '.join(UNIT_WORDS.values())})", 2.9 * len(names), 10), fontsize=10)
     return fig

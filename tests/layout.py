@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.text import Text
 
 TOLERANCE = 1.0  # pixels: anti-aliasing and rounding, not an overlap a reader sees
 
 
 def drawn_texts(fig) -> list:
-    """Every text artist the renderer actually draws (not the spare tick labels matplotlib
-    keeps), with the figure laid out as it is saved."""
+    """Every text artist the figure actually draws (not the spare tick labels matplotlib keeps),
+    with the figure laid out as it is saved. Recorded as each text draws itself: the renderer's
+    ``draw_text`` is told which artist it draws only for single-line texts, so a wrapped title
+    would be missed there."""
     canvas = FigureCanvasAgg(fig) if not isinstance(fig.canvas, FigureCanvasAgg) else fig.canvas
     renderer = canvas.get_renderer()
-    drawn, draw_text = [], renderer.draw_text
+    drawn, draw = [], Text.draw
 
-    def recording(gc, x, y, s, prop, angle, ismath=False, mtext=None):
-        if mtext is not None and s.strip() and mtext not in drawn:
-            drawn.append(mtext)
-        return draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+    def recording(self, renderer, *args, **kwargs):
+        if self.get_visible() and self.get_text().strip() and self not in drawn:
+            drawn.append(self)
+        return draw(self, renderer, *args, **kwargs)
 
-    renderer.draw_text = recording
+    Text.draw = recording
     try:
         fig.draw(renderer)
     finally:
-        del renderer.draw_text
+        Text.draw = draw
     return [(t, t.get_window_extent(renderer)) for t in drawn], renderer
 
 

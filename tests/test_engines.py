@@ -73,6 +73,17 @@ def test_a_batch_of_scenarios_gives_each_the_table_it_gives_alone():
         np.testing.assert_array_equal(values, run_ensemble(s, q))
     with pytest.raises(ValueError, match="shares its structure"):
         run_batch([scenarios[same[0]], today], [seeds[0], seeds[0]])
+    # parameter sets whose model-level steps are shared (behaviour only) or not (a support effect)
+    from sim.ensemble import context_key
+
+    base = scenarios[same[1]]
+    sets = [with_overrides(base, {"behaviour.peer_weight": w, "population.risk_aversion": r})
+            for w, r in ((0.2, 0.4), (0.6, 0.5), (0.9, 0.7))]
+    sets.insert(1, with_overrides(base, {"support.advice.cost_reduction": 0.45}))
+    assert len({context_key(x) for x in sets}) == 2
+    q = [replicate_seeds(3 + i, 2 + i) for i in range(len(sets))]
+    for x, qq, values in zip(sets, q, run_batch(sets, q), strict=True):
+        np.testing.assert_array_equal(values, run_ensemble(x, qq))
 
 
 def test_design_rows_batched_together_give_the_tables_of_one_row_at_a_time():

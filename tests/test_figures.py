@@ -66,6 +66,13 @@ def test_every_figure_the_commands_write_has_readable_text(tmp_path, saved):
         assert main(["compare", *policies, "--replicates", "3", "--out", str(tmp_path / f"compare{n}")]) == 0
     assert main(["tipping", s["historical"], "--replicates", "3", "--out", str(tmp_path / "tipping")]) == 0
     assert main(["phase", s["historical"], "--replicates", "1", "--out", str(tmp_path / "phase")]) == 0
+    # under a posterior the titles say over what: longer (the phase diagram's once ran off the canvas)
+    toy = tmp_path / "posterior.parquet"
+    pd.DataFrame({"behaviour.savings_rate": [0.05, 0.12], "weight": [0.5, 0.5]}).to_parquet(toy)
+    under = ["--posterior", str(toy), "--draws", "2", "--replicates", "1"]
+    assert main(["phase", s["historical"], "--steps", "2", *under, "--out", str(tmp_path / "phase_post")]) == 0
+    assert main(["tipping", s["historical"], *under, "--out", str(tmp_path / "tipping_post")]) == 0
+    assert main(["compare", s["baseline"], s["historical"], *under, "--out", str(tmp_path / "compare_post")]) == 0
     assert main(["verdict", "--replicates", "2", "--lhs", "4", "--lhs-replicates", "1", "--sobol", "1",
                  "--out", str(tmp_path / "verdict")]) == 0
     assert {"uptake.png", "critical_mass_by_year.png", "critical_mass_bars.png", "outcomes.png",
