@@ -65,6 +65,9 @@ run: $(VENV)/.installed
 	$(BIN)/mutuals verdict --out results/verdict --overwrite --readme README.md --workers $(WORKERS) \
 	  --replicates 400 --sobol 0 \
 	  --posterior $(POSTERIOR)
+	$(BIN)/mutuals design --posterior $(POSTERIOR) --nfe 60 --population 20 --draws 30 --replicates 2 --seeds 3 \
+	  --rescore-draws 100 --rescore-replicates 2 --workers $(WORKERS) \
+	  --out results/design --overwrite
 
 ## the full-size calibration, with the recovery from synthetic records (2 processes):
 ## results/calibration_full/, and its report committed as docs/full_size.md

@@ -480,6 +480,39 @@ def cmd_verdict(args) -> int:
     return 0
 
 
+def cmd_design(args) -> int:
+    from .design import find_packages, write_design
+    from .posterior import read_posterior
+    from .results import file_digest
+    from .verdict import scenario_files
+
+    files = scenario_files(Path(args.scenarios))
+    missing = [n for n in ("december_2012", "historical", "joined_up") if not files[n].is_file()]
+    if missing:
+        raise ScenarioError(f"command line: --scenarios {args.scenarios}: no {', '.join(m + '.toml' for m in missing)}")
+    scenarios = dict(zip(files, _load_all([str(f) for f in files.values()]), strict=True))
+    _settle(args, scenarios["december_2012"])
+    posterior = read_posterior(args.posterior)
+    evaluator = _evaluator(args)
+    folder = _folder(args, args.out, "design", dict(
+        scenarios=_dumps(scenarios.values()), posterior=file_digest(args.posterior), draws=args.draws,
+        replicates=args.replicates, seed=args.seed, nfe=args.nfe, seeds=args.seeds, population=args.population,
+        rescore_draws=args.rescore_draws, rescore_replicates=args.rescore_replicates))
+    start = time.perf_counter()
+    with evaluator, folder as out:
+        (out.path / "archives").mkdir()
+        found = find_packages(
+            scenarios, posterior, draws_n=args.draws, replicates=args.replicates, seed=args.seed, nfe=args.nfe,
+            seeds=args.seeds, work=out.path / "archives", population=args.population,
+            rescore_draws=args.rescore_draws, rescore_replicates=args.rescore_replicates, evaluator=evaluator,
+            say=lambda text: print(f"mutuals design: {text}", file=sys.stderr, flush=True))
+        write_design(out.path, found, scenarios["december_2012"].run)
+        out.note(posterior_file=args.posterior, executor=str(evaluator),
+                 wall_seconds=round(time.perf_counter() - start, 1))
+    print(f"{len(found.table)} packages on the front; see {Path(args.out) / 'design.md'}")
+    return 0
+
+
 def cmd_calibrate(args) -> int:
     from dataclasses import asdict
 
@@ -669,6 +702,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, help=SIZE_HELP[1])
     _output(p)
     p.set_defaults(func=cmd_verdict)
+
+    p = sub.add_parser("design", help="the cheapest robust support packages: many-objective search over the posterior")
+    p.add_argument("--posterior", required=True, metavar="FILE",
+                   help="the calibrated posterior (posterior.parquet of `mutuals calibrate`)")
+    p.add_argument("--scenarios", default="scenarios", help="folder of the shipped scenarios")
+    p.add_argument("--nfe", type=_positive, default=1000, help="function evaluations per seed")
+    p.add_argument("--draws", type=_positive, default=200, help="posterior draws every package is scored on")
+    p.add_argument("--replicates", type=_positive, default=2, help="replicates per draw")
+    p.add_argument("--seeds", type=_positive, default=3, help="searches, each from its own seed")
+    p.add_argument("--population", type=_positive, default=100, help="packages per generation of the search")
+    p.add_argument("--rescore-draws", type=_positive, metavar="N",
+                   help="other posterior draws the front is re-scored on (default: as many as its particles)")
+    p.add_argument("--rescore-replicates", type=_positive, default=4, help="replicates per re-scoring draw")
+    p.add_argument("--seed", type=_seed, help=SIZE_HELP[1])
+    _output(p)
+    _executors(p)
+    p.set_defaults(func=cmd_design)
 
     p = sub.add_parser("calibrate", help="fit the uncertain parameters to the record (ABC-SMC)")
     p.add_argument("scenario", metavar="SCENARIO", help="the scenario to calibrate (historical)")

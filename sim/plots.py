@@ -513,3 +513,58 @@ def plot_definitions(table: pd.DataFrame):
     fig.suptitle(wrapped("The claim's parts as one definition at a time changes (ringed: the verdict's own; "
                           f"units: {'; '.join(UNIT_WORDS.values())})", 2.9 * len(names), 10), fontsize=10)
     return fig
+
+
+def plot_pareto(front: pd.DataFrame, references: pd.DataFrame, year: int):
+    """The packages of the front: cost against P(critical mass), coloured by the share of what
+    they built still live at the horizon; the Committee's policies marked."""
+    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    points = ax.scatter(front["cost"], front["p_critical_mass"], c=front["kept_2030"], cmap="viridis",
+                        vmin=0, vmax=1, s=30, edgecolors="black", linewidths=0.4, label="packages on the front")
+    fig.colorbar(points, ax=ax, label="share of the extra mutuals still live at the horizon")
+    for (_, r), marker in zip(references.iterrows(), "s^Dv", strict=False):
+        ax.scatter(r["cost"], r["p_critical_mass"], marker=marker, s=70, color="C3", label=r["policy"])
+    ax.set_xlabel("money spent beyond December 2012's support (GBP m)")
+    ax.set_ylabel(f"P(critical mass by {year})")
+    ax.set_ylim(-0.02, 1.25)  # headroom: the legend sits above the points
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8, frameon=False, ncol=2)
+    ax.set_title(wrapped("The cheapest support packages found: cost against the chance of critical mass", 7, 11),
+                 fontsize=11)
+    return fig
+
+
+def plot_levers(front: pd.DataFrame, names: list[str], ranges: dict[str, tuple[float, float]]):
+    """The front's packages in parallel coordinates: every lever scaled to its range, then cost
+    and P, each package a line coloured by its P."""
+    columns = [*names, "cost", "p_critical_mass"]
+    spans = {**ranges, "cost": (front["cost"].min(), front["cost"].max() or 1.0), "p_critical_mass": (0.0, 1.0)}
+    scaled = np.array([[(r[c] - spans[c][0]) / ((spans[c][1] - spans[c][0]) or 1.0) for c in columns]
+                       for _, r in front.iterrows()]).reshape(len(front), len(columns))
+    fig, ax = plt.subplots(figsize=(max(8.0, 0.55 * len(columns)), 5), layout="constrained")
+    colours = plt.get_cmap("viridis")(front["p_critical_mass"].to_numpy())
+    for row, colour in zip(scaled, colours, strict=True):
+        ax.plot(range(len(columns)), row, color=colour, alpha=0.7, lw=1.2)
+    ax.set_xticks(range(len(columns)), [c.replace("_", " ") for c in columns], fontsize=7, rotation=90,
+                  ha="right", rotation_mode="anchor")
+    ax.set_ylabel("share of the lever's range (cost: of the front's)")
+    ax.set_ylim(-0.05, 1.05)
+    ax.grid(alpha=0.3, axis="x")
+    ax.set_title("The packages of the front, lever by lever (colour: P(critical mass))", fontsize=11)
+    return fig
+
+
+def plot_convergence(convergence: pd.DataFrame):
+    """Epsilon progress and hypervolume (against the merged front) by evaluations, per seed."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    for seed, g in convergence.groupby("seed"):
+        axes[0].plot(g["nfe"], g["epsilon_progress"], "o-", ms=3, label=f"seed {seed}")
+        axes[1].plot(g["nfe"], g["hypervolume"], "o-", ms=3, label=f"seed {seed}")
+    axes[0].set_ylabel("epsilon progress (archive improvements)")
+    axes[1].set_ylabel("hypervolume (against the merged front)")
+    for ax in axes:
+        ax.set_xlabel("function evaluations (NFE)")
+        ax.grid(alpha=0.3)
+    axes[0].legend(frameon=False, fontsize=8)
+    fig.suptitle("Convergence of the search", fontsize=11)
+    return fig

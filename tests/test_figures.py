@@ -73,10 +73,14 @@ def test_every_figure_the_commands_write_has_readable_text(tmp_path, saved):
     assert main(["phase", s["historical"], "--steps", "2", *under, "--out", str(tmp_path / "phase_post")]) == 0
     assert main(["tipping", s["historical"], *under, "--out", str(tmp_path / "tipping_post")]) == 0
     assert main(["compare", s["baseline"], s["historical"], *under, "--out", str(tmp_path / "compare_post")]) == 0
+    assert main(["design", "--posterior", str(toy), "--nfe", "10", "--population", "5", "--draws", "2",
+                 "--replicates", "1", "--seeds", "1", "--rescore-draws", "2", "--rescore-replicates", "1",
+                 "--out", str(tmp_path / "design")]) == 0
     assert main(["verdict", "--replicates", "2", "--lhs", "4", "--lhs-replicates", "1", "--sobol", "1",
                  "--out", str(tmp_path / "verdict")]) == 0
     assert {"uptake.png", "critical_mass_by_year.png", "critical_mass_bars.png", "outcomes.png",
-            "tipping.png", "phase.png", "defaults.png", "structure.png", "sobol.png"} <= _names(saved)
+            "tipping.png", "phase.png", "defaults.png", "structure.png", "sobol.png", "pareto.png", "levers.png",
+            "convergence.png"} <= _names(saved)
     assert {name: faults for name, faults in saved.items() if faults} == {}
     plt.close("all")
 
