@@ -21,9 +21,10 @@ Made testable (the report states this too), part by part:
   initial share (:func:`sim.critical.barrier_search`, which ``mutuals tipping`` runs too).
 
 Each is scored under the calibrated posterior (every particle drawn by weight, several replicates
-each) and, as a second view, at the defaults and over a prior Latin hypercube, where PRIM (EMA
-Workbench) finds the conditions under which each part's answer changes and Sobol indices
-(SALib) say which parameters decide the outcomes.
+each), where given-data first-order indices say which parameters decide the answers
+(:mod:`sim.sensitivity`), and, as a second view, at the defaults and over a prior Latin
+hypercube, where PRIM (EMA Workbench) finds the conditions under which each part's answer
+changes (and, with ``--sobol N``, Sobol indices over the prior).
 """
 
 from __future__ import annotations
