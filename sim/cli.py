@@ -424,19 +424,14 @@ def cmd_phase(args) -> int:
 
 
 def _read_posterior(path: Path):
-    """A calibrated posterior and, if beside it, the calibration's record check and rolling-origin
-    validation."""
+    """A calibrated posterior (:func:`sim.posterior.read_posterior`) and, if beside it, the
+    calibration's record check and rolling-origin validation."""
     import pandas as pd
 
-    try:
-        posterior = pd.read_parquet(path)
-    except (OSError, ValueError) as err:
-        raise ScenarioError(f"command line: --posterior {path}: not a readable posterior table ({err})") from None
-    if "weight" not in posterior.columns:
-        raise ScenarioError(f"command line: --posterior {path}: no 'weight' column; give the "
-                            "posterior.parquet that `mutuals calibrate` writes")
+    from .posterior import read_posterior
+
     beside = [path.with_name(name) for name in ("record_check.csv", "validation.csv")]  # by `mutuals calibrate`
-    return posterior, *(pd.read_csv(p) if p.exists() else None for p in beside)
+    return read_posterior(path), *(pd.read_csv(p) if p.exists() else None for p in beside)
 
 
 VERDICT_SIZES = ("replicates", "lhs", "lhs_replicates", "sobol", "posterior_particles", "posterior_replicates",

@@ -145,7 +145,6 @@ class Objectives:
     def __init__(self, base: Scenario, draws: Draws, seed: int, evaluator=None):
         self.base, self.draws, self.seed, self.evaluator = base, draws, seed, evaluator
         self.reference = run_draws(base, draws, seed, evaluator)
-        self.calls = 0
         self.scored: dict[tuple, dict] = {}  # every package scored, by its lever values
 
     def policy(self, scenario: Scenario) -> dict[str, float]:
@@ -163,7 +162,6 @@ class Objectives:
 
     def full(self, values: dict[str, float]) -> dict[str, float]:
         """A package's whole :func:`score`, kept in ``scored``."""
-        self.calls += 1
         got = self.policy(package(self.base, values))
         self.scored[key(values)] = got
         return got

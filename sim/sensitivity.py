@@ -49,7 +49,7 @@ def smoothed_sample(posterior: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     parameter of ``posterior`` and ``model`` (if it has one)."""
     import pyabc
 
-    from .calibrate import _key, from_unbounded, seeded_global_numpy, to_unbounded, transition
+    from .calibrate import from_unbounded, to_unbounded, transition
 
     params = {p: u for p, u in uncertainties().items() if p in posterior.columns}
     rng = np.random.default_rng(seed)
@@ -61,14 +61,14 @@ def smoothed_sample(posterior: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
         if k == 0:
             continue
         members = posterior[models == name]
+        w = members["weight"].to_numpy(float) / members["weight"].sum()
+        z = to_unbounded(params, members)
         # one particle has no spread to smooth by: the calibration's floored kernel gives it one
         kernel = pyabc.MultivariateNormalTransition(scaling=SMOOTHING) if len(members) > 1 else transition(SMOOTHING)
-        with seeded_global_numpy(int(rng.integers(2**31))):  # pyabc's kernels draw from numpy's global state
-            kernel.fit(to_unbounded(params, members), members["weight"].to_numpy(float) / members["weight"].sum())
-            z = kernel.rvs(int(k))
-        z = z if isinstance(z, pd.DataFrame) else pd.DataFrame([z])
-        values = pd.DataFrame([from_unbounded(params, {_key(p): row[_key(p)] for p in params})
-                               for _, row in z.iterrows()])
+        kernel.fit(z, w)  # its covariance only: the points are drawn here, from this function's generator
+        drawn = z.to_numpy()[rng.choice(len(z), size=int(k), p=w)]
+        drawn = drawn + rng.multivariate_normal(np.zeros(z.shape[1]), kernel.cov, size=int(k), method="eigh")
+        values = pd.DataFrame([from_unbounded(params, dict(zip(z.columns, row, strict=True))) for row in drawn])
         if "model" in posterior:
             values["model"] = name
         frames.append(values)
@@ -127,7 +127,7 @@ def posterior_sensitivity(none: Scenario, more: Scenario, posterior: pd.DataFram
     rows, left = [], {}
     for answer in ANSWERS:
         values = y[answer].to_numpy()
-        with seeded_global_numpy(seed):  # SALib's bootstrap draws from numpy's global state
+        with seeded_global_numpy(seed):  # SALib 1.6 seeds and draws numpy's global generator itself: restored after
             s = delta.analyze(problem, x.to_numpy(), values, num_resamples=200, seed=seed, method="sobol")
         left[answer] = float(noise[answer].mean() / values.var(ddof=1)) if values.var() > 0 else float("nan")
         dummy = float(s["S1"][-1] + s["S1_conf"][-1])
