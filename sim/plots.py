@@ -43,7 +43,7 @@ def plot_uptake(frame: pd.DataFrame, threshold: float | None = None, ax=None,
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_xlabel("year")
     ax.set_ylabel("authorities running a mutual (%)" if percent else measure.replace("_", " "))
-    ax.set_title(title or "Uptake: median and 10-90% of replicates")
+    ax.set_title(wrapped(title or "Uptake: median and 10-90% of replicates", 0.9 * fig.get_size_inches()[0], 12))
     ax.grid(alpha=0.3)
     top = max(k * b["high"].max(), k * (threshold or 0.0) if percent else 0.0)
     ax.set_ylim(0, 1.3 * top if top > 0 else None)  # headroom: the legend sits above the lines

@@ -72,6 +72,7 @@ def test_every_figure_the_commands_write_has_readable_text(tmp_path, saved):
     under = ["--posterior", str(toy), "--draws", "2", "--replicates", "1"]
     assert main(["phase", s["historical"], "--steps", "2", *under, "--out", str(tmp_path / "phase_post")]) == 0
     assert main(["tipping", s["historical"], *under, "--out", str(tmp_path / "tipping_post")]) == 0
+    assert main(["run", s["historical"], *under, "--out", str(tmp_path / "run_post")]) == 0
     assert main(["compare", s["baseline"], s["historical"], *under, "--out", str(tmp_path / "compare_post")]) == 0
     assert main(["design", "--posterior", str(toy), "--nfe", "10", "--population", "5", "--draws", "2",
                  "--replicates", "1", "--seeds", "1", "--rescore-draws", "2", "--rescore-replicates", "1",
