@@ -7,7 +7,7 @@ time just to draw the uniforms the ensemble engine consumes) and the ratio to it
 1,000, 10,000 and 100,000 replicates; batched evaluation on `historical` (1,000 parameter sets x
 10 replicates through `run_design`, each set its own parameters in one compiled call, against
 10,000 replicates of one scenario: the ratio of their times, for sets that vary behaviour only
-and for sets that vary a support effect too, whose model-level steps cannot be shared); peak
+and for sets that vary a support effect too); peak
 memory; and the speed-up of a Dask local cluster of 2 workers over 1 on a sweep. Pass --quick for a smaller run.
 """
 
@@ -106,9 +106,8 @@ def main() -> None:
     t_one = timed(measures_array, h, replicate_seeds(1, sets * 10), "ensemble")
     behaviour = {"behaviour.peer_weight": (0.1, 0.9), "behaviour.savings_rate": (0.03, 0.15),
                  "population.risk_aversion": (0.2, 0.8)}
-    for what, ranges in (("behaviour only: one set of model-level steps", behaviour),
-                         ("support effects too: each set its own model-level steps",
-                          {**behaviour, "support.advice.cost_reduction": (0.1, 0.5)})):
+    for what, ranges in (("behaviour only", behaviour),
+                         ("a support effect too", {**behaviour, "support.advice.cost_reduction": (0.1, 0.5)})):
         design = latin_hypercube(ranges, sets, seed=1)
         t_batch = timed(run_design, h, design, 10, 1, progress=False)
         print(f"batched evaluation (historical, {what}): {sets:,} parameter sets x 10 replicates through "

@@ -147,20 +147,20 @@ class YearContext:
     """What every authority faces this year, set from last year's state (model level)."""
 
     year: int
-    national_change: float
+    national_change: np.ndarray | float
     share: np.ndarray | float  # share of authorities running a mutual, last year
-    national_weight: float
-    p_challenge: float
+    national_weight: np.ndarray | float
+    p_challenge: np.ndarray | float
     cost_reduction: np.ndarray | float
     expected_grant: np.ndarray | float
-    failure_cost_factor: float
+    failure_cost_factor: np.ndarray | float
     preparation_years: np.ndarray | float
     launch: np.ndarray | float
     abandon: np.ndarray | float
-    attention: float
-    allowance: dict[str, float]
-    on: dict[str, float]  # each instrument's strength this year: share of the year active,
-    # times (for programmes) the share of the full-effect budget funded; 0 if unfunded
+    attention: np.ndarray | float
+    allowance: dict[str, np.ndarray | float]
+    on: dict[str, np.ndarray | float]  # each instrument's strength this year: share of the year
+    # active, times (for programmes) the share of the full-effect budget funded; 0 if unfunded
 
     def table(self, replicates: int) -> np.ndarray:
         """Each replicate's :class:`Year` as a row of a (replicates, fields) array."""
@@ -170,56 +170,117 @@ class YearContext:
         return out
 
 
-def instrument_year(s: Scenario, year: int) -> tuple[dict[str, float], dict[str, float]]:
-    """Each instrument's strength this year (the share of the year it runs times its strength in
-    each window, at most 1) and its allowance (GBP m of its budgets that fall in the year)."""
-    y0, y1 = float(year - 1), float(year)
+class Schedule(NamedTuple):
+    """What each year of a run holds whatever happens in it, for S scenarios (or, repeated, for
+    their replicates): each instrument's strength (``on``: the share of the year it runs times
+    its strength in each window, at most 1) and ``allowance`` (GBP m of its budgets falling in
+    the year), national ``attention`` (:func:`sim.rules.national_attention`) and the national
+    change in spending power (``national_change``), arrays (S, T) over the years ``years`` (T,)
+    after the start."""
+
+    years: np.ndarray
+    on: dict[str, np.ndarray]
+    allowance: dict[str, np.ndarray]
+    attention: np.ndarray
+    national_change: np.ndarray
+
+    def repeat(self, counts) -> Schedule:
+        """Row s repeated ``counts[s]`` times: one row per replicate."""
+        def rep(x):
+            return np.repeat(x, counts, axis=0)
+
+        return self._map(rep)
+
+    def row(self, i: int) -> Schedule:
+        """Scenario ``i``'s alone, arrays (T,): a Mesa model's."""
+        return self._map(lambda x: x[i])
+
+    def _map(self, fn) -> Schedule:
+        return Schedule(self.years, {k: fn(v) for k, v in self.on.items()},
+                        {k: fn(v) for k, v in self.allowance.items()}, fn(self.attention), fn(self.national_change))
+
+
+def schedule(scenarios: list[Scenario]) -> Schedule:
+    """The :class:`Schedule` of scenarios that share their years, computed together: numpy over
+    scenarios and years, each instrument's windows visited in order (:meth:`_Instrument.windows`)."""
+    run = scenarios[0].run
+    years = np.arange(run.start_year + 1, run.end_year + 1)
+    y1 = years.astype(float)
+    y0 = y1 - 1.0
     on, allowance = {}, {}
-    for name, inst in s.support.instruments().items():
-        on[name], allowance[name] = 0.0, 0.0
-        for w in inst.windows():
-            frac = float(rules.active_fraction(y0, y1, w.start, w.end))
-            on[name] = min(1.0, on[name] + frac * inst.strength(w))
-            allowance[name] += w.budget / (w.end - w.start) * frac * (y1 - y0)
-    return on, allowance
+    for name in INSTRUMENTS:
+        insts = [getattr(s.support, name) for s in scenarios]
+        windows = [inst.windows() for inst in insts]
+        strong = np.zeros((len(scenarios), years.size))
+        money = np.zeros((len(scenarios), years.size))
+        for k in range(max(len(w) for w in windows)):  # every scenario's k-th window, together
+            has = [i for i, w in enumerate(windows) if len(w) > k]
+            nth = [windows[i][k] for i in has]
+            start, end, budget = (np.array([getattr(w, f) for w in nth])[:, None] for f in ("start", "end", "budget"))
+            strength = np.array([insts[i].strength(w) for i, w in zip(has, nth, strict=True)])[:, None]
+            frac = rules.active_fraction(y0, y1, start, end)
+            strong[has] = np.minimum(1.0, strong[has] + frac * strength)
+            money[has] = money[has] + budget / (end - start) * frac * (y1 - y0)
+        on[name], allowance[name] = strong, money
+    b = [s.behaviour for s in scenarios]
+    floor, memory, budget = (np.array([getattr(x, f) for x in b]) for f in
+                             ("attention_floor", "attention_memory", "attention_budget"))
+    pushes = rules.national_push(sum(allowance.values()), budget[:, None])
+    attention = np.stack([rules.national_attention(pushes[:, :t + 1].T, floor, memory)
+                          for t in range(years.size)], axis=1)
+    change = np.array([[s.fiscal.trajectory.get(int(y), s.fiscal.later_change) for y in years]
+                       for s in scenarios]) * np.array([s.fiscal.severity for s in scenarios])[:, None]
+    return Schedule(years, on, allowance, attention, change)
 
 
 def support_budget(s: Scenario) -> float:
     """GBP m of the instruments' budgets that fall within the run (the yearly allowances of
-    :func:`instrument_year`, summed): what the support could have spent, beside what it did."""
-    years = range(s.run.start_year + 1, s.run.end_year + 1)
-    return float(sum(sum(instrument_year(s, y)[1].values()) for y in years))
+    :func:`schedule`, summed): what the support could have spent, beside what it did."""
+    return float(sum(schedule([s]).allowance.values()).sum())
 
 
-def attention_path(s: Scenario, support: dict[int, tuple[dict, dict]] | None = None) -> dict[int, float]:
-    """National attention in each year of the run, by the year it ends
-    (:func:`sim.rules.national_attention` of the yearly pushes since the start): a function of
-    the scenario alone, computed once per run (``support``: each year's :func:`instrument_year`,
-    if already computed). 1 in every year when the mechanism is off."""
-    b = s.behaviour
-    years = range(s.run.start_year + 1, s.run.end_year + 1)
-    if b.attention_floor >= 1.0:
-        return dict.fromkeys(years, 1.0)
-    out, pushes = {}, []
-    for y in years:
-        allowance = (support[y] if support else instrument_year(s, y))[1]
-        pushes.append(float(rules.national_push(sum(allowance.values()), b.attention_budget)))
-        out[y] = rules.national_attention(pushes, b.attention_floor, b.attention_memory)
-    return out
+def attention_path(s: Scenario) -> dict[int, float]:
+    """National attention in each year of the run, by the year it ends (:func:`schedule`): a
+    function of the scenario alone; 1 in every year when the mechanism is off (a floor of 1)."""
+    sched = schedule([s])
+    return {int(y): float(a) for y, a in zip(sched.years, sched.attention[0], strict=True)}
 
 
-def year_context(s: Scenario, year: int, share, met: dict, attention: float,
-                 support: tuple[dict, dict] | None = None) -> YearContext:
-    """Support on offer and national conditions for the year ending at ``year``.
+def stack(scenarios: list[Scenario], counts) -> Scenario:
+    """One scenario whose numbers are arrays over replicates (scenario ``i``'s value repeated
+    ``counts[i]`` times), built without validation (``model_construct``), for the model-level
+    steps of a batch (:func:`year_context`, :func:`books`: the instruments' own methods then
+    act on every replicate at once). A value that is not a number is the first scenario's if
+    all share it, else None: no model-level step of a year reads one."""
+    from pydantic import BaseModel
+
+    def stacked(models: list):
+        first = models[0]
+        values = {}
+        for name in type(first).model_fields:
+            got = [getattr(m, name) for m in models]
+            if isinstance(got[0], BaseModel):
+                values[name] = stacked(got)
+            elif isinstance(got[0], (int, float)):
+                values[name] = np.repeat(np.asarray(got, dtype=float), counts)
+            else:
+                values[name] = got[0] if all(g == got[0] for g in got[1:]) else None
+        return type(first).model_construct(**values)
+
+    return stacked(scenarios)
+
+
+def year_context(s: Scenario, sched: Schedule, t: int, share, met: dict) -> YearContext:
+    """Support on offer and national conditions for the year ``sched.years[t]``.
 
     ``share`` (of authorities running a mutual) and ``met`` (per rationed instrument, the share
     of its requests met) describe last year's state: scalars for one model, arrays of shape (R,)
-    for an ensemble; ``attention`` is the year's national attention (:func:`attention_path`);
-    ``support``, the year's :func:`instrument_year`, if already computed.
+    for an ensemble, whose ``s`` is then :func:`stack`'s and ``sched`` one row per replicate.
     Each instrument says what it changes (:meth:`sim.scenario._Instrument.effects`);
     reductions combine as independent shares (:func:`sim.rules.kept_share`), the rest add up.
     """
-    on, allowance = support or instrument_year(s, year)
+    on = {k: v[..., t] for k, v in sched.on.items()}
+    allowance = {k: v[..., t] for k, v in sched.allowance.items()}
     effects: dict[str, list] = {name: [] for name in EFFECTS}
     for name, inst in s.support.instruments().items():
         for effect, value in inst.effects(on[name], met.get(name, 1.0)).items():
@@ -230,8 +291,8 @@ def year_context(s: Scenario, year: int, share, met: dict, attention: float,
     prep = rules.preparation_years(s.mutuals.preparation_years,
                                    1.0 - rules.kept_share(*effects["time_reduction"]))
     return YearContext(
-        year=year,
-        national_change=s.fiscal.trajectory.get(year, s.fiscal.later_change) * s.fiscal.severity,
+        year=int(sched.years[t]),
+        national_change=sched.national_change[..., t],
         share=share,
         national_weight=s.behaviour.national_weight + added["visibility"],
         p_challenge=added["challenge_rate"],
@@ -241,7 +302,7 @@ def year_context(s: Scenario, year: int, share, met: dict, attention: float,
         preparation_years=prep,
         launch=rules.launch_probability(prep),
         abandon=s.mutuals.abandon_rate * rules.kept_share(*effects["abandon_reduction"]),
-        attention=attention,
+        attention=sched.attention[..., t],
         allowance=allowance,
         on=on,
     )

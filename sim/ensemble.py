@@ -11,7 +11,7 @@ model, so that the two engines give identical tables.
 
 from __future__ import annotations
 
-import json
+import copy
 from typing import NamedTuple
 
 import numpy as np
@@ -109,19 +109,11 @@ def batch_key(scenario: Scenario) -> tuple:
             scenario.run.end_year)
 
 
-def context_key(scenario: Scenario) -> str:
-    """What the model-level steps of a year read (:func:`sim.dynamics.year_context`,
-    :func:`sim.dynamics.attention_path`, :func:`sim.dynamics.books`): the scenarios of a batch
-    that share it have those steps done once, over all their replicates together."""
-    b, m = scenario.behaviour, scenario.mutuals
-    return json.dumps([scenario.support.model_dump(mode="json"), scenario.fiscal.model_dump(mode="json"),
-                       b.national_weight, b.attention_floor, b.attention_budget, b.attention_memory,
-                       m.preparation_years, m.abandon_rate, scenario.run.start_year, scenario.run.end_year])
-
-
-class _Group:
-    """One scenario's replicates within a batch, set up: their generators, attributes, first
-    state and parameters."""
+class SetUp:
+    """One scenario's replicates within a batch, set up (the population drawn, the first state):
+    their generators, attributes, first state and parameters. None of it reads the support, so
+    one set-up serves any support package on the same scenario and seeds
+    (:meth:`with_support`)."""
 
     def __init__(self, s: Scenario, seeds: list[int], st):
         self.s, self.R = s, len(seeds)
@@ -134,37 +126,50 @@ class _Group:
         self.slot, self.viability = dyn.initial_state(st, s, self.attrs["initial_adopter"],
                                                       None if ready[0] is None else np.stack(ready))
         self.params = np.array([tuple(dyn.params(s))] * self.R, dtype=float).reshape(self.R, dyn.PARAM_FIELDS)
+        self.states = [g.bit_generator.state for g in self.generators]  # the streams after set-up
+
+    def with_support(self, s: Scenario) -> SetUp:
+        """This set-up for ``s``, a scenario that differs from its own in the support alone, its
+        generators where set-up left them (so that it runs as if set up afresh)."""
+        other = copy.copy(self)
+        other.s = s
+        other.generators = []
+        for state in self.states:
+            g = np.random.Generator(np.random.PCG64(0))
+            g.bit_generator.state = state
+            other.generators.append(g)
+        return other
 
 
 class _Books:
-    """The model-level steps (the support on offer, rationing, the books), as numpy over the
-    replicates of the groups of one :func:`context_key`; their measures in ``out``."""
+    """The model-level steps (the support on offer, rationing, the books) of every replicate of
+    a batch at once, as numpy over replicates: the groups' scenarios stacked
+    (:func:`sim.dynamics.stack`), their schedules one row per replicate; the measures in ``out``."""
 
-    def __init__(self, groups: list[_Group], st):
-        s = groups[0].s
-        self.s, self.st, self.R = s, st, sum(g.R for g in groups)
+    def __init__(self, groups: list[SetUp], st):
+        counts = [g.R for g in groups]
+        scenarios = [g.s for g in groups]
+        self.s, self.st, self.R = dyn.stack(scenarios, counts), st, sum(counts)
+        self.schedule = dyn.schedule(scenarios).repeat(counts)
         self.met: dict = {}  # share of each rationed instrument's requests met last year (all, at first)
-        self.support = {y: dyn.instrument_year(s, y) for y in range(s.run.start_year + 1, s.run.end_year + 1)}
-        self.attention = dyn.attention_path(s, self.support)
         adopters = np.concatenate([g.attrs["initial_adopter"] for g in groups])
         self.counters = dyn.first_tally(adopters.sum(axis=-1).astype(float))
-        self.out = np.empty((self.R, s.run.end_year - s.run.start_year + 1, len(dyn.MEASURES)))
+        self.out = np.empty((self.R, self.schedule.years.size + 1, len(dyn.MEASURES)))
 
     def record(self, t: int, values: np.ndarray) -> None:
         self.obs = dyn.observe(self.st, values, self.counters)
         for m, name in enumerate(dyn.MEASURES):
             self.out[:, t, m] = self.obs[name]
 
-    def year_table(self, year: int) -> np.ndarray:
-        self.ctx = dyn.year_context(self.s, year, self.obs["share_with_mutual"], self.met, self.attention[year],
-                                    self.support[year])
+    def year_table(self, t: int) -> np.ndarray:
+        """The :class:`sim.dynamics.Year` table of the year ``t`` after the start."""
+        self.ctx = dyn.year_context(self.s, self.schedule, t - 1, self.obs["share_with_mutual"], self.met)
         return self.ctx.table(self.R)
 
     def books(self, t: int, events: np.ndarray, measures: np.ndarray) -> None:
         n = dict(zip(dyn.EVENTS, events.T, strict=True))
         spend, self.met = dyn.books(self.s, self.ctx, self.obs["in_preparation"], n["accepted"])
-        spend = {k: np.full(self.R, v, dtype=float) if np.ndim(v) == 0 else np.array(v, dtype=float)
-                 for k, v in spend.items()}
+        spend = {k: np.broadcast_to(np.asarray(v, dtype=float), (self.R,)) for k, v in spend.items()}
         self.counters = dyn.tally(self.counters, launched=n["launched"], abandoned=n["abandoned"],
                                   failed=n["failed"], challenged=n["challenged"], lost=n["lost"], spend=spend)
         self.record(t, measures)
@@ -173,55 +178,46 @@ class _Books:
 def run_batch(scenarios: list[Scenario], seeds: list[list[int]]) -> list[np.ndarray]:
     """Measures (R_g, years, len(MEASURES)) of each scenario ``g`` for its replicate seeds, every
     replicate of every scenario stepped in one compiled call a year, each with its own
-    parameters, and the model-level steps done once for the scenarios that share a
-    :func:`context_key`. The scenarios must share :func:`batch_key`; each one's array is the one
-    it gives alone (a replicate's year depends on its own parameters, support and random numbers
-    only)."""
+    parameters, and the model-level steps done for all of them at once (:class:`_Books`). The
+    scenarios must share :func:`batch_key`; each one's array is the one it gives alone (a
+    replicate's year depends on its own parameters, support and random numbers only)."""
     keys = {batch_key(s) for s in scenarios}
     if len(keys) > 1:
         raise ValueError(f"a batch shares its structure and years; given {sorted(keys)}")
     st = build_structure(scenarios[0])
-    members: dict[str, list[int]] = {}
-    for i, s in enumerate(scenarios):
-        members.setdefault(context_key(s), []).append(i)
-    order = [i for ids in members.values() for i in ids]  # replicates laid out unit by unit
-    groups = {i: _Group(scenarios[i], list(seeds[i]), st) for i in order}
-    units = [_Books([groups[i] for i in ids], st) for ids in members.values()]
-    ordered = [groups[i] for i in order]
-    R, A = sum(g.R for g in ordered), st.n_authorities
+    return run_set_up([SetUp(s, list(q), st) for s, q in zip(scenarios, seeds, strict=True)], st)
+
+
+def run_set_up(groups: list[SetUp], st) -> list[np.ndarray]:
+    """:func:`run_batch` of replicates already set up (:class:`SetUp`), on the structure ``st``
+    they share."""
+    books = _Books(groups, st)
+    R, A = books.R, st.n_authorities
 
     def stacked(name: str) -> np.ndarray:
-        return np.ascontiguousarray(np.concatenate([g.attrs[name] for g in ordered]), dtype=float)
+        return np.ascontiguousarray(np.concatenate([g.attrs[name] for g in groups]), dtype=float)
 
     fixed = Drawn(deprivation=stacked("deprivation"), capacity0=stacked("capacity"), reserves0=stacked("reserves"),
-                  odds=risk_odds(np.concatenate([g.attrs["risk_aversion"] for g in ordered])))
-    x = State(slot=np.concatenate([g.slot for g in ordered]), viability=np.concatenate([g.viability for g in ordered]),
+                  odds=risk_odds(np.concatenate([g.attrs["risk_aversion"] for g in groups])))
+    x = State(slot=np.concatenate([g.slot for g in groups]), viability=np.concatenate([g.viability for g in groups]),
               spending_power=np.ones((R, A)), reference=np.ones((R, A)),
-              alpha=np.concatenate([np.full((g.R, A), g.prior[0]) for g in ordered]),
-              beta=np.concatenate([np.full((g.R, A), g.prior[1]) for g in ordered]),
+              alpha=np.concatenate([np.full((g.R, A), g.prior[0]) for g in groups]),
+              beta=np.concatenate([np.full((g.R, A), g.prior[1]) for g in groups]),
               own=np.zeros((R, 4, A)), drawn=np.zeros((R, A)))
-    params = np.concatenate([g.params for g in ordered])
+    params = np.concatenate([g.params for g in groups])
     layout = Layout(st.group, st.first_slot, st.slot_cost)
-    generators = [gen for g in ordered for gen in g.generators]
+    generators = [gen for g in groups for gen in g.generators]
     next_double = generators[0].bit_generator.ctypes.next_double
     addresses = np.array([gen.bit_generator.ctypes.state_address for gen in generators], dtype=np.uint64)
-    edges = np.cumsum([0, *(u.R for u in units)])
-    parts = [slice(edges[k], edges[k + 1]) for k in range(len(units))]
-    first = np.cumsum([0, *(g.R for g in ordered)])
-    spans = zip(ordered, first[:-1], first[1:], strict=True)
-    initial = np.concatenate([  # each group's own savings rate values its mutuals' savings
+    first = np.cumsum([0, *(g.R for g in groups)])
+    spans = zip(groups, first[:-1], first[1:], strict=True)
+    books.record(0, np.concatenate([  # each group's own savings rate values its mutuals' savings
         dyn.state_measures(x.slot[a:b], st.first_slot, st.slot_cost, x.spending_power[a:b], x.alpha[a:b],
-                           x.beta[a:b], g.s.behaviour.savings_rate) for g, a, b in spans])
-    for u, part in zip(units, parts, strict=True):
-        u.record(0, initial[part])
-    s0 = scenarios[0].run
-    for t, year in enumerate(range(s0.start_year + 1, s0.end_year + 1), start=1):
-        table = np.concatenate([u.year_table(year) for u in units])
-        events, measures = elements_year(params, table, next_double, addresses, layout, fixed, x)
-        for u, part in zip(units, parts, strict=True):
-            u.books(t, events[part], measures[part])
-    out = np.concatenate([u.out for u in units])
-    return [out[first[k]:first[k + 1]] for k in np.argsort(order)]
+                           x.beta[a:b], g.s.behaviour.savings_rate) for g, a, b in spans]))
+    for t in range(1, books.schedule.years.size + 1):
+        events, measures = elements_year(params, books.year_table(t), next_double, addresses, layout, fixed, x)
+        books.books(t, events, measures)
+    return [books.out[first[k]:first[k + 1]] for k in range(len(groups))]
 
 
 def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:

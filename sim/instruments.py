@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from .fields import _f, _Section
@@ -138,7 +139,7 @@ class Programme(_Instrument):
         return min(1.0, window.budget / (window.end - window.start) / self.full_effect_budget)
 
     def spend(self, on, allowance, preparing, accepted):
-        return (allowance if on > 0 else 0.0), 1.0
+        return np.where(on > 0, allowance, 0.0), 1.0
 
 
 class Statutory(_Instrument):
@@ -170,7 +171,7 @@ class Grants(Rationed):
     )
 
     def offer(self, on):
-        return self.per_spinout if on > 0 else 0.0
+        return np.where(on > 0, self.per_spinout, 0.0)
 
     def demand(self, on, preparing, accepted):
         return accepted * self.offer(on)

@@ -50,7 +50,7 @@ class MutualsModel(mesa.Model):
                 if self.slot_state[j] == dyn.SPUN_OUT:
                     a.mutuals[j] = Mutual(self, a, j, float(self.slot_viability[j]))
         self.met: dict = {}  # share of each rationed instrument's requests met last year
-        self.attention = dyn.attention_path(s)  # national attention, by year
+        self.schedule = dyn.schedule([s]).row(0)  # support on offer, attention and cuts, by year
         self.counters = dyn.first_tally(float(attrs["initial_adopter"].sum()))
         self.measures = self._observe()
         reporters = {name: (lambda m, name=name: m.measures[name]) for name in dyn.MEASURES}
@@ -79,7 +79,8 @@ class MutualsModel(mesa.Model):
         self.year += 1
         self.running = self.year < s.run.end_year
         u = self.rng.random(dyn.tape_width(st))
-        ctx = dyn.year_context(s, self.year, self.measures["share_with_mutual"], self.met, self.attention[self.year])
+        ctx = dyn.year_context(s, self.schedule, self.year - s.run.start_year - 1, self.measures["share_with_mutual"],
+                               self.met)
         year = dyn.year_of(ctx.table(1), 0)
         group, national = dyn.pooled(st.group, self.authority.own[:3])
         nation = dyn.Outcomes(national[0], national[1], national[2])

@@ -93,14 +93,14 @@ def active_fraction(year_from, year_to, start, end):
     Notes
     -----
     ``f = clip((min(year_to, end) - max(year_from, start)) / (year_to - year_from), 0, 1)``.
-    A definition (docs/ODD.md section 3, step 1). Scalars only (plain Python: it runs for every
-    window of every instrument in every year of every simulation).
+    A definition (docs/ODD.md section 3, step 1). Numpy: scalars, or arrays that broadcast
+    (every year of every scenario's window at once).
 
     >>> active_fraction(2011.0, 2012.0, 2011.92, 2014.0)  # Dec 2011 start
     0.08...
     """
-    overlap = min(year_to, end) - max(year_from, start)
-    return min(max(overlap / (year_to - year_from), 0.0), 1.0)
+    overlap = np.minimum(year_to, end) - np.maximum(year_from, start)
+    return np.minimum(np.maximum(overlap / (year_to - year_from), 0.0), 1.0)
 
 
 def kept_share(*reductions):
@@ -215,7 +215,7 @@ def national_attention(pushes, floor, memory):
     section 3, step 1, *National attention*)."""
     h = 0.0
     for push in pushes:
-        h = max(push, memory * h)
+        h = np.maximum(push, memory * h)
     return floor + (1.0 - floor) * h
 
 

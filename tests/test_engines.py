@@ -1,5 +1,6 @@
 """The Mesa engine and the ensemble engine give identical tables."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -51,7 +52,6 @@ def test_the_keyed_cache_is_ours_alone(tmp_path):
 def test_a_batch_of_scenarios_gives_each_the_table_it_gives_alone():
     """Many parameter sets in one compiled call (``run_batch``): each set's replicates exactly
     as when it runs alone, whatever the others, their number or their seeds."""
-    import numpy as np
 
     from sim.ensemble import batch_key, run_batch, run_ensemble
     from sim.overrides import with_overrides
@@ -73,17 +73,35 @@ def test_a_batch_of_scenarios_gives_each_the_table_it_gives_alone():
         np.testing.assert_array_equal(values, run_ensemble(s, q))
     with pytest.raises(ValueError, match="shares its structure"):
         run_batch([scenarios[same[0]], today], [seeds[0], seeds[0]])
-    # parameter sets whose model-level steps are shared (behaviour only) or not (a support effect)
-    from sim.ensemble import context_key
-
+    # parameter sets that differ in behaviour, in a support effect, in the cuts and in attention:
+    # the model-level steps of all of them at once, each replicate's numbers its own
     base = scenarios[same[1]]
     sets = [with_overrides(base, {"behaviour.peer_weight": w, "population.risk_aversion": r})
             for w, r in ((0.2, 0.4), (0.6, 0.5), (0.9, 0.7))]
-    sets.insert(1, with_overrides(base, {"support.advice.cost_reduction": 0.45}))
-    assert len({context_key(x) for x in sets}) == 2
+    sets.insert(1, with_overrides(base, {"support.advice.cost_reduction": 0.45, "fiscal.severity": 1.4,
+                                         "behaviour.attention_floor": 0.3, "mutuals.preparation_years": 1.0}))
     q = [replicate_seeds(3 + i, 2 + i) for i in range(len(sets))]
     for x, qq, values in zip(sets, q, run_batch(sets, q), strict=True):
         np.testing.assert_array_equal(values, run_ensemble(x, qq))
+
+
+def test_one_set_up_serves_any_support_package_as_if_set_up_afresh():
+    from sim.ensemble import SetUp, run_ensemble, run_set_up
+    from sim.population import build_structure
+    from sim.simulation import replicate_seeds
+
+    folder = SHIPPED[0].parent
+    dec = load_scenario(folder / "december_2012.toml")
+    packages = [load_scenario(folder / f"{n}.toml") for n in ("joined_up", "advice", "grants")]
+    seeds = replicate_seeds(5, 3)
+    st = build_structure(dec)
+    once = SetUp(dec, seeds, st)
+    got = run_set_up([once.with_support(dec.model_copy(update={"support": p.support})) for p in packages]
+                     + [once.with_support(dec)], st)
+    for p, values in zip([*packages, dec], got, strict=True):
+        alone = run_ensemble(dec.model_copy(update={"support": p.support}), seeds)
+        np.testing.assert_array_equal(values, alone)
+    assert not np.array_equal(got[0], got[-1])  # the packages do differ
 
 
 def test_design_rows_batched_together_give_the_tables_of_one_row_at_a_time():

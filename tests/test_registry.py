@@ -97,4 +97,4 @@ def test_an_unknown_effect_is_refused_naming_the_allowed_ones(monkeypatch):
 
     monkeypatch.setattr(Evidence, "effects", lambda self, on, met: {"morale": on})
     with pytest.raises(ValueError, match="instrument evidence: unknown effect 'morale'; allowed: cost_reduction"):
-        dynamics.year_context(Scenario(), 2013, 0.0, {}, 1.0)
+        dynamics.year_context(Scenario(), dynamics.schedule([Scenario()]).row(0), 2, 0.0, {})
