@@ -26,7 +26,7 @@ POLICIES := $(addprefix scenarios/,baseline.toml december_2012.toml historical.t
   evidence.toml tested_models.toml barriers.toml right_to_challenge.toml joined_up.toml)
 POSTERIOR := results/calibration/posterior.parquet
 
-.PHONY: run test venv dev clean benchmark lint regression-baseline full-size full-size-verdict
+.PHONY: run test venv dev clean benchmark lint regression-baseline full-size full-size-verdict full-size-design
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -94,6 +94,21 @@ full-size-verdict: $(VENV)/.installed
 	    "$$(date -u +%Y-%m-%d), from the posterior of \`make full-size\`; the prior's hypercube, \`lhs.csv\`," \
 	    "stays in \`results/verdict_full/\`.*"; echo; \
 	  cat results/verdict_full/verdict.md; } > docs/full_size_verdict/verdict.md
+
+## the support design under the full-size posterior (after make full-size): results/design_full/, and
+## its report, tables and figures committed as docs/full_size_design/
+full-size-design: $(VENV)/.installed
+	@start=$$(date +%s); \
+	$(BIN)/mutuals design --posterior results/calibration_full/posterior.parquet --nfe 5000 --population 100 \
+	  --draws 200 --replicates 1 --seeds 3 --rescore-draws 400 --rescore-replicates 2 --workers $(WORKERS) \
+	  --out results/design_full --overwrite || exit 1; \
+	seconds=$$(( $$(date +%s) - start )); \
+	rm -rf docs/full_size_design && mkdir -p docs/full_size_design && \
+	cp results/design_full/*.png results/design_full/*.csv results/design_full/manifest.json docs/full_size_design/ && \
+	{ echo "<!-- written by make full-size-design from results/design_full/design.md: do not edit -->"; echo; \
+	  echo "*Computed by \`make full-size-design\` in $$((seconds / 60)) min $$((seconds % 60)) s with $(WORKERS) workers," \
+	    "$$(date -u +%Y-%m-%d), from the posterior of \`make full-size\`.*"; echo; \
+	  cat results/design_full/design.md; } > docs/full_size_design/design.md
 
 ## run the whole test suite
 test: $(VENV)/.installed-dev

@@ -489,10 +489,14 @@ def cmd_design(args) -> int:
     _settle(args, scenarios["december_2012"])
     posterior = read_posterior(args.posterior)
     evaluator = _evaluator(args)
+    if args.resume and args.overwrite:
+        raise ScenarioError("command line: give --resume (continue the design in --out) or --overwrite "
+                            "(start again), not both")
     folder = _folder(args, args.out, "design", dict(
         scenarios=_dumps(scenarios.values()), posterior=file_digest(args.posterior), draws=args.draws,
         replicates=args.replicates, seed=args.seed, nfe=args.nfe, seeds=args.seeds, population=args.population,
-        rescore_draws=args.rescore_draws, rescore_replicates=args.rescore_replicates))
+        rescore_draws=args.rescore_draws, rescore_replicates=args.rescore_replicates),
+        resume=args.resume, work=True)
     start = time.perf_counter()
     with evaluator, folder as out:
         (out.path / "archives").mkdir()
@@ -500,6 +504,7 @@ def cmd_design(args) -> int:
             scenarios, posterior, draws_n=args.draws, replicates=args.replicates, seed=args.seed, nfe=args.nfe,
             seeds=args.seeds, work=out.path / "archives", population=args.population,
             rescore_draws=args.rescore_draws, rescore_replicates=args.rescore_replicates, evaluator=evaluator,
+            store=out.work, progress=True,
             say=lambda text: print(f"mutuals design: {text}", file=sys.stderr, flush=True))
         write_design(out.path, found, scenarios["december_2012"].run)
         out.note(posterior_file=args.posterior, executor=str(evaluator),
@@ -711,6 +716,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="other posterior draws the front is re-scored on (default: as many as its particles)")
     p.add_argument("--rescore-replicates", type=_positive, default=4, help="replicates per re-scoring draw")
     p.add_argument("--seed", type=_seed, help=SIZE_HELP[1])
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted design in --out (the packages it scored are replayed)")
     _output(p)
     _executors(p)
     p.set_defaults(func=cmd_design)

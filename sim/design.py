@@ -19,11 +19,13 @@ their peak, over ``december_2012``'s) still live at the horizon, after it has en
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .analysis import year_reached
+from .dynamics import MEASURES
 from .errors import ScenarioError
 from .instruments import Programme, Rationed, Window
 from .loading import scenario_from_dict
@@ -112,44 +114,180 @@ OBJECTIVES = ("cost", "p_critical_mass", "p_critical_mass_p10", "kept_2030")
 """What :func:`score` gives: ``cost`` is minimised, the others maximised."""
 
 
-def _runs(frame: pd.DataFrame, run) -> dict:
-    """What a package's score needs of its runs under the draws."""
-    horizon = int(frame["year"].max())
-    reached = year_reached(frame, run.critical_mass_threshold, by=("draw", "replicate")) <= run.critical_mass_year
-    last = frame[frame["year"] == horizon]
-    return dict(hit=reached, spent=float(last["cumulative_support_spent"].mean()),
-                live=frame.groupby("year")["live_mutuals"].mean())
+def score_values(candidate: np.ndarray, reference: np.ndarray, draw: np.ndarray, years: np.ndarray,
+                 run) -> dict[str, float]:
+    """A package's :data:`OBJECTIVES` from its measures (R, T, len(MEASURES)) under the draws
+    (``candidate``; ``draw``: each run's draw, ``years``: the T years) and ``december_2012``'s on
+    the same draws and seeds (``reference``), and beside them the extra authorities running a
+    mutual at the critical-mass year (``extra_authorities``, mean). A run reaches critical mass
+    as :func:`sim.analysis.year_reached` says: its share with a mutual at or above the
+    threshold in some year up to the critical-mass year."""
+    m = {name: i for i, name in enumerate(MEASURES)}
+    within = years <= run.critical_mass_year
+    hit = (candidate[:, within, m["share_with_mutual"]] >= run.critical_mass_threshold - 1e-12).any(axis=1)
+    per_draw = np.bincount(draw, hit) / np.bincount(draw)
+    spent = candidate[:, -1, m["cumulative_support_spent"]].mean() - reference[:, -1, m["cumulative_support_spent"]].mean()
+    extra = candidate[..., m["live_mutuals"]].mean(axis=0) - reference[..., m["live_mutuals"]].mean(axis=0)
+    peak = float(extra.max())
+    at = years == run.critical_mass_year
+    authorities = (candidate[:, at, m["authorities_with_mutual"]].mean()
+                   - reference[:, at, m["authorities_with_mutual"]].mean())
+    return dict(cost=float(spent), p_critical_mass=float(hit.mean()),
+                p_critical_mass_p10=float(np.quantile(per_draw[np.bincount(draw) > 0], 0.1)),
+                kept_2030=float(extra[-1] / peak) if peak > 0 else 0.0,
+                extra_authorities=float(authorities))
+
+
+def values_of(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A tidy table under draws (:func:`sim.posterior.run_draws`) as (measures (R, T, M), each
+    run's draw (R,), the years (T,)), runs in the order of their replicate number."""
+    frame = frame.sort_values(["replicate", "year"], kind="stable")
+    years = np.sort(frame["year"].unique())
+    values = frame[list(MEASURES)].to_numpy(float).reshape(-1, years.size, len(MEASURES))
+    return values, frame["draw"].to_numpy()[::years.size].astype(int), years
 
 
 def score(candidate: pd.DataFrame, reference: pd.DataFrame, run) -> dict[str, float]:
-    """A package's :data:`OBJECTIVES` from its runs under the draws (``candidate``) and
-    ``december_2012``'s on the same draws and seeds (``reference``), and beside them the extra
-    authorities running a mutual at the critical-mass year (``extra_authorities``, mean)."""
-    a, b = _runs(candidate, run), _runs(reference, run)
-    per_draw = a["hit"].astype(float).groupby(level="draw").mean()
-    extra = a["live"] - b["live"]
-    peak = float(extra.max())
-    at = run.critical_mass_year
-    authorities = (candidate.loc[candidate["year"] == at, "authorities_with_mutual"].mean()
-                   - reference.loc[reference["year"] == at, "authorities_with_mutual"].mean())
-    return dict(cost=a["spent"] - b["spent"], p_critical_mass=float(a["hit"].mean()),
-                p_critical_mass_p10=float(np.quantile(per_draw, 0.1)),
-                kept_2030=float(extra.iloc[-1] / peak) if peak > 0 else 0.0,
-                extra_authorities=float(authorities))
+    """:func:`score_values` of two tidy tables run under the same draws and seeds."""
+    a, draw, years = values_of(candidate)
+    b, _, _ = values_of(reference)
+    return score_values(a, b, draw, years, run)
+
+
+WINDOWS = ("start", "end", "budget", "label", "also")
+"""The fields of an instrument that say when it runs and with what money (a package sets them)."""
+
+
+def funded_by(package: Scenario, base: Scenario) -> list[str]:
+    """The instruments whose windows ``package`` changes from ``base``'s."""
+    return [n for n in package.support.instruments()
+            if any(getattr(getattr(package.support, n), f) != getattr(getattr(base.support, n), f) for f in WINDOWS)]
+
+
+def supported(s: Scenario, package: Scenario, names: list[str]) -> Scenario:
+    """``s`` (a posterior draw of ``base``) with the windows of ``package``'s instruments
+    ``names`` (:func:`funded_by` of ``package`` and ``base``; the instruments' parameters stay
+    ``s``'s): the draw under the package. Both are valid scenarios, so the result is (no
+    validation)."""
+    support = {n: getattr(s.support, n).model_copy(update={f: getattr(getattr(package.support, n), f) for f in WINDOWS})
+               for n in names}
+    return s.model_copy(update={"support": s.support.model_copy(update=support)})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What every package is scored on, as a worker needs it: ``base`` (``december_2012``), the
+    draws' override rows and replicates, the root seed (draw ``i`` on root seed + ``i``, as
+    :func:`sim.posterior.run_draws`) and ``token``, a digest of them (a worker sets the draws up
+    once per token)."""
+
+    base: Scenario
+    rows: tuple[dict, ...]
+    replicates: int
+    seed: int
+    token: str
+
+
+_SET_UP: dict = {}  # a worker's set-up draws, by Problem.token (the last problem only)
+
+
+def _set_up(problem: Problem):
+    """The draws as scenarios, their set-ups run to the year before a package can start
+    (:func:`sim.ensemble.advance`: those years are the same under every package), their
+    structure, and ``base``'s measures on them: made once per process and problem."""
+    from .ensemble import SetUp, advance, run_set_up
+    from .overrides import with_overrides
+    from .population import build_structure
+    from .simulation import replicate_seeds
+
+    if problem.token not in _SET_UP:
+        st = build_structure(problem.base)
+        scenarios = [with_overrides(problem.base, row) for row in problem.rows]
+        setups = advance([SetUp(s, replicate_seeds(problem.seed + i, problem.replicates), st)
+                          for i, s in enumerate(scenarios)], st, unseen(problem.base))
+        reference = np.concatenate(run_set_up([u.with_support(u.s) for u in setups], st))
+        _SET_UP.clear()
+        _SET_UP[problem.token] = scenarios, setups, st, reference
+    return _SET_UP[problem.token]
+
+
+def unseen(base: Scenario) -> int:
+    """The years of a run before any package's window can open (:data:`START`)."""
+    return max(0, START[0] - base.run.start_year)
+
+
+def _same_until(a: Scenario, b: Scenario, years: int) -> bool:
+    """Do ``a`` and ``b`` hold the same support, attention and cuts in their first ``years``
+    years (:func:`sim.dynamics.schedule`)?"""
+    from .dynamics import schedule
+
+    x, y = schedule([a]), schedule([b])
+    return all(np.array_equal(u[..., :years], v[..., :years]) for u, v in
+               ((x.attention, y.attention), (x.national_change, y.national_change),
+                *((x.on[n], y.on[n]) for n in x.on), *((x.allowance[n], y.allowance[n]) for n in x.on)))
+
+
+BATCH = 1024
+"""Replicates a compiled call steps together in the search (as :func:`sim.simulation.measures_batch`)."""
+
+
+@dataclass(frozen=True)
+class _Score:
+    """Scores packages (a task: their scenarios) on a :class:`Problem` (the function an
+    evaluator's workers run): every package on every draw, the draws set up once."""
+
+    problem: Problem
+
+    def __call__(self, packages: list[Scenario]) -> list[dict[str, float]]:
+        from .ensemble import run_set_up
+
+        scenarios, setups, st, reference = _set_up(self.problem)
+        per = max(1, BATCH // max(1, sum(u.R for u in setups)))  # packages a call
+        n = len(setups)
+        values = []
+        for i in range(0, len(packages), per):
+            batch = [(p, funded_by(p, self.problem.base)) for p in packages[i:i + per]]
+            if not all(_same_until(p, self.problem.base, setups[0].years) for p, _ in batch):
+                raise ValueError(f"a package changes the years before {START[0]}; its levers start no earlier")
+            values.extend(run_set_up([u.with_support(supported(s, p, names), slot=k)
+                                      for k, (p, names) in enumerate(batch)
+                                      for s, u in zip(scenarios, setups, strict=True)], st))
+        draw = np.repeat(np.arange(n), self.problem.replicates)
+        years = np.arange(self.problem.base.run.start_year, self.problem.base.run.end_year + 1)
+        return [score_values(np.concatenate(values[k * n:(k + 1) * n]), reference, draw, years, self.problem.base.run)
+                for k in range(len(packages))]
 
 
 class Objectives:
     """The function the optimiser calls (lever values by EMA name -> :data:`OBJECTIVES`): each
-    package run under the same draws and seeds, scored against ``base`` on them."""
+    package run under the same draws and seeds, scored against ``base`` on them. :meth:`many`
+    scores many packages at once, spread over ``evaluator``'s workers; every package scored is
+    kept (``scored``) and, with ``store`` (a file), written there as it is scored and read back
+    when the objectives are made again, so that a search run again replays what was done (its
+    seeds make it choose the same packages) and goes on from there."""
 
-    def __init__(self, base: Scenario, draws: Draws, seed: int, evaluator=None):
-        self.base, self.draws, self.seed, self.evaluator = base, draws, seed, evaluator
-        self.reference = run_draws(base, draws, seed, evaluator)
+    def __init__(self, base: Scenario, draws: Draws, seed: int, evaluator=None, store=None,
+                 per_task: int | None = None):
+        from .evaluator import Evaluator
+        from .results import fingerprint
+
+        self.base, self.draws, self.seed = base, draws, seed
+        self.evaluator = evaluator or Evaluator()
+        rows = tuple({k: float(v) for k, v in r.items()} for r in draws.design.to_dict("records"))
+        self.problem = Problem(base, rows, draws.replicates, seed,
+                               fingerprint("design-problem", base=base.model_dump(mode="json"), rows=rows,
+                                           replicates=draws.replicates, seed=seed))
+        self.per_task = per_task or max(1, BATCH // max(1, draws.n * draws.replicates))
         self.scored: dict[tuple, dict] = {}  # every package scored, by its lever values
+        self.store = store
+        if store is not None:
+            self.scored.update(_read_store(store))
 
     def policy(self, scenario: Scenario) -> dict[str, float]:
         """A whole scenario (say ``joined_up`` on top of ``december_2012``) scored the same way."""
-        return score(self.runs(scenario), self.reference, self.base.run)
+        if not hasattr(self, "_reference"):
+            self._reference = self.runs(self.base)
+        return score(self.runs(scenario), self._reference, self.base.run)
 
     def runs(self, scenario: Scenario) -> pd.DataFrame:
         """``scenario`` under the draws, on their seeds."""
@@ -161,10 +299,47 @@ class Objectives:
         return {o: got[o] for o in OBJECTIVES}
 
     def full(self, values: dict[str, float]) -> dict[str, float]:
-        """A package's whole :func:`score`, kept in ``scored``."""
-        got = self.policy(package(self.base, values))
-        self.scored[key(values)] = got
-        return got
+        """A package's whole :func:`score_values`, kept in ``scored``."""
+        return self.many([values])[0]
+
+    def many(self, packages: list[dict[str, float]]) -> list[dict[str, float]]:
+        """:meth:`full` of each package (lever values by name), those not scored before run
+        together: ``per_task`` packages a task."""
+        keys = [key(v) for v in packages]
+        todo = {k: v for k, v in zip(keys, packages, strict=True) if k not in self.scored}
+        made = [package(self.base, v) for v in todo.values()]  # each checked here, before any work
+        tasks = [made[i:i + self.per_task] for i in range(0, len(made), self.per_task)]
+        got = [s for scores in (self.evaluator.map(_Score(self.problem), tasks) if tasks else []) for s in scores]
+        new = dict(zip(todo, got, strict=True))
+        self.scored.update(new)
+        if self.store is not None and new:
+            _append_store(self.store, new)
+        return [self.scored[k] for k in keys]
+
+
+def _append_store(path, scored: dict[tuple, dict]) -> None:
+    import json
+
+    with open(path, "a", encoding="utf-8") as f:
+        for k, v in scored.items():
+            f.write(json.dumps({"package": k, "scores": v}) + "\n")
+        f.flush()
+
+
+def _read_store(path) -> dict[tuple, dict]:
+    """The packages a store holds; a last line cut short by an interruption is left out."""
+    import json
+
+    out = {}
+    if not Path(path).exists():
+        return out
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        out[tuple((k, v) for k, v in item["package"])] = item["scores"]
+    return out
 
 
 def key(values: dict[str, float]) -> tuple:
@@ -226,26 +401,59 @@ def _ema_model(objectives, chosen: list[Lever]):
     return m
 
 
+def _generations(model, many, bar):
+    """An EMA Workbench evaluator (its documented ``BaseEvaluator``) that scores a whole
+    generation of the search in one call, ``many`` (a list of lever values by name -> their
+    :data:`OBJECTIVES`; :meth:`Objectives.many`), so that its packages run batched and spread
+    over the workers; ``bar`` counts the evaluations."""
+    from ema_workbench.em_framework.evaluators import BaseEvaluator
+
+    names = [lv.name for lv in model.levers]
+
+    class Generations(BaseEvaluator):
+        def initialize(self):
+            pass
+
+        def finalize(self):
+            pass
+
+        def evaluate_experiments(self, experiments, callback, **kwargs):
+            experiments = list(experiments)
+            got = many([{n: float(e.policy[n]) for n in names} for e in experiments])
+            for e, scores in zip(experiments, got, strict=True):
+                callback(e, {o.name: o.process([scores[o.name]]) for o in model.outcomes})
+            bar.update(len(experiments))
+
+    return Generations(model)
+
+
 def search(objectives, chosen: list[Lever], nfe: int, seeds: tuple[int, ...], work,
-           convergence_every: int, population: int = 100, epsilons: dict[str, float] | None = None) -> Search:
+           convergence_every: int, population: int = 100, epsilons: dict[str, float] | None = None,
+           progress: bool = False) -> Search:
     """epsilon-NSGA-II (the EMA Workbench's ``optimize(searchover="levers")``) of ``objectives``
-    (lever values by name -> :data:`OBJECTIVES`; an :class:`Objectives`) over the levers
+    (lever values by name -> :data:`OBJECTIVES`: an :class:`Objectives`, whose ``many`` scores a
+    generation at once, or any such function) over the levers
     ``chosen``, once per seed of ``seeds``, ``nfe`` evaluations each, the archives merged with
     ``epsilon_nondominated``; the archives every ``convergence_every`` evaluations are kept in
     ``work`` (a new folder) for the hypervolume; ``epsilons``: each objective's resolution
-    (:data:`EPSILONS` by default). The first generation (``population``
-    packages) holds the package of nothing (December 2012 alone) and, for each instrument, its
-    whole cap for the longest duration from 2013, so that the search starts from both ends."""
+    (:data:`EPSILONS` by default); ``progress``: a bar over the evaluations (on stderr). The
+    first generation (``population`` packages) holds the package of nothing (December 2012
+    alone) and, for each instrument, its whole cap for the longest duration from 2013, so that
+    the search starts from both ends."""
     import warnings
+
+    from tqdm.auto import tqdm
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="ipyparallel not installed")
-        from ema_workbench import Sample, SequentialEvaluator
+        from ema_workbench import Sample
         from ema_workbench.em_framework import HypervolumeMetric, Problem, epsilon_nondominated, load_archives
 
     model = _ema_model(objectives, chosen)
+    many = getattr(objectives, "many", None) or (lambda packages: [objectives(**v) for v in packages])
     epsilons = [(epsilons or EPSILONS)[o] for o in OBJECTIVES]
-    with SequentialEvaluator(model) as evaluator:
+    with (tqdm(total=nfe * len(seeds), desc="design: evaluations", disable=not progress) as bar,
+          _generations(model, many, bar) as evaluator):
         runs = evaluator.optimize(nfe=nfe, searchover="levers", epsilons=epsilons, rng=list(seeds),
                                   reference=Sample("posterior draws", **{UNUSED: 0.0}),
                                   population_size=population, initial_population=_seeded(chosen, population, seeds[0]),
@@ -421,13 +629,17 @@ class Design:
 
 def find_packages(scenarios: dict[str, Scenario], posterior: pd.DataFrame, *, draws_n: int, replicates: int,
                   seed: int, nfe: int, seeds: int, work, population: int = 100, rescore_draws: int = 0,
-                  rescore_replicates: int = 4, evaluator=None, say=lambda text: None) -> Design:
+                  rescore_replicates: int = 4, evaluator=None, store=None, progress: bool = False,
+                  say=lambda text: None) -> Design:
     """The whole design (the MORDM steps): ``draws_n`` posterior draws (``replicates`` each) of
     ``december_2012``; :func:`search` over every lever with ``seeds`` seeds from ``seed``; the
     front re-scored on ``rescore_draws`` other draws (by default as many as the posterior has
     particles) with ``rescore_replicates`` each, the Committee's policies beside it; then the
     cheapest package whose re-scored P reaches 0.8 (else the most likely one) and PRIM over the
-    re-scoring draws where its own probability is below even odds."""
+    re-scoring draws where its own probability is below even odds. With ``store`` (a folder),
+    every package scored is written there as it is scored, and a design run again on the same
+    folder replays those scores rather than computing them (:class:`Objectives`): an interrupted
+    design goes on where it stopped. ``progress``: a bar over the search's evaluations."""
     from . import claim
     from .discovery import prim_box
     from .posterior import draws as posterior_draws
@@ -437,17 +649,20 @@ def find_packages(scenarios: dict[str, Scenario], posterior: pd.DataFrame, *, dr
     d = posterior_draws(posterior, base, draws_n, replicates, seed, "command line: --posterior")
     chosen = levers(base)
     say(f"epsilon-NSGA-II over {len(chosen)} levers: {nfe} evaluations x {seeds} seeds, each over {d.words()}")
-    objectives = Objectives(base, d, seed, evaluator)
+    kept = None if store is None else Path(store)
+    objectives = Objectives(base, d, seed, evaluator, None if kept is None else kept / "scored.jsonl")
+    if objectives.scored:
+        say(f"{len(objectives.scored)} packages already scored in {kept}: replayed, not run again")
     found = search(objectives, chosen, nfe, tuple(range(seed, seed + seeds)), work, max(population, nfe // 10),
-                   population)
+                   population, progress=progress)
     table = front_table(found, objectives, chosen)
 
     wide = posterior_draws(posterior, base, rescore_draws or len(posterior), rescore_replicates, seed + RESCORE_SEED,
                            "command line: --posterior")
     say(f"re-scoring the {len(table)} packages of the front and the Committee's policies over {wide.words()}")
-    again = Objectives(base, wide, seed + RESCORE_SEED, evaluator)
-    rescored = pd.DataFrame([again.full({lv.name: float(r[lv.name.replace("__", ".")]) for lv in chosen})
-                             for _, r in table.iterrows()])
+    again = Objectives(base, wide, seed + RESCORE_SEED, evaluator, None if kept is None else kept / "rescored.jsonl")
+    rescored = pd.DataFrame(again.many([{lv.name: float(r[lv.name.replace("__", ".")]) for lv in chosen}
+                                        for _, r in table.iterrows()]))
     for o in (*OBJECTIVES, "extra_authorities"):
         table[f"{o}_rescored"] = rescored[o].to_numpy()
     policies = {"december_2012": base, "historical": scenarios["historical"],

@@ -228,8 +228,13 @@ def schedule(scenarios: list[Scenario]) -> Schedule:
     pushes = rules.national_push(sum(allowance.values()), budget[:, None])
     attention = np.stack([rules.national_attention(pushes[:, :t + 1].T, floor, memory)
                           for t in range(years.size)], axis=1)
-    change = np.array([[s.fiscal.trajectory.get(int(y), s.fiscal.later_change) for y in years]
-                       for s in scenarios]) * np.array([s.fiscal.severity for s in scenarios])[:, None]
+    cuts = {}  # each scenario's cuts by year, computed once per distinct fiscal section
+    for s in scenarios:
+        f = s.fiscal
+        if id(f) not in cuts:
+            cuts[id(f)] = [f.trajectory.get(int(y), f.later_change) for y in years]
+    change = (np.array([cuts[id(s.fiscal)] for s in scenarios])
+              * np.array([s.fiscal.severity for s in scenarios])[:, None])
     return Schedule(years, on, allowance, attention, change)
 
 
@@ -246,12 +251,17 @@ def attention_path(s: Scenario) -> dict[int, float]:
     return {int(y): float(a) for y, a in zip(sched.years, sched.attention[0], strict=True)}
 
 
+STACKED = ("behaviour", "mutuals", "support")
+"""The sections the model-level steps of a year read (:func:`year_context`, :func:`books`)."""
+
+
 def stack(scenarios: list[Scenario], counts) -> Scenario:
-    """One scenario whose numbers are arrays over replicates (scenario ``i``'s value repeated
-    ``counts[i]`` times), built without validation (``model_construct``), for the model-level
-    steps of a batch (:func:`year_context`, :func:`books`: the instruments' own methods then
-    act on every replicate at once). A value that is not a number is the first scenario's if
-    all share it, else None: no model-level step of a year reads one."""
+    """One scenario whose numbers in the sections :data:`STACKED` are arrays over replicates
+    (scenario ``i``'s value repeated ``counts[i]`` times), built without validation
+    (``model_construct``), for the model-level steps of a batch (:func:`year_context`,
+    :func:`books`: the instruments' own methods then act on every replicate at once). A value
+    that is not a number is the first scenario's if all share it, else None (no model-level step
+    of a year reads one); the other sections are the first scenario's."""
     from pydantic import BaseModel
 
     def stacked(models: list):
@@ -267,7 +277,7 @@ def stack(scenarios: list[Scenario], counts) -> Scenario:
                 values[name] = got[0] if all(g == got[0] for g in got[1:]) else None
         return type(first).model_construct(**values)
 
-    return stacked(scenarios)
+    return scenarios[0].model_copy(update={name: stacked([getattr(s, name) for s in scenarios]) for name in STACKED})
 
 
 def year_context(s: Scenario, sched: Schedule, t: int, share, met: dict) -> YearContext:

@@ -127,17 +127,25 @@ class SetUp:
                                                       None if ready[0] is None else np.stack(ready))
         self.params = np.array([tuple(dyn.params(s))] * self.R, dtype=float).reshape(self.R, dyn.PARAM_FIELDS)
         self.states = [g.bit_generator.state for g in self.generators]  # the streams after set-up
+        self._spares: list[list[np.random.Generator]] = []  # generators to reuse (with_support)
+        self.years = 0  # years already run (see advance)
+        self.after: dict = {}  # then: the state, the books and the measures so far
 
-    def with_support(self, s: Scenario) -> SetUp:
+    def with_support(self, s: Scenario, slot: int | None = None) -> SetUp:
         """This set-up for ``s``, a scenario that differs from its own in the support alone, its
-        generators where set-up left them (so that it runs as if set up afresh)."""
+        generators where set-up left them (so that it runs as if set up afresh): new ones, or
+        with ``slot`` the set-up's spare set of that number, reset (cheaper; the copies in one
+        batch must then have distinct slots)."""
         other = copy.copy(self)
         other.s = s
-        other.generators = []
-        for state in self.states:
-            g = np.random.Generator(np.random.PCG64(0))
+        if slot is None:
+            other.generators = [np.random.Generator(np.random.PCG64(0)) for _ in self.states]
+        else:
+            while len(self._spares) <= slot:
+                self._spares.append([np.random.Generator(np.random.PCG64(0)) for _ in self.states])
+            other.generators = self._spares[slot]
+        for g, state in zip(other.generators, self.states, strict=True):
             g.bit_generator.state = state
-            other.generators.append(g)
         return other
 
 
@@ -189,8 +197,39 @@ def run_batch(scenarios: list[Scenario], seeds: list[list[int]]) -> list[np.ndar
 
 
 def run_set_up(groups: list[SetUp], st) -> list[np.ndarray]:
-    """:func:`run_batch` of replicates already set up (:class:`SetUp`), on the structure ``st``
-    they share."""
+    """:func:`run_batch` of replicates already set up (:class:`SetUp`, or after some years:
+    :func:`advance`, all the same number of them), on the structure ``st`` they share."""
+    books, _, first = _steps(groups, st, None)
+    return [books.out[first[k]:first[k + 1]] for k in range(len(groups))]
+
+
+def advance(groups: list[SetUp], st, years: int) -> list[SetUp]:
+    """The set-ups after their first ``years`` years, each under its own scenario: its state,
+    books, measures and generators then, from which :func:`run_set_up` goes on. Only for
+    packages whose support those years do not see (the same :func:`sim.dynamics.schedule` in
+    them as the set-up's own scenario): a set-up after its years serves them as one at the
+    start would (tested)."""
+    books, x, first = _steps(groups, st, years)
+    out = []
+    def part(values: dict, a: int, b: int) -> dict:
+        return {k: np.array(np.broadcast_to(np.asarray(v, dtype=float), (books.R,))[a:b]) for k, v in values.items()}
+
+    for g, a, b in zip(groups, first[:-1], first[1:], strict=True):
+        later = copy.copy(g)
+        later.years, later._spares = years, []
+        later.states = [gen.bit_generator.state for gen in g.generators]
+        later.after = dict(x=State(*(np.array(v[a:b]) for v in x)), counters=part(books.counters, a, b),
+                           met=part(books.met, a, b), obs=part(books.obs, a, b), out=books.out[a:b, :years + 1].copy())
+        out.append(later)
+    return out
+
+
+def _steps(groups: list[SetUp], st, stop: int | None):
+    """Step the groups from the years they have run to ``stop`` (the end if None): the books,
+    the state and the first replicate of each group."""
+    done = groups[0].years
+    if any(g.years != done for g in groups):
+        raise ValueError(f"a batch's set-ups have run the same years; given {sorted({g.years for g in groups})}")
     books = _Books(groups, st)
     R, A = books.R, st.n_authorities
 
@@ -199,25 +238,32 @@ def run_set_up(groups: list[SetUp], st) -> list[np.ndarray]:
 
     fixed = Drawn(deprivation=stacked("deprivation"), capacity0=stacked("capacity"), reserves0=stacked("reserves"),
                   odds=risk_odds(np.concatenate([g.attrs["risk_aversion"] for g in groups])))
-    x = State(slot=np.concatenate([g.slot for g in groups]), viability=np.concatenate([g.viability for g in groups]),
-              spending_power=np.ones((R, A)), reference=np.ones((R, A)),
-              alpha=np.concatenate([np.full((g.R, A), g.prior[0]) for g in groups]),
-              beta=np.concatenate([np.full((g.R, A), g.prior[1]) for g in groups]),
-              own=np.zeros((R, 4, A)), drawn=np.zeros((R, A)))
+    first = np.cumsum([0, *(g.R for g in groups)])
+    if done:
+        x = State(*(np.concatenate([g.after["x"][i] for g in groups]) for i in range(len(State._fields))))
+        books.counters, books.met, books.obs = ({k: np.concatenate([g.after[what][k] for g in groups])
+                                                 for k in groups[0].after[what]} for what in ("counters", "met", "obs"))
+        books.out[:, :done + 1] = np.concatenate([g.after["out"] for g in groups])
+    else:
+        x = State(slot=np.concatenate([g.slot for g in groups]),
+                  viability=np.concatenate([g.viability for g in groups]),
+                  spending_power=np.ones((R, A)), reference=np.ones((R, A)),
+                  alpha=np.concatenate([np.full((g.R, A), g.prior[0]) for g in groups]),
+                  beta=np.concatenate([np.full((g.R, A), g.prior[1]) for g in groups]),
+                  own=np.zeros((R, 4, A)), drawn=np.zeros((R, A)))
+        spans = zip(groups, first[:-1], first[1:], strict=True)
+        books.record(0, np.concatenate([  # each group's own savings rate values its mutuals' savings
+            dyn.state_measures(x.slot[a:b], st.first_slot, st.slot_cost, x.spending_power[a:b], x.alpha[a:b],
+                               x.beta[a:b], g.s.behaviour.savings_rate) for g, a, b in spans]))
     params = np.concatenate([g.params for g in groups])
     layout = Layout(st.group, st.first_slot, st.slot_cost)
     generators = [gen for g in groups for gen in g.generators]
     next_double = generators[0].bit_generator.ctypes.next_double
     addresses = np.array([gen.bit_generator.ctypes.state_address for gen in generators], dtype=np.uint64)
-    first = np.cumsum([0, *(g.R for g in groups)])
-    spans = zip(groups, first[:-1], first[1:], strict=True)
-    books.record(0, np.concatenate([  # each group's own savings rate values its mutuals' savings
-        dyn.state_measures(x.slot[a:b], st.first_slot, st.slot_cost, x.spending_power[a:b], x.alpha[a:b],
-                           x.beta[a:b], g.s.behaviour.savings_rate) for g, a, b in spans]))
-    for t in range(1, books.schedule.years.size + 1):
+    for t in range(done + 1, (books.schedule.years.size if stop is None else stop) + 1):
         events, measures = elements_year(params, books.year_table(t), next_double, addresses, layout, fixed, x)
         books.books(t, events, measures)
-    return [books.out[first[k]:first[k + 1]] for k in range(len(groups))]
+    return books, x, first
 
 
 def run_ensemble(scenario: Scenario, seeds: list[int]) -> np.ndarray:

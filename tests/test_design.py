@@ -91,3 +91,26 @@ def test_design_refuses_a_bad_posterior_before_any_work(tmp_path, capsys):
     pd.DataFrame({"x": [1.0]}).to_parquet(bad)
     assert main(["design", "--posterior", str(bad), "--out", str(tmp_path / "out")]) == 2
     assert "weight" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+def test_packages_scored_together_on_set_up_draws_score_as_each_run_alone(tmp_path):
+    """The search's fast path (draws set up once and run to 2012, packages batched and spread
+    over workers) gives exactly the score of each package run on its own through run_draws."""
+    from sim.design import Objectives, score
+    from sim.evaluator import Evaluator
+    from sim.posterior import draws, run_draws
+
+    posterior = pd.read_parquet(SCENARIOS.parent / "tests" / "data" / "toy_posterior.parquet")
+    d = draws(posterior, DEC, 4, 2, 7)
+    packages = [{}, {"grants__budget": 3.0, "grants__start": 2013, "grants__duration": 4},
+                {"advice__budget": 20.0, "advice__start": 2016, "advice__duration": 2, "barriers__budget": 5.0}]
+    with Evaluator(2) as ev:
+        got = Objectives(DEC, d, 11, ev, store=tmp_path / "scored.jsonl", per_task=1).many(packages)
+    reference = run_draws(DEC, d, 11)
+    for values, scores in zip(packages, got, strict=True):
+        assert scores == score(run_draws(package(DEC, values), d, 11), reference, DEC.run)
+    assert got[0]["cost"] == 0 and got[2]["cost"] > got[1]["cost"] > 0
+    # made again on the same store, the objectives replay the scores and run nothing
+    again = Objectives(DEC, d, 11, store=tmp_path / "scored.jsonl")
+    again.evaluator = None  # any run would fail
+    assert again.many(packages) == got

@@ -86,7 +86,7 @@ def test_a_batch_of_scenarios_gives_each_the_table_it_gives_alone():
 
 
 def test_one_set_up_serves_any_support_package_as_if_set_up_afresh():
-    from sim.ensemble import SetUp, run_ensemble, run_set_up
+    from sim.ensemble import SetUp, advance, run_ensemble, run_set_up
     from sim.population import build_structure
     from sim.simulation import replicate_seeds
 
@@ -102,6 +102,19 @@ def test_one_set_up_serves_any_support_package_as_if_set_up_afresh():
         alone = run_ensemble(dec.model_copy(update={"support": p.support}), seeds)
         np.testing.assert_array_equal(values, alone)
     assert not np.array_equal(got[0], got[-1])  # the packages do differ
+    # run to the end of 2012 under December 2012, then on from there under packages that add
+    # windows from 2013 (what the design search does): the arrays of a run from the start
+    from sim.design import package
+
+    later = advance([once.with_support(dec)], st, 3)
+    extra = [package(dec, {"grants__budget": 3.0, "grants__start": 2013, "grants__duration": 4}),
+             package(dec, {"advice__budget": 2.0, "advice__start": 2015, "evidence__budget": 1.0})]
+    again = run_set_up([later[0].with_support(p, slot=k) for k, p in enumerate(extra)], st)
+    for p, values in zip(extra, again, strict=True):
+        np.testing.assert_array_equal(values, run_ensemble(p, seeds))
+    assert not np.array_equal(again[0], again[1])
+    with pytest.raises(ValueError, match="run the same years"):
+        run_set_up([later[0], once], st)
 
 
 def test_design_rows_batched_together_give_the_tables_of_one_row_at_a_time():
