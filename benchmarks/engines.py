@@ -8,7 +8,9 @@ time just to draw the uniforms the ensemble engine consumes) and the ratio to it
 10 replicates through `run_design`, each set its own parameters in one compiled call, against
 10,000 replicates of one scenario: the ratio of their times, for sets that vary behaviour only
 and for sets that vary a support effect too); peak
-memory; and the speed-up of a Dask local cluster of 2 workers over 1 on a sweep. Pass --quick for a smaller run.
+memory; the support design's evaluations (packages over 200 posterior draws, against as many
+replicates of the scenario alone); and the speed-up of a Dask local cluster of 2 workers over 1
+on a sweep. Pass --quick for a smaller run.
 """
 
 from __future__ import annotations
@@ -67,6 +69,35 @@ def random_floor(scenario, seeds, chunk: int = 1024) -> float:
     return time.perf_counter() - start
 
 
+def design_search(quick: bool) -> None:
+    """The support design's evaluations (`mutuals design`): packages scored over 200 posterior
+    draws x 1 replicate of `december_2012` (make run's posterior if there is one, else the
+    tests' toy one), in one process, beside as many replicates of the scenario alone."""
+    import pandas as pd
+
+    from sim.design import Objectives, levers
+    from sim.posterior import draws
+    from sim.simulation import simulate
+
+    dec = load_scenario(ROOT / "scenarios" / "december_2012.toml")
+    path = ROOT / "results" / "calibration" / "posterior.parquet"  # make run's, else the tests' toy one
+    path = path if path.exists() else ROOT / "tests" / "data" / "toy_posterior.parquet"
+    posterior = pd.read_parquet(path)
+    d = draws(posterior, dec, 200, 1, 1)
+    rng = np.random.default_rng(1)
+    chosen = levers(dec)
+    n = 10 if quick else 50
+    packages = [{lv.name: int(rng.integers(lv.low, lv.high + 1)) if lv.integer else float(rng.uniform(lv.low, lv.high))
+                 for lv in chosen} for _ in range(n)]
+    objectives = Objectives(dec, d, 1)
+    t_setup = timed(objectives.many, packages[:1])
+    t = timed(objectives.many, packages[1:])
+    t_one = timed(simulate, dec, (n - 1) * d.n)
+    print(f"design search ({path.relative_to(ROOT)}): {n - 1} packages x {d.n} draws in {t:.2f} s ({t / (n - 1) * 1000:.0f} ms a package, "
+          f"one process; the draws' set-up once, {t_setup:.2f} s); {(n - 1) * d.n:,} replicates of december_2012 "
+          f"alone {t_one:.2f} s; ratio {t / t_one:.2f}")
+
+
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -113,6 +144,8 @@ def main() -> None:
         print(f"batched evaluation (historical, {what}): {sets:,} parameter sets x 10 replicates through "
               f"run_design {t_batch:.2f} s; {sets * 10:,} replicates of one scenario {t_one:.2f} s; batched ratio "
               f"{t_batch / t_one:.2f}")
+
+    design_search(quick=args.quick)
 
     out = Path(tempfile.mkdtemp(prefix="mutuals-bench-"))
     design = full_factorial({"fiscal.severity": np.linspace(0.5, 1.5, 4 if args.quick else 16)})

@@ -478,7 +478,7 @@ def cmd_verdict(args) -> int:
 def cmd_design(args) -> int:
     from .design import find_packages, write_design
     from .posterior import read_posterior
-    from .results import file_digest
+    from .results import code_version, file_digest
     from .verdict import scenario_files
 
     files = scenario_files(Path(args.scenarios))
@@ -495,7 +495,7 @@ def cmd_design(args) -> int:
     folder = _folder(args, args.out, "design", dict(
         scenarios=_dumps(scenarios.values()), posterior=file_digest(args.posterior), draws=args.draws,
         replicates=args.replicates, seed=args.seed, nfe=args.nfe, seeds=args.seeds, population=args.population,
-        rescore_draws=args.rescore_draws, rescore_replicates=args.rescore_replicates),
+        rescore_draws=args.rescore_draws, rescore_replicates=args.rescore_replicates, code=code_version()),
         resume=args.resume, work=True)
     start = time.perf_counter()
     with evaluator, folder as out:

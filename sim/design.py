@@ -133,7 +133,7 @@ def score_values(candidate: np.ndarray, reference: np.ndarray, draw: np.ndarray,
     authorities = (candidate[:, at, m["authorities_with_mutual"]].mean()
                    - reference[:, at, m["authorities_with_mutual"]].mean())
     return dict(cost=float(spent), p_critical_mass=float(hit.mean()),
-                p_critical_mass_p10=float(np.quantile(per_draw[np.bincount(draw) > 0], 0.1)),
+                p_critical_mass_p10=float(np.quantile(per_draw, 0.1)),
                 kept_2030=float(extra[-1] / peak) if peak > 0 else 0.0,
                 extra_authorities=float(authorities))
 
@@ -504,13 +504,18 @@ def _money(x: float) -> str:
     return f"{x:.2f}" if np.isfinite(x) else "-"
 
 
+def _millions(x: float) -> str:
+    """GBP m to two significant figures below 1 (0.042), else to one decimal."""
+    return f"{x:.2g}" if x < 1 else f"{x:.1f}"
+
+
 def _package_words(row: pd.Series, chosen: list[Lever]) -> str:
     parts = []
     for n in dict.fromkeys(lv.instrument for lv in chosen):
         budget = row.get(f"{n}.budget", 0.0)
         if budget > 0:
             start, years = int(row[f"{n}.start"]), int(row[f"{n}.duration"])
-            parts.append(f"{n.replace('_', ' ')} GBP {budget:.1f}m a year {start}-{start + years}")
+            parts.append(f"{n.replace('_', ' ')} GBP {_millions(budget)}m a year {start}-{start + years}")
     return "; ".join(parts) or "nothing beyond December 2012"
 
 
@@ -562,7 +567,8 @@ def report(d: Design, run) -> str:
                    f"against {joined['cost']:.1f}m, P {better.iloc[0]['p_critical_mass_rescored']:.2f} against "
                    f"{joined['p_critical_mass']:.2f})." if len(better) else
                    f"No package on the front costs less than {JOINED_UP} at an equal or higher P: under these draws "
-                   "its P is reached only at its cost or more (or the search, at this size, did not find one).")]
+                   "its P is reached only at its cost or more (or the search, at this size, did not find one)."
+                   + _closest(table, joined, d.chosen))]
     lines += ["", "## Where the chosen package fails", "",
               f"The chosen package: {_package_words(d.pick, d.chosen)} (re-scored P "
               f"{d.pick['p_critical_mass_rescored']:.2f}, cost GBP {d.pick['cost_rescored']:.1f}m: the cheapest "
@@ -581,6 +587,16 @@ def report(d: Design, run) -> str:
 
 
 JOINED_UP = "december_2012 + joined_up"
+
+
+def _closest(table: pd.DataFrame, joined: pd.Series, chosen: list[Lever]) -> str:
+    """The most likely package of the front that costs less than ``joined``, in words."""
+    cheaper = table[table["cost_rescored"] < joined["cost"]]
+    if cheaper.empty:
+        return ""
+    r = cheaper.loc[cheaper["p_critical_mass_rescored"].idxmax()]
+    return (f" The most likely cheaper one: {_package_words(r, chosen)} (GBP {r['cost_rescored']:.1f}m, P "
+            f"{r['p_critical_mass_rescored']:.2f} against {joined['p_critical_mass']:.2f}).")
 
 
 def write_design(folder, d: Design, run) -> None:

@@ -145,15 +145,14 @@ def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
 def design_fingerprint(scenario: Scenario, design: pd.DataFrame, replicates: int, seed: int,
                        chunk: int, row_seeds: bool = False) -> dict[str, str]:
     """What a sweep's chunks depend on, each part hashed: a resumed sweep must match every one."""
-    from ._compiled import cache_dir
-    from .results import versions
+    from .results import code_version
 
     def digest(text: str) -> str:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     return {"scenario": digest(scenario.model_dump_json()), "design": digest(design.to_csv(index=False)),
             "seed": f"{seed} + row" if row_seeds else str(seed), "replicates": str(replicates), "chunk": str(chunk),
-            "code": f"{versions().get('mutuals-sim', '?')}/{cache_dir().name}"}
+            "code": code_version()}
 
 
 def _sorted(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -62,6 +62,14 @@ def fingerprint(command: str, **config) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def code_version() -> str:
+    """The package's version and its compiled code's: what partial results kept for a resume
+    were computed with (a resume with other code is refused)."""
+    from ._compiled import cache_dir
+
+    return f"{versions().get('mutuals-sim', '?')}/{cache_dir().name}"
+
+
 def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 

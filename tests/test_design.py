@@ -114,3 +114,38 @@ def test_packages_scored_together_on_set_up_draws_score_as_each_run_alone(tmp_pa
     again = Objectives(DEC, d, 11, store=tmp_path / "scored.jsonl")
     again.evaluator = None  # any run would fail
     assert again.many(packages) == got
+
+
+@pytest.mark.slow
+def test_an_interrupted_design_resumes_where_it_stopped_and_writes_the_same_front(tmp_path, monkeypatch, capsys):
+    import sim.design as design
+
+    posterior = tmp_path / "posterior.parquet"
+    pd.DataFrame({"behaviour.savings_rate": [0.08, 0.12], "weight": [0.5, 0.5]}).to_parquet(posterior)
+    args = ["design", "--posterior", str(posterior), "--nfe", "30", "--population", "10", "--draws", "3",
+            "--replicates", "1", "--seeds", "2", "--rescore-draws", "4", "--rescore-replicates", "1"]
+    real = design._Score.__call__
+    calls: list[int] = []  # packages scored, task by task
+
+    def counted(self, packages, stop=None):
+        if len(calls) == stop:
+            raise KeyboardInterrupt
+        calls.append(len(packages))
+        return real(self, packages)
+
+    monkeypatch.setattr(design._Score, "__call__", counted)
+    assert main([*args, "--out", str(tmp_path / "whole")]) == 0
+    whole, calls[:] = sum(calls), []
+    monkeypatch.setattr(design._Score, "__call__", lambda self, packages: counted(self, packages, stop=3))
+    out = tmp_path / "cut"
+    assert main([*args, "--out", str(out)]) == 130
+    assert not out.exists() and (tmp_path / ".cut.work" / "scored.jsonl").exists()
+    before, calls[:] = sum(calls), []
+    assert main([*args, "--out", str(out)]) == 2  # neither --resume nor --overwrite: refused
+    assert "--resume" in capsys.readouterr().err
+    monkeypatch.setattr(design._Score, "__call__", counted)
+    assert main([*args, "--resume", "--out", str(out)]) == 0
+    assert f"{before} packages already scored" in capsys.readouterr().err
+    assert 0 < before and sum(calls) == whole - before  # what was scored is not scored again
+    pd.testing.assert_frame_equal(pd.read_csv(out / "pareto.csv"), pd.read_csv(tmp_path / "whole" / "pareto.csv"))
+    assert not (tmp_path / ".cut.work").exists()  # the work folder goes once the design is written
