@@ -186,10 +186,7 @@ class Schedule(NamedTuple):
 
     def repeat(self, counts) -> Schedule:
         """Row s repeated ``counts[s]`` times: one row per replicate."""
-        def rep(x):
-            return np.repeat(x, counts, axis=0)
-
-        return self._map(rep)
+        return self._map(lambda x: np.repeat(x, counts, axis=0))
 
     def row(self, i: int) -> Schedule:
         """Scenario ``i``'s alone, arrays (T,): a Mesa model's."""
